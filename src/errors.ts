@@ -1,0 +1,76 @@
+/**
+ * Typed errors. Every error memwalk throws for bad input is a MemwalkError whose
+ * message names the input and the rule it broke, in one line, so the CLI can
+ * print it as is and a library user can branch on `code` or `instanceof`.
+ */
+export type ErrorCode =
+  | 'invalid-input'
+  | 'capacity'
+  | 'outside-image'
+  | 'malformed-file'
+  | 'mapping-conflict'
+  | 'type-violation'
+  | 'not-found'
+  | 'backend-mismatch';
+
+export class MemwalkError extends Error {
+  readonly code: ErrorCode;
+  /** Structured facts behind the message (input name, offsets, values). */
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.details = details;
+  }
+}
+
+/** A value given by the caller breaks a rule (malformed number, bad option, overlap...). */
+export class InvalidInputError extends MemwalkError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('invalid-input', message, details);
+  }
+}
+
+/** A request that cannot fit the engine's memory (4 GiB wasm32), refused before allocating. */
+export class CapacityError extends MemwalkError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('capacity', message, details);
+  }
+}
+
+/** A physical access that falls outside the RAM image. */
+export class OutsideImageError extends MemwalkError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('outside-image', message, details);
+  }
+}
+
+/** A file that is truncated or does not follow its format; `offset` says where. */
+export class MalformedFileError extends MemwalkError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('malformed-file', message, details);
+  }
+}
+
+/** map/unmap/protect found something in the way (existing mapping, superpage split...). */
+export class MappingConflictError extends MemwalkError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('mapping-conflict', message, details);
+  }
+}
+
+/** The frame type system refused an operation (Xen's rules). */
+export class TypeViolationError extends MemwalkError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('type-violation', message, details);
+  }
+}
+
+/** A named thing (domain, frame, file) does not exist. */
+export class NotFoundError extends MemwalkError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('not-found', message, details);
+  }
+}

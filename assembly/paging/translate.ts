@@ -1,0 +1,133 @@
+// Translation kernels: one address, a batch of addresses, a range of pages.
+import {
+  RES, RES_PA, RES_ENTRY_ADDR, RES_ENTRY_VALUE, RES_STATUS,
+  BR_BYTES, BR_PA, BR_STATUS, BR_ENTRY_LO,
+  ST_KIND_MASK, K_OK, K_NON_CANONICAL, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE,
+} from '../../src/abi';
+import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, readEntry, inImage, rootMask } from './params';
+import { walk, walkFrom, walkCached, entryStatus, cacheTable, wPa, wEntryAddr, wEntry, wEnd } from './walk';
+
+/** Translate one address; the full result goes to the RES block. */
+export function translate(root: u64, va: u64, acc: u32): u32 {
+  root &= rootMask();
+  const st = walk(root, va, acc);
+  store<u64>(RES + RES_PA, (st & ST_KIND_MASK) == K_OK ? wPa : 0);
+  store<u64>(RES + RES_ENTRY_ADDR, wEntryAddr);
+  store<u64>(RES + RES_ENTRY_VALUE, wEntry);
+  store<u32>(RES + RES_STATUS, st);
+  return st;
+}
+
+// @ts-ignore: decorator
+@inline function emit(out: usize, st: u32): void {
+  store<u64>(out + BR_PA, (st & ST_KIND_MASK) == K_OK ? wPa : wEntryAddr);
+  store<u32>(out + BR_STATUS, st);
+  store<u32>(out + BR_ENTRY_LO, <u32>wEntry);
+}
+
+/**
+ * Translate `n` u64 addresses at `inPtr` into 16-byte records at `outPtr`.
+ * `cached` != 0 reuses the upper tables of the previous address when it shares
+ * them (consecutive or sorted inputs); 0 walks every address from the root.
+ */
+export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, cached: u32): void {
+  root &= rootMask();
+  let prev: u64 = 0;
+  let prevEnd: i32 = -1;
+  let next: u64 = n > 0 ? load<u64>(inPtr) : 0;
+  for (let k: u32 = 0; k < n; k++) {
+    const va = next;
+    // Fetch the next input before walking this one: the load overlaps the walk.
+    if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
+    let st: u32;
+    if (!canonical(va)) {
+      st = walk(root, va, acc);
+      prevEnd = -1;
+    } else {
+      st = cached != 0 ? walkCached(root, va, prev, prevEnd, acc) : walkFrom(va, 0, root, 0, acc);
+      prev = va;
+      prevEnd = wEnd;
+    }
+    emit(outPtr + (<usize>k) * BR_BYTES, st);
+  }
+}
+
+/**
+ * Translate `pages` consecutive base pages from `va` into records at `outPtr`.
+ * Each table is walked once: after a walk, the rest of the leaf table is read
+ * entry by entry, and a large leaf (or a fault above the last level) answers for
+ * every page of its span without another read.
+ */
+export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): void {
+  root &= rootMask();
+  const last = levels() - 1;
+  const pshift = shiftOf(last);
+  const eb = entryBytes();
+  const flags = walkFlags();
+  const mask = load<u32>(lv(last) + LV_INDEX_MASK);
+  const vmask = load<u32>(lv(last) + LV_VALID_MASK);
+  const vval = load<u32>(lv(last) + LV_VALID_VALUE);
+  let prev: u64 = 0;
+  let prevEnd: i32 = -1;
+  let k: u32 = 0;
+  while (k < pages) {
+    let cur = va + (<u64>k << pshift);
+    if (!canonical(cur)) {
+      emit(outPtr + (<usize>k) * BR_BYTES, walk(root, cur, acc));
+      k++;
+      prevEnd = -1;
+      continue;
+    }
+    const st = walkCached(root, cur, prev, prevEnd, acc);
+    emit(outPtr + (<usize>k) * BR_BYTES, st);
+    k++;
+    const end = wEnd;
+    if (end < last) {
+      // Same answer for the rest of this entry's span; only the offset moves.
+      const sshift = shiftOf(end);
+      const spanLeft = ((((cur >> sshift) + 1) << sshift) - cur) >> pshift; // pages in span from cur
+      const ok = (st & ST_KIND_MASK) == K_OK;
+      let pa = wPa;
+      let m: u64 = 1;
+      while (m < spanLeft && k < pages) {
+        const out = outPtr + (<usize>k) * BR_BYTES;
+        pa += <u64>1 << pshift;
+        store<u64>(out + BR_PA, ok ? pa : wEntryAddr);
+        store<u32>(out + BR_STATUS, st);
+        store<u32>(out + BR_ENTRY_LO, <u32>wEntry);
+        m++;
+        k++;
+      }
+      prev = va + (<u64>(k - 1) << pshift);
+      prevEnd = end;
+      continue;
+    }
+    // The walk reached the last level: read the following entries of the same table.
+    const c = cacheTable(last);
+    const table = load<u64>(c);
+    const deny = load<u32>(c, 8);
+    let idx = <u32>(cur >> pshift) & mask;
+    while (k < pages && idx < mask) {
+      idx++;
+      cur += <u64>1 << pshift;
+      const ea = table + <u64>(idx * eb);
+      const out = outPtr + (<usize>k) * BR_BYTES;
+      let s: u32;
+      if (!inImage(ea, eb)) {
+        // Not reachable with page-aligned tables and a page-multiple image; kept for safety.
+        s = walkFrom(cur, last, table, deny, acc);
+      } else {
+        const e = readEntry(ea, eb);
+        if ((<u32>e & vmask) != vval) {
+          s = walkFrom(cur, last, table, deny, acc);
+        } else {
+          s = entryStatus(ea, e, last, cur, deny, acc, flags);
+        }
+      }
+      emit(out, s);
+      k++;
+    }
+    prev = cur;
+    prevEnd = last;
+  }
+}

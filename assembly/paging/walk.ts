@@ -1,0 +1,173 @@
+// The generic page walk: one loop over the levels of whatever format the walk
+// parameters describe (x86-64 4/5-level, PAE, 32-bit, AArch64 granules).
+import {
+  LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE, LV_LEAF_MASK, LV_LEAF_VALUE, LV_LEAF_ALLOWED,
+  LV_LEAF_EXT_SHIFT, LV_TABLE_ADDR, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_RSVD_TABLE, LV_RSVD_LEAF,
+  LV_T_W_ALLOW, LV_L_W_ALLOW, LV_SHIFT,
+  WF_CHECK_RSVD, WF_WP, WF_SMEP, WF_SMAP, WF_NXE,
+  ACC_WRITE, ACC_USER, ACC_FETCH,
+  ST_LEVEL_SHIFT, ST_ERR_SHIFT, ST_RIGHTS_SHIFT, ST_PAGE_SHIFT,
+  K_OK, K_NOT_PRESENT, K_PROTECTION, K_RESERVED, K_NON_CANONICAL, K_OUTSIDE_IMAGE,
+  R_WRITE, R_USER, R_EXEC, R_UEXEC, PF_P, PF_W, PF_U, PF_RSVD, PF_I,
+  CTRL_BASE,
+} from '../../src/abi';
+import { levels, entryBytes, walkFlags, lv, canonical, readEntry, inImage } from './params';
+
+// Results of the last walk (wasm has one return value; globals are the cheapest out-params).
+export let wPa: u64 = 0;
+export let wEntryAddr: u64 = 0;
+export let wEntry: u64 = 0;
+/** Level index where the last walk ended (leaf or fault). */
+export let wEnd: i32 = 0;
+
+// Per-level cache of the last walk: table address and deny bits on entry to that level.
+const CACHE: usize = CTRL_BASE + 0x1800;
+// @ts-ignore: decorator
+@inline export function cacheTable(i: i32): usize { return CACHE + <usize>(i << 4); }
+
+/**
+ * Deny bits contributed by entry `e`, given the rights masks at `m`
+ * (six u64 masks: w-allow, w-deny, u-allow, u-deny, pxn, uxn).
+ */
+// @ts-ignore: decorator
+@inline export function denyOf(e: u64, m: usize): u32 {
+  const wa = load<u64>(m), ua = load<u64>(m, 16);
+  let d: u32 = 0;
+  if ((e & wa) != wa || (e & load<u64>(m, 8)) != 0) d |= R_WRITE;
+  if ((e & ua) != ua || (e & load<u64>(m, 24)) != 0) d |= R_USER;
+  if ((e & load<u64>(m, 32)) != 0) d |= R_EXEC;
+  if ((e & load<u64>(m, 40)) != 0) d |= R_UEXEC;
+  return d;
+}
+
+/** x86 error-code bits that describe the access itself. */
+// @ts-ignore: decorator
+@inline function accessBits(acc: u32, flags: u32): u32 {
+  let ec: u32 = 0;
+  if (acc & ACC_WRITE) ec |= PF_W;
+  if (acc & ACC_USER) ec |= PF_U;
+  // I/D is reported only when fetches can fault on their own (NXE or SMEP).
+  if ((acc & ACC_FETCH) && (flags & (WF_SMEP | WF_NXE))) ec |= PF_I;
+  return ec;
+}
+
+// @ts-ignore: decorator
+@inline function fault(kind: u32, level: i32, ec: u32): u32 {
+  wEnd = level;
+  return kind | (<u32>level << ST_LEVEL_SHIFT) | (ec << ST_ERR_SHIFT);
+}
+
+/** Would an access of kind `acc` be refused with these effective rights? */
+// @ts-ignore: decorator
+@inline export function refused(rights: u32, acc: u32, flags: u32): bool {
+  if (acc & ACC_USER) {
+    if (!(rights & R_USER)) return true;
+    if ((acc & ACC_WRITE) && !(rights & R_WRITE)) return true;
+    if ((acc & ACC_FETCH) && !(rights & R_UEXEC)) return true;
+    return false;
+  }
+  if ((acc & ACC_WRITE) && !(rights & R_WRITE) && (flags & WF_WP)) return true;
+  if (acc & ACC_FETCH) {
+    if (!(rights & R_EXEC)) return true;
+    if ((flags & WF_SMEP) && (rights & R_USER)) return true;
+  } else if ((flags & WF_SMAP) && (rights & R_USER)) return true;
+  return false;
+}
+
+/**
+ * Resolve a valid leaf entry `e` at level `i` for `va`: output address, rights,
+ * protection check. Shared by the walk and by the range kernel's fast loop.
+ */
+// @ts-ignore: decorator
+@inline export function leafStatus(e: u64, i: i32, va: u64, deny: u32, acc: u32, flags: u32): u32 {
+  const L = lv(i);
+  if ((flags & WF_CHECK_RSVD) && (e & load<u64>(L + LV_RSVD_LEAF)) != 0) {
+    return fault(K_RESERVED, i, PF_P | PF_RSVD | accessBits(acc, flags));
+  }
+  deny |= denyOf(e, L + LV_L_W_ALLOW);
+  const shift = <u64>load<u32>(L + LV_SHIFT);
+  const base = (e & load<u64>(L + LV_LEAF_ADDR)) | ((e & load<u64>(L + LV_LEAF_EXT_MASK)) << <u64>load<u32>(L + LV_LEAF_EXT_SHIFT));
+  wPa = base | (va & ((<u64>1 << shift) - 1));
+  const rights = ~deny & 0xf;
+  if (refused(rights, acc, flags)) return fault(K_PROTECTION, i, PF_P | accessBits(acc, flags));
+  wEnd = i;
+  return K_OK | (<u32>i << ST_LEVEL_SHIFT) | (rights << ST_RIGHTS_SHIFT) | (<u32>shift << ST_PAGE_SHIFT);
+}
+
+/** Status of the valid last-level entry `e` read at `ea` (the range kernel's fast loop). */
+// @ts-ignore: decorator
+@inline export function entryStatus(ea: u64, e: u64, i: i32, va: u64, deny: u32, acc: u32, flags: u32): u32 {
+  wEntryAddr = ea;
+  wEntry = e;
+  return leafStatus(e, i, va, deny, acc, flags);
+}
+
+/** Walk `va` starting at level index `start` in `table` with deny bits `deny`. */
+export function walkFrom(va: u64, start: i32, table: u64, deny: u32, acc: u32): u32 {
+  const n = levels();
+  const eb = entryBytes();
+  const flags = walkFlags();
+  for (let i = start; i < n; i++) {
+    const L = lv(i);
+    const c = cacheTable(i);
+    store<u64>(c, table);
+    store<u32>(c, deny, 8);
+    const idx = <u32>(va >> <u64>load<u32>(L + LV_SHIFT)) & load<u32>(L + LV_INDEX_MASK);
+    const ea = table + <u64>(idx * eb);
+    wEntryAddr = ea;
+    if (!inImage(ea, eb)) {
+      wEntry = 0;
+      return fault(K_OUTSIDE_IMAGE, i, accessBits(acc, flags));
+    }
+    const e = readEntry(ea, eb);
+    wEntry = e;
+    const lo = <u32>e;
+    if ((lo & load<u32>(L + LV_VALID_MASK)) != load<u32>(L + LV_VALID_VALUE)) {
+      return fault(K_NOT_PRESENT, i, accessBits(acc, flags));
+    }
+    if (load<u32>(L + LV_LEAF_ALLOWED) != 0 && (lo & load<u32>(L + LV_LEAF_MASK)) == load<u32>(L + LV_LEAF_VALUE)) {
+      return leafStatus(e, i, va, deny, acc, flags);
+    }
+    if ((flags & WF_CHECK_RSVD) && (e & load<u64>(L + LV_RSVD_TABLE)) != 0) {
+      return fault(K_RESERVED, i, PF_P | PF_RSVD | accessBits(acc, flags));
+    }
+    deny |= denyOf(e, L + LV_T_W_ALLOW);
+    table = e & load<u64>(L + LV_TABLE_ADDR);
+  }
+  // Unreachable for a well-formed format (the last level always holds leaves).
+  return fault(K_NOT_PRESENT, n - 1, accessBits(acc, flags));
+}
+
+/** Walk `va` from the root; a non-canonical address is a #GP (error code 0). */
+export function walk(root: u64, va: u64, acc: u32): u32 {
+  wPa = 0;
+  if (!canonical(va)) {
+    wEntryAddr = 0;
+    wEntry = 0;
+    return fault(K_NON_CANONICAL, 0, 0);
+  }
+  return walkFrom(va, 0, root, 0, acc);
+}
+
+/**
+ * Walk `va` reusing the tables of the previous walk of `prev`, which ended at
+ * level index `prevEnd`: the table at level i is the same when the two addresses
+ * agree on every bit that selects it (all bits from level i-1's shift up).
+ * Returns the level to restart from (0 = full walk).
+ */
+// @ts-ignore: decorator
+@inline export function restartLevel(va: u64, prev: u64, prevEnd: i32): i32 {
+  const diff = va ^ prev;
+  for (let i = prevEnd; i > 0; i--) {
+    if ((diff >> <u64>load<u32>(lv(i - 1) + LV_SHIFT)) == 0) return i;
+  }
+  return 0;
+}
+
+/** Walk `va` with the cache of the previous walk (caller checked canonical). */
+export function walkCached(root: u64, va: u64, prev: u64, prevEnd: i32, acc: u32): u32 {
+  const s = prevEnd < 0 ? 0 : restartLevel(va, prev, prevEnd);
+  if (s == 0) return walkFrom(va, 0, root, 0, acc);
+  const c = cacheTable(s);
+  return walkFrom(va, s, load<u64>(c), load<u32>(c, 8), acc);
+}

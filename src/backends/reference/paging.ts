@@ -1,0 +1,629 @@
+// The reference twin of assembly/paging: the same kernels, the same memory, the
+// same records, in plain TypeScript. 64-bit entries are handled as two int32
+// halves and physical addresses as exact doubles (< 2^53); BigInt appears only
+// at the call boundary and once per table in map/unmap, never per entry.
+import type { PagingKernels, BackendContext } from '../backend.js';
+import * as A from '../../abi.js';
+
+const TWO32 = 4294967296;
+const ABSENT = -1;
+const MAX_LEVELS = 5;
+/** Rights masks per level: 12 masks (6 table, 6 leaf) x lo/hi. */
+const RM = 24;
+
+const lo32 = (v: bigint) => Number(BigInt.asUintN(32, v)) | 0;
+const hi32 = (v: bigint) => Number(BigInt.asUintN(32, v >> 32n)) | 0;
+
+export class ReferencePaging implements PagingKernels {
+  private readonly i32: Int32Array;
+  private readonly u8: Uint8Array;
+  private readonly view: DataView;
+  private readonly ramBase: number;
+  private readonly ramBytes: number;
+
+  // Parsed walk parameters (re-read when WP_GEN changes).
+  private gen = -1;
+  private n = 0;
+  private eb = 8;
+  private flags = 0;
+  private vaBits = 48;
+  private maxLeaf = 0;
+  private rootLo = 0;
+  private rootHi = 0;
+  private readonly shift = new Int32Array(MAX_LEVELS);
+  private readonly imask = new Int32Array(MAX_LEVELS);
+  private readonly vmask = new Int32Array(MAX_LEVELS);
+  private readonly vval = new Int32Array(MAX_LEVELS);
+  private readonly lmask = new Int32Array(MAX_LEVELS);
+  private readonly lval = new Int32Array(MAX_LEVELS);
+  private readonly lallowed = new Int32Array(MAX_LEVELS);
+  private readonly extShift = new Float64Array(MAX_LEVELS); // 2^shift, as a multiplier
+  // 64-bit masks as [lo, hi] pairs, per level.
+  private readonly tAddr = new Int32Array(MAX_LEVELS * 2);
+  private readonly lAddr = new Int32Array(MAX_LEVELS * 2);
+  private readonly ext = new Int32Array(MAX_LEVELS * 2);
+  private readonly rsvdT = new Int32Array(MAX_LEVELS * 2);
+  private readonly rsvdL = new Int32Array(MAX_LEVELS * 2);
+  private readonly tTmpl = new Int32Array(MAX_LEVELS * 2);
+  private readonly lTmpl = new Int32Array(MAX_LEVELS * 2);
+  private readonly rm = new Int32Array(MAX_LEVELS * RM);
+
+  // Results of the last walk.
+  private wPa = 0;
+  private wEa = 0;
+  private wELo = 0;
+  private wEHi = 0;
+  private wEnd = 0;
+  private readonly cTable = new Float64Array(MAX_LEVELS);
+  private readonly cDeny = new Int32Array(MAX_LEVELS);
+
+  // map/unmap/protect state.
+  private count = 0;
+  private poolPtr = 0;
+  private poolLeft = 0;
+
+  constructor(ctx: BackendContext) {
+    const buf = ctx.memory.buffer;
+    this.i32 = new Int32Array(buf);
+    this.u8 = new Uint8Array(buf);
+    this.view = new DataView(buf);
+    this.ramBase = ctx.layout.ramBase;
+    this.ramBytes = ctx.layout.ramBytes;
+  }
+
+  /** Parse the walk parameters when the TS layer has rewritten them. */
+  private load(): void {
+    const v = this.view;
+    const gen = v.getUint32(A.WP + A.WP_GEN, true);
+    if (gen === this.gen) return;
+    this.gen = gen;
+    this.n = v.getUint32(A.WP + A.WP_LEVELS, true);
+    this.eb = v.getUint32(A.WP + A.WP_ENTRY_BYTES, true);
+    this.flags = v.getUint32(A.WP + A.WP_FLAGS, true);
+    this.vaBits = v.getUint32(A.WP + A.WP_VA_BITS, true);
+    this.maxLeaf = v.getUint32(A.WP + A.WP_MAX_LEAF, true);
+    this.rootLo = v.getInt32(A.WP + A.WP_ROOT_MASK, true);
+    this.rootHi = v.getInt32(A.WP + A.WP_ROOT_MASK + 4, true);
+    for (let i = 0; i < this.n; i++) {
+      const b = A.WP + A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE;
+      const u = (o: number) => v.getUint32(b + o, true);
+      const pair = (dst: Int32Array, o: number, at = i * 2) => {
+        dst[at] = v.getInt32(b + o, true);
+        dst[at + 1] = v.getInt32(b + o + 4, true);
+      };
+      this.shift[i] = u(A.LV_SHIFT);
+      this.imask[i] = u(A.LV_INDEX_MASK);
+      this.vmask[i] = u(A.LV_VALID_MASK);
+      this.vval[i] = u(A.LV_VALID_VALUE);
+      this.lmask[i] = u(A.LV_LEAF_MASK);
+      this.lval[i] = u(A.LV_LEAF_VALUE);
+      this.lallowed[i] = u(A.LV_LEAF_ALLOWED);
+      this.extShift[i] = 2 ** u(A.LV_LEAF_EXT_SHIFT);
+      pair(this.tAddr, A.LV_TABLE_ADDR);
+      pair(this.lAddr, A.LV_LEAF_ADDR);
+      pair(this.ext, A.LV_LEAF_EXT_MASK);
+      pair(this.rsvdT, A.LV_RSVD_TABLE);
+      pair(this.rsvdL, A.LV_RSVD_LEAF);
+      pair(this.tTmpl, A.LV_TABLE_TEMPLATE);
+      pair(this.lTmpl, A.LV_LEAF_TEMPLATE);
+      for (let k = 0; k < 12; k++) pair(this.rm, A.LV_T_W_ALLOW + k * 8, i * RM + k * 2);
+    }
+  }
+
+  // ---- helpers ------------------------------------------------------------------
+
+  private index(i: number, vlo: number, vhi: number): number {
+    const sh = this.shift[i]!;
+    return (sh >= 32 ? vhi >>> (sh - 32) : (vlo >>> sh) | (vhi << (32 - sh))) & this.imask[i]!;
+  }
+
+  private canonical(vlo: number, vhi: number): boolean {
+    const bits = this.vaBits;
+    if (bits >= 64) return true;
+    if (this.flags & A.WF_SIGN_EXTEND) {
+      if (bits > 32) {
+        const t = vhi >> (bits - 33);
+        return t === 0 || t === -1;
+      }
+      const t = vlo >> (bits - 1);
+      return (t === 0 && vhi === 0) || (t === -1 && vhi === -1);
+    }
+    return bits >= 32 ? (bits === 32 ? vhi === 0 : vhi >>> (bits - 32) === 0) : vhi === 0 && vlo >>> bits === 0;
+  }
+
+  /** High half of the canonical form of a VA built from indices. */
+  private canonicalHi(vhi: number): number {
+    const bits = this.vaBits;
+    if (bits >= 64 || bits <= 32 || !(this.flags & A.WF_SIGN_EXTEND)) return vhi;
+    const s = 64 - bits;
+    return (vhi << s) >> s;
+  }
+
+  private denyOf(lo: number, hi: number, off: number): number {
+    const m = this.rm;
+    let d = 0;
+    const waL = m[off]!, waH = m[off + 1]!;
+    if ((lo & waL) !== waL || (hi & waH) !== waH || (lo & m[off + 2]!) !== 0 || (hi & m[off + 3]!) !== 0) d |= A.R_WRITE;
+    const uaL = m[off + 4]!, uaH = m[off + 5]!;
+    if ((lo & uaL) !== uaL || (hi & uaH) !== uaH || (lo & m[off + 6]!) !== 0 || (hi & m[off + 7]!) !== 0) d |= A.R_USER;
+    if (((lo & m[off + 8]!) | (hi & m[off + 9]!)) !== 0) d |= A.R_EXEC;
+    if (((lo & m[off + 10]!) | (hi & m[off + 11]!)) !== 0) d |= A.R_UEXEC;
+    return d;
+  }
+
+  private accessBits(acc: number): number {
+    let ec = 0;
+    if (acc & A.ACC_WRITE) ec |= A.PF_W;
+    if (acc & A.ACC_USER) ec |= A.PF_U;
+    if (acc & A.ACC_FETCH && this.flags & (A.WF_SMEP | A.WF_NXE)) ec |= A.PF_I;
+    return ec;
+  }
+
+  private fault(kind: number, level: number, ec: number): number {
+    this.wEnd = level;
+    return kind | (level << A.ST_LEVEL_SHIFT) | (ec << A.ST_ERR_SHIFT);
+  }
+
+  private refused(rights: number, acc: number): boolean {
+    const f = this.flags;
+    if (acc & A.ACC_USER) {
+      if (!(rights & A.R_USER)) return true;
+      if (acc & A.ACC_WRITE && !(rights & A.R_WRITE)) return true;
+      if (acc & A.ACC_FETCH && !(rights & A.R_UEXEC)) return true;
+      return false;
+    }
+    if (acc & A.ACC_WRITE && !(rights & A.R_WRITE) && f & A.WF_WP) return true;
+    if (acc & A.ACC_FETCH) {
+      if (!(rights & A.R_EXEC)) return true;
+      if (f & A.WF_SMEP && rights & A.R_USER) return true;
+    } else if (f & A.WF_SMAP && rights & A.R_USER) return true;
+    return false;
+  }
+
+  /** Output address bits of leaf entry (lo, hi) at level i. */
+  private leafBase(i: number, lo: number, hi: number): number {
+    let pa = (hi & this.lAddr[i * 2 + 1]!) * TWO32 + ((lo & this.lAddr[i * 2]!) >>> 0);
+    const ext = lo & this.ext[i * 2]!;
+    if (ext !== 0) pa += (ext >>> 0) * this.extShift[i]!;
+    return pa;
+  }
+
+  private leafStatus(lo: number, hi: number, i: number, vlo: number, vhi: number, deny: number, acc: number): number {
+    if (this.flags & A.WF_CHECK_RSVD && ((lo & this.rsvdL[i * 2]!) | (hi & this.rsvdL[i * 2 + 1]!)) !== 0) {
+      return this.fault(A.K_RESERVED, i, A.PF_P | A.PF_RSVD | this.accessBits(acc));
+    }
+    deny |= this.denyOf(lo, hi, i * RM + 12);
+    const sh = this.shift[i]!;
+    const off = sh >= 32 ? (vhi & (2 ** (sh - 32) - 1)) * TWO32 + (vlo >>> 0) : (vlo >>> 0) % 2 ** sh;
+    this.wPa = this.leafBase(i, lo, hi) + off;
+    const rights = ~deny & 0xf;
+    if (this.refused(rights, acc)) return this.fault(A.K_PROTECTION, i, A.PF_P | this.accessBits(acc));
+    this.wEnd = i;
+    return (i << A.ST_LEVEL_SHIFT) | (rights << A.ST_RIGHTS_SHIFT) | (sh << A.ST_PAGE_SHIFT);
+  }
+
+  private inImage(ea: number, bytes: number): boolean {
+    return ea + bytes <= this.ramBytes;
+  }
+
+  private walkFrom(vlo: number, vhi: number, start: number, table: number, deny: number, acc: number): number {
+    const n = this.n, eb = this.eb, i32 = this.i32;
+    for (let i = start; i < n; i++) {
+      this.cTable[i] = table;
+      this.cDeny[i] = deny;
+      const ea = table + this.index(i, vlo, vhi) * eb;
+      this.wEa = ea;
+      if (!this.inImage(ea, eb)) {
+        this.wELo = this.wEHi = 0;
+        return this.fault(A.K_OUTSIDE_IMAGE, i, this.accessBits(acc));
+      }
+      const w = (this.ramBase + ea) >>> 2;
+      const lo = i32[w]!;
+      const hi = eb === 8 ? i32[w + 1]! : 0;
+      this.wELo = lo;
+      this.wEHi = hi;
+      if ((lo & this.vmask[i]!) !== this.vval[i]) return this.fault(A.K_NOT_PRESENT, i, this.accessBits(acc));
+      if (this.lallowed[i] && (lo & this.lmask[i]!) === this.lval[i]) return this.leafStatus(lo, hi, i, vlo, vhi, deny, acc);
+      if (this.flags & A.WF_CHECK_RSVD && ((lo & this.rsvdT[i * 2]!) | (hi & this.rsvdT[i * 2 + 1]!)) !== 0) {
+        return this.fault(A.K_RESERVED, i, A.PF_P | A.PF_RSVD | this.accessBits(acc));
+      }
+      deny |= this.denyOf(lo, hi, i * RM);
+      table = (hi & this.tAddr[i * 2 + 1]!) * TWO32 + ((lo & this.tAddr[i * 2]!) >>> 0);
+    }
+    return this.fault(A.K_NOT_PRESENT, n - 1, this.accessBits(acc));
+  }
+
+  private walk(rootLo: number, rootHi: number, vlo: number, vhi: number, acc: number): number {
+    this.wPa = 0;
+    if (!this.canonical(vlo, vhi)) {
+      this.wEa = this.wELo = this.wEHi = 0;
+      return this.fault(A.K_NON_CANONICAL, 0, 0);
+    }
+    return this.walkFrom(vlo, vhi, 0, this.rootAddr(rootLo, rootHi), 0, acc);
+  }
+
+  private rootAddr(lo: number, hi: number): number {
+    return (hi & this.rootHi) * TWO32 + ((lo & this.rootLo) >>> 0);
+  }
+
+  private restartLevel(vlo: number, vhi: number, plo: number, phi: number, prevEnd: number): number {
+    const dlo = vlo ^ plo, dhi = vhi ^ phi;
+    for (let i = prevEnd; i > 0; i--) {
+      const sh = this.shift[i - 1]!;
+      const same = sh >= 32 ? dhi >>> (sh - 32) === 0 : dhi === 0 && dlo >>> sh === 0;
+      if (same) return i;
+    }
+    return 0;
+  }
+
+  private walkCached(root: number, vlo: number, vhi: number, plo: number, phi: number, prevEnd: number, acc: number): number {
+    const s = prevEnd < 0 ? 0 : this.restartLevel(vlo, vhi, plo, phi, prevEnd);
+    if (s === 0) return this.walkFrom(vlo, vhi, 0, root, 0, acc);
+    return this.walkFrom(vlo, vhi, s, this.cTable[s]!, this.cDeny[s]!, acc);
+  }
+
+  private emit(out: number, st: number): void {
+    const v = (st & A.ST_KIND_MASK) === A.K_OK ? this.wPa : this.wEa;
+    const w = out >>> 2;
+    this.i32[w] = v % TWO32 | 0;
+    this.i32[w + 1] = Math.floor(v / TWO32) | 0;
+    this.i32[w + 2] = st;
+    this.i32[w + 3] = this.wELo;
+  }
+
+  // ---- kernels --------------------------------------------------------------------
+
+  translate(root: bigint, va: bigint, access: number): number {
+    this.load();
+    const st = this.walk(lo32(root), hi32(root), lo32(va), hi32(va), access);
+    const v = this.view;
+    v.setBigUint64(A.RES + A.RES_PA, (st & A.ST_KIND_MASK) === A.K_OK ? BigInt(this.wPa) : 0n, true);
+    v.setBigUint64(A.RES + A.RES_ENTRY_ADDR, BigInt(this.wEa), true);
+    v.setInt32(A.RES + A.RES_ENTRY_VALUE, this.wELo, true);
+    v.setInt32(A.RES + A.RES_ENTRY_VALUE + 4, this.wEHi, true);
+    v.setUint32(A.RES + A.RES_STATUS, st, true);
+    return st;
+  }
+
+  translateBatch(root: bigint, inPtr: number, outPtr: number, n: number, access: number, cached: number): void {
+    this.load();
+    const i32 = this.i32;
+    const rootAddr = this.rootAddr(lo32(root), hi32(root));
+    let plo = 0, phi = 0, prevEnd = -1;
+    for (let k = 0; k < n; k++) {
+      const w = (inPtr >>> 2) + k * 2;
+      const vlo = i32[w]!, vhi = i32[w + 1]!;
+      let st: number;
+      if (!this.canonical(vlo, vhi)) {
+        st = this.walk(0, 0, vlo, vhi, access);
+        prevEnd = -1;
+      } else {
+        st = cached ? this.walkCached(rootAddr, vlo, vhi, plo, phi, prevEnd, access) : this.walkFrom(vlo, vhi, 0, rootAddr, 0, access);
+        plo = vlo;
+        phi = vhi;
+        prevEnd = this.wEnd;
+      }
+      this.emit(outPtr + k * A.BR_BYTES, st);
+    }
+  }
+
+  translateRange(root: bigint, va: bigint, pages: number, outPtr: number, access: number): void {
+    this.load();
+    const last = this.n - 1;
+    const psh = this.shift[last]!;
+    const psize = 2 ** psh;
+    const eb = this.eb, i32 = this.i32;
+    const rootAddr = this.rootAddr(lo32(root), hi32(root));
+    const mask = this.imask[last]!;
+    let plo = 0, phi = 0, prevEnd = -1;
+    let k = 0;
+    // The current VA as two halves, advanced by psize with carry.
+    let clo = lo32(va), chi = hi32(va);
+    const advance = (pagesBy: number) => {
+      const sum = (clo >>> 0) + pagesBy * psize;
+      clo = sum % TWO32 | 0;
+      chi = (chi + Math.floor(sum / TWO32)) | 0;
+    };
+    while (k < pages) {
+      if (!this.canonical(clo, chi)) {
+        this.emit(outPtr + k * A.BR_BYTES, this.walk(0, 0, clo, chi, access));
+        k++;
+        advance(1);
+        prevEnd = -1;
+        continue;
+      }
+      const st = this.walkCached(rootAddr, clo, chi, plo, phi, prevEnd, access);
+      this.emit(outPtr + k * A.BR_BYTES, st);
+      k++;
+      const end = this.wEnd;
+      if (end < last) {
+        const ssh = this.shift[end]!;
+        // Pages from cur to the end of the entry's span.
+        const inSpan = ssh >= 32 ? (chi & (2 ** (ssh - 32) - 1)) * TWO32 + (clo >>> 0) : (clo >>> 0) % 2 ** ssh;
+        const spanLeft = (2 ** ssh - inSpan) / psize;
+        const ok = (st & A.ST_KIND_MASK) === A.K_OK;
+        let m = 1;
+        while (m < spanLeft && k < pages) {
+          if (ok) this.wPa += psize;
+          this.emit(outPtr + k * A.BR_BYTES, st);
+          m++;
+          k++;
+        }
+        advance(m - 1);
+        plo = clo;
+        phi = chi;
+        prevEnd = end;
+        advance(1);
+        continue;
+      }
+      const table = this.cTable[last]!;
+      const deny = this.cDeny[last]!;
+      let idx = this.index(last, clo, chi);
+      while (k < pages && idx < mask) {
+        idx++;
+        advance(1);
+        const ea = table + idx * eb;
+        let s: number;
+        if (!this.inImage(ea, eb)) {
+          s = this.walkFrom(clo, chi, last, table, deny, access);
+        } else {
+          const w = (this.ramBase + ea) >>> 2;
+          const lo = i32[w]!;
+          const hi = eb === 8 ? i32[w + 1]! : 0;
+          if ((lo & this.vmask[last]!) !== this.vval[last]) {
+            s = this.walkFrom(clo, chi, last, table, deny, access);
+          } else {
+            this.wEa = ea;
+            this.wELo = lo;
+            this.wEHi = hi;
+            s = this.leafStatus(lo, hi, last, clo, chi, deny, access);
+          }
+        }
+        this.emit(outPtr + k * A.BR_BYTES, s);
+        k++;
+      }
+      plo = clo;
+      phi = chi;
+      prevEnd = last;
+      advance(1);
+    }
+  }
+
+  enumStart(root: bigint): void {
+    this.load();
+    const v = this.view;
+    v.setInt32(A.EN + A.EN_DEPTH, 0, true);
+    const s = A.EN + A.EN_LEVEL_BASE;
+    v.setBigUint64(s + A.EN_TABLE, BigInt(this.rootAddr(lo32(root), hi32(root))), true);
+    v.setBigUint64(s + A.EN_VA, 0n, true);
+    v.setUint32(s + A.EN_INDEX, 0, true);
+    v.setUint32(s + A.EN_DENY, 0, true);
+  }
+
+  enumNext(outPtr: number, max: number): number {
+    this.load();
+    const v = this.view, i32 = this.i32;
+    const n = this.n, eb = this.eb;
+    const checkRsvd = (this.flags & A.WF_CHECK_RSVD) !== 0;
+    let d = v.getInt32(A.EN + A.EN_DEPTH, true);
+    let count = 0;
+    while (d >= 0 && count < max) {
+      const s = A.EN + A.EN_LEVEL_BASE + d * A.EN_LEVEL_STRIDE;
+      const sw = s >>> 2;
+      const idx = i32[sw + (A.EN_INDEX >>> 2)]! >>> 0;
+      if (idx > this.imask[d]!) {
+        d--;
+        continue;
+      }
+      i32[sw + (A.EN_INDEX >>> 2)] = idx + 1;
+      const table = (i32[sw + 1]! >>> 0) * TWO32 + (i32[sw]! >>> 0);
+      const ea = table + idx * eb;
+      if (!this.inImage(ea, eb)) {
+        d--;
+        continue;
+      }
+      const w = (this.ramBase + ea) >>> 2;
+      const lo = i32[w]!;
+      const hi = eb === 8 ? i32[w + 1]! : 0;
+      if ((lo & this.vmask[d]!) !== this.vval[d]) continue;
+      // VA of this entry: the table's VA | idx << shift.
+      const sh = this.shift[d]!;
+      let vlo = i32[sw + (A.EN_VA >>> 2)]!;
+      let vhi = i32[sw + (A.EN_VA >>> 2) + 1]!;
+      if (sh >= 32) vhi |= idx << (sh - 32);
+      else {
+        vlo |= idx << sh;
+        vhi |= sh === 0 ? 0 : idx >>> (32 - sh);
+      }
+      const deny = i32[sw + (A.EN_DENY >>> 2)]!;
+      if (this.lallowed[d] && (lo & this.lmask[d]!) === this.lval[d]) {
+        if (checkRsvd && ((lo & this.rsvdL[d * 2]!) | (hi & this.rsvdL[d * 2 + 1]!)) !== 0) continue;
+        const rights = ~(deny | this.denyOf(lo, hi, d * RM + 12)) & 0xf;
+        const ow = (outPtr + count * A.MR_BYTES) >>> 2;
+        i32[ow] = vlo;
+        i32[ow + 1] = this.canonicalHi(vhi);
+        const pa = this.leafBase(d, lo, hi);
+        i32[ow + 2] = pa % TWO32 | 0;
+        i32[ow + 3] = Math.floor(pa / TWO32) | 0;
+        i32[ow + 4] = lo;
+        i32[ow + 5] = hi;
+        i32[ow + 6] = (d << A.ST_LEVEL_SHIFT) | (rights << A.ST_RIGHTS_SHIFT) | (sh << A.ST_PAGE_SHIFT);
+        count++;
+        continue;
+      }
+      if (checkRsvd && ((lo & this.rsvdT[d * 2]!) | (hi & this.rsvdT[d * 2 + 1]!)) !== 0) continue;
+      if (d + 1 >= n) continue;
+      const cw = (A.EN + A.EN_LEVEL_BASE + (d + 1) * A.EN_LEVEL_STRIDE) >>> 2;
+      const t = (hi & this.tAddr[d * 2 + 1]!) * TWO32 + ((lo & this.tAddr[d * 2]!) >>> 0);
+      i32[cw] = t % TWO32 | 0;
+      i32[cw + 1] = Math.floor(t / TWO32) | 0;
+      i32[cw + (A.EN_VA >>> 2)] = vlo;
+      i32[cw + (A.EN_VA >>> 2) + 1] = vhi;
+      i32[cw + (A.EN_INDEX >>> 2)] = 0;
+      i32[cw + (A.EN_DENY >>> 2)] = deny | this.denyOf(lo, hi, d * RM);
+      d++;
+    }
+    v.setInt32(A.EN + A.EN_DEPTH, d, true);
+    return count;
+  }
+
+  // ---- map / unmap / protect ---------------------------------------------------------
+
+  private conflict(code: number, va: bigint, ea: number, lo: number, hi: number): number {
+    const v = this.view;
+    v.setBigUint64(A.RES + A.RES_VA, BigInt.asUintN(64, va), true);
+    v.setBigUint64(A.RES + A.RES_ENTRY_ADDR, BigInt(ea), true);
+    v.setInt32(A.RES + A.RES_ENTRY_VALUE, lo, true);
+    v.setInt32(A.RES + A.RES_ENTRY_VALUE + 4, hi, true);
+    return code;
+  }
+
+  private readEntry(ea: number): [number, number] {
+    const w = (this.ramBase + ea) >>> 2;
+    return [this.i32[w]!, this.eb === 8 ? this.i32[w + 1]! : 0];
+  }
+
+  private writeEntry(ea: number, lo: number, hi: number): void {
+    const w = (this.ramBase + ea) >>> 2;
+    this.i32[w] = lo;
+    if (this.eb === 8) this.i32[w + 1] = hi;
+  }
+
+  private isLeaf(i: number, lo: number): boolean {
+    return this.lallowed[i] !== 0 && (lo & this.lmask[i]!) === this.lval[i];
+  }
+
+  /** Bytes from va to the end of its entry's span at level i (va as BigInt, once per call). */
+  private firstRoom(va: bigint, i: number): number {
+    const span = 2n ** BigInt(this.shift[i]!);
+    return Number(span - (va & (span - 1n)));
+  }
+
+  private mapLevel(table: number, i: number, va: bigint, pa: number, size: number, bLo: number, bHi: number, dry: boolean): number {
+    const sh = this.shift[i]!;
+    const span = 2 ** sh;
+    const eb = this.eb;
+    const leafHere = this.lallowed[i] !== 0 && i >= this.maxLeaf;
+    let idx = Number((va >> BigInt(sh)) & BigInt(this.imask[i]!));
+    let room = this.firstRoom(va, i);
+    let off = 0;
+    while (off < size) {
+      const chunk = Math.min(room, size - off);
+      room = span;
+      const cpa = pa + off;
+      const asLeaf = leafHere && chunk === span && cpa % span === 0;
+      let r: number = A.MAP_OK;
+      if (table === ABSENT) {
+        if (!asLeaf) {
+          this.count++;
+          r = this.mapLevel(ABSENT, i + 1, va + BigInt(off), cpa, chunk, bLo, bHi, dry);
+        }
+      } else {
+        const ea = table + (idx & this.imask[i]!) * eb;
+        if (!this.inImage(ea, eb)) return this.conflict(A.MAP_OUTSIDE_IMAGE, va + BigInt(off), ea, 0, 0);
+        const [lo, hi] = this.readEntry(ea);
+        const valid = (lo & this.vmask[i]!) === this.vval[i];
+        if (asLeaf) {
+          if (valid) return this.conflict(A.MAP_ALREADY_MAPPED, va + BigInt(off), ea, lo, hi);
+          if (!dry) {
+            const plo = cpa % TWO32 | 0, phi = Math.floor(cpa / TWO32) | 0;
+            const extv = Math.floor(cpa / this.extShift[i]!) & this.ext[i * 2]!;
+            this.writeEntry(
+              ea,
+              this.lTmpl[i * 2]! | bLo | (plo & this.lAddr[i * 2]!) | extv,
+              this.lTmpl[i * 2 + 1]! | bHi | (phi & this.lAddr[i * 2 + 1]!),
+            );
+            this.count++;
+          }
+        } else if (valid) {
+          if (this.isLeaf(i, lo)) return this.conflict(A.MAP_INSIDE_LEAF, va + BigInt(off), ea, lo, hi);
+          if (this.flags & A.WF_CHECK_RSVD && ((lo & this.rsvdT[i * 2]!) | (hi & this.rsvdT[i * 2 + 1]!)) !== 0) {
+            return this.conflict(A.MAP_BAD_ENTRY, va + BigInt(off), ea, lo, hi);
+          }
+          const t = (hi & this.tAddr[i * 2 + 1]!) * TWO32 + ((lo & this.tAddr[i * 2]!) >>> 0);
+          r = this.mapLevel(t, i + 1, va + BigInt(off), cpa, chunk, bLo, bHi, dry);
+        } else if (dry) {
+          this.count++;
+          r = this.mapLevel(ABSENT, i + 1, va + BigInt(off), cpa, chunk, bLo, bHi, dry);
+        } else {
+          if (this.poolLeft === 0) return this.conflict(A.MAP_POOL_EMPTY, va + BigInt(off), ea, lo, hi);
+          const t = Number(this.view.getBigUint64(this.poolPtr, true));
+          this.poolPtr += 8;
+          this.poolLeft--;
+          const bytes = (this.imask[i + 1]! + 1) * eb;
+          this.u8.fill(0, this.ramBase + t, this.ramBase + t + bytes);
+          const tlo = t % TWO32 | 0, thi = Math.floor(t / TWO32) | 0;
+          this.writeEntry(ea, this.tTmpl[i * 2]! | (tlo & this.tAddr[i * 2]!), this.tTmpl[i * 2 + 1]! | (thi & this.tAddr[i * 2 + 1]!));
+          r = this.mapLevel(t, i + 1, va + BigInt(off), cpa, chunk, bLo, bHi, dry);
+        }
+      }
+      if (r !== A.MAP_OK) return r;
+      off += chunk;
+      idx++;
+    }
+    return A.MAP_OK;
+  }
+
+  mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number): number {
+    this.load();
+    this.count = 0;
+    this.poolPtr = pool;
+    this.poolLeft = poolCount;
+    const r = this.mapLevel(this.rootAddr(lo32(root), hi32(root)), 0, va, Number(pa), Number(size), lo32(leafBits), hi32(leafBits), dry !== 0);
+    this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(this.count), true);
+    return r;
+  }
+
+  private editLevel(table: number, i: number, va: bigint, size: number, op: number, sLo: number, sHi: number, cLo: number, cHi: number, dry: boolean): number {
+    const sh = this.shift[i]!;
+    const span = 2 ** sh;
+    const eb = this.eb;
+    let idx = Number((va >> BigInt(sh)) & BigInt(this.imask[i]!));
+    let room = this.firstRoom(va, i);
+    let off = 0;
+    while (off < size) {
+      const chunk = Math.min(room, size - off);
+      room = span;
+      const ea = table + (idx & this.imask[i]!) * eb;
+      const at = off;
+      off += chunk;
+      idx++;
+      if (!this.inImage(ea, eb)) continue;
+      const [lo, hi] = this.readEntry(ea);
+      if ((lo & this.vmask[i]!) !== this.vval[i]) continue;
+      if (this.isLeaf(i, lo)) {
+        if (chunk !== span) return this.conflict(A.MAP_SPLITS_LEAF, va + BigInt(at), ea, lo, hi);
+        if (!dry) {
+          if (op === 0) this.writeEntry(ea, 0, 0);
+          else this.writeEntry(ea, (lo & ~cLo) | sLo, (hi & ~cHi) | sHi);
+        }
+        this.count++;
+        continue;
+      }
+      if (this.flags & A.WF_CHECK_RSVD && ((lo & this.rsvdT[i * 2]!) | (hi & this.rsvdT[i * 2 + 1]!)) !== 0) {
+        return this.conflict(A.MAP_BAD_ENTRY, va + BigInt(at), ea, lo, hi);
+      }
+      if (i + 1 >= this.n) continue;
+      const t = (hi & this.tAddr[i * 2 + 1]!) * TWO32 + ((lo & this.tAddr[i * 2]!) >>> 0);
+      const r = this.editLevel(t, i + 1, va + BigInt(at), chunk, op, sLo, sHi, cLo, cHi, dry);
+      if (r !== A.MAP_OK) return r;
+    }
+    return A.MAP_OK;
+  }
+
+  unmapRange(root: bigint, va: bigint, size: bigint, dry: number): number {
+    this.load();
+    this.count = 0;
+    const r = this.editLevel(this.rootAddr(lo32(root), hi32(root)), 0, va, Number(size), 0, 0, 0, 0, 0, dry !== 0);
+    this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(this.count), true);
+    return r;
+  }
+
+  protectRange(root: bigint, va: bigint, size: bigint, set: bigint, clear: bigint, dry: number): number {
+    this.load();
+    this.count = 0;
+    const r = this.editLevel(this.rootAddr(lo32(root), hi32(root)), 0, va, Number(size), 1, lo32(set), hi32(set), lo32(clear), hi32(clear), dry !== 0);
+    this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(this.count), true);
+    return r;
+  }
+}

@@ -1,0 +1,42 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Backend, BackendContext, PagingKernels } from './backend.js';
+
+/** The kernel modules in build/, each compiled from assembly/<name>/index.ts. */
+const MODULES = ['paging'] as const;
+type ModuleName = (typeof MODULES)[number];
+
+const compiled = new Map<ModuleName, WebAssembly.Module>();
+
+/** build/ next to the package root, from src/ (tests) or dist/src/ (built). */
+function buildDir(): string {
+  for (const rel of ['../../build/', '../../../build/']) {
+    const dir = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(dir + 'paging.wasm')) return dir;
+  }
+  throw new Error('memwalk: build/paging.wasm not found: run `npm run build` first');
+}
+
+function moduleFor(name: ModuleName): WebAssembly.Module {
+  let m = compiled.get(name);
+  if (!m) {
+    m = new WebAssembly.Module(readFileSync(buildDir() + `${name}.wasm`));
+    compiled.set(name, m);
+  }
+  return m;
+}
+
+/** Instantiate one kernel module over the engine's memory and give it the layout. */
+export function instantiate(name: ModuleName, ctx: BackendContext): WebAssembly.Exports {
+  const instance = new WebAssembly.Instance(moduleFor(name), { env: { memory: ctx.memory } });
+  const l = ctx.layout;
+  (instance.exports.init as CallableFunction)(
+    l.ramBase, BigInt(l.ramBytes), l.frames, l.colType, l.colCount, l.colOwner, l.colNext, l.colPrev, l.domains,
+  );
+  return instance.exports;
+}
+
+export function createWasmBackend(ctx: BackendContext): Backend {
+  const paging = instantiate('paging', ctx) as unknown as PagingKernels;
+  return { name: 'wasm', paging };
+}

@@ -1,0 +1,80 @@
+import { CapacityError, InvalidInputError } from '../errors.js';
+import { IO_BASE, DOM_MAX, DOM_STRIDE, FRAME_COLUMNS } from '../abi.js';
+
+export const PAGE_SIZE = 4096;
+const WASM_PAGE = 65536;
+/** wasm32 addresses 4 GiB; V8 allows a memory of exactly that size. */
+export const MAX_MEMORY = 2 ** 32;
+export const DEFAULT_IO_BYTES = 32 * 2 ** 20;
+
+/** Where each region of the engine's one memory starts, in bytes. */
+export interface Layout {
+  readonly ioBase: number;
+  readonly ioBytes: number;
+  readonly domains: number;
+  readonly frames: number;
+  readonly colType: number;
+  readonly colCount: number;
+  readonly colOwner: number;
+  readonly colNext: number;
+  readonly colPrev: number;
+  readonly ramBase: number;
+  readonly ramBytes: number;
+  readonly totalBytes: number;
+}
+
+const align = (n: number, a: number) => Math.ceil(n / a) * a;
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(n % 2 ** 20 ? 1 : 0)} MiB`;
+
+/** Bytes of frame metadata per frame. */
+export const FRAME_BYTES = FRAME_COLUMNS * 4;
+
+/**
+ * Compute the regions for `ramBytes` of RAM image and `frames` frame records, or
+ * refuse, before anything is allocated, a request that cannot fit in 4 GiB.
+ */
+export function computeLayout(ramBytes: number, frames: number, ioBytes = DEFAULT_IO_BYTES): Layout {
+  if (!Number.isSafeInteger(ramBytes) || ramBytes < PAGE_SIZE || ramBytes % PAGE_SIZE !== 0) {
+    throw new InvalidInputError(`ramBytes: ${ramBytes} must be a positive multiple of 4096`, { input: 'ramBytes', value: ramBytes });
+  }
+  if (!Number.isSafeInteger(frames) || frames < ramBytes / PAGE_SIZE) {
+    throw new InvalidInputError(
+      `frames: ${frames} must be a whole number at least ramBytes/4096 = ${ramBytes / PAGE_SIZE} (every frame of the image has metadata)`,
+      { input: 'frames', value: frames },
+    );
+  }
+  if (!Number.isSafeInteger(ioBytes) || ioBytes < WASM_PAGE) {
+    throw new InvalidInputError(`ioBytes: ${ioBytes} must be at least 65536`, { input: 'ioBytes', value: ioBytes });
+  }
+  const io = align(ioBytes, WASM_PAGE);
+  const domains = IO_BASE + io;
+  const col = align(frames * 4, WASM_PAGE);
+  const colBase = align(domains + DOM_MAX * DOM_STRIDE, WASM_PAGE);
+  const ramBase = colBase + FRAME_COLUMNS * col;
+  const totalBytes = ramBase + align(ramBytes, WASM_PAGE);
+  if (totalBytes > MAX_MEMORY) {
+    const fixed = colBase + FRAME_COLUMNS * col;
+    const ramFits = Math.max(0, Math.floor((MAX_MEMORY - fixed) / WASM_PAGE) * WASM_PAGE);
+    const framesFit = Math.floor((MAX_MEMORY - colBase - align(ramBytes, WASM_PAGE)) / (FRAME_COLUMNS * 4));
+    throw new CapacityError(
+      `engine does not fit in 4 GiB: asked for ${mib(ramBytes)} of RAM image and ${frames} frames ` +
+        `(${FRAME_BYTES} B each = ${mib(FRAME_COLUMNS * col)}) plus ${mib(colBase)} of buffers = ${mib(totalBytes)}; ` +
+        `with ${frames} frames at most ${mib(ramFits)} of RAM fits, with ${mib(ramBytes)} of RAM at most ${Math.max(0, framesFit)} frames`,
+      { ramBytes, frames, totalBytes, ramFits, framesFit },
+    );
+  }
+  return {
+    ioBase: IO_BASE,
+    ioBytes: io,
+    domains,
+    frames,
+    colType: colBase,
+    colCount: colBase + col,
+    colOwner: colBase + 2 * col,
+    colNext: colBase + 3 * col,
+    colPrev: colBase + 4 * col,
+    ramBase,
+    ramBytes,
+    totalBytes,
+  };
+}

@@ -1,0 +1,337 @@
+// The paging API over any backend: validation, typed errors and decoding live
+// here; the kernels only see numbers and buffers.
+import * as A from '../abi.js';
+import type { Engine, PagingOptions } from '../engine/engine.js';
+import type { WalkParams, MapFlags } from './format.js';
+import type { AccessKind, FaultKind, Mapping, Rights, TranslateResult } from './types.js';
+import { allocateAll, type FrameAllocator } from './allocator.js';
+import { InvalidInputError, MappingConflictError, OutsideImageError } from '../errors.js';
+import { hex, sizeName } from '../util/numbers.js';
+import { x86_64 } from './formats/x86.js';
+
+export type { AccessKind, MapFlags, FrameAllocator };
+
+const KINDS: Record<number, FaultKind> = {
+  [A.K_NOT_PRESENT]: 'not-present',
+  [A.K_PROTECTION]: 'protection',
+  [A.K_RESERVED]: 'reserved-bit',
+  [A.K_NON_CANONICAL]: 'non-canonical',
+  [A.K_OUTSIDE_IMAGE]: 'outside-image',
+};
+
+export function accessFlags(access: AccessKind = 'read', user = false): number {
+  if (access !== 'read' && access !== 'write' && access !== 'execute') {
+    throw new InvalidInputError(`access: '${access}' is not one of read, write, execute`, { input: 'access', value: access });
+  }
+  return (access === 'write' ? A.ACC_WRITE : 0) | (access === 'execute' ? A.ACC_FETCH : 0) | (user ? A.ACC_USER : 0);
+}
+
+export function rightsOf(bits: number): Rights {
+  return {
+    write: (bits & A.R_WRITE) !== 0,
+    user: (bits & A.R_USER) !== 0,
+    execute: (bits & A.R_EXEC) !== 0,
+    userExecute: (bits & A.R_UEXEC) !== 0,
+  };
+}
+
+/** Decode a status word (plus the record's address/entry fields) into a result. */
+export function decodeStatus(p: WalkParams, va: bigint, st: number, addr: bigint, entryValue: bigint): TranslateResult {
+  const kind = st & A.ST_KIND_MASK;
+  const li = (st >>> A.ST_LEVEL_SHIFT) & 0xf;
+  const level = p.levels[li]?.archLevel ?? 0;
+  if (kind === A.K_OK) {
+    return {
+      ok: true,
+      va,
+      pa: addr,
+      pageSize: 2 ** ((st >>> A.ST_PAGE_SHIFT) & 0xff),
+      level,
+      rights: rightsOf((st >>> A.ST_RIGHTS_SHIFT) & 0xf),
+      entryAddress: -1n,
+      entryValue,
+    };
+  }
+  return {
+    ok: false,
+    va,
+    fault: { kind: KINDS[kind]!, level, entryAddress: addr, entryValue, errorCode: (st >>> A.ST_ERR_SHIFT) & 0xff },
+  };
+}
+
+export function translate(engine: Engine, root: bigint, va: bigint, options: PagingOptions & { access?: AccessKind } = {}): TranslateResult {
+  const p = engine.prepare(options);
+  const acc = accessFlags(options.access, options.user);
+  const st = engine.backend.paging.translate(BigInt.asUintN(64, root), BigInt.asUintN(64, va), acc) >>> 0;
+  const v = engine.view;
+  const ea = v.getBigUint64(A.RES + A.RES_ENTRY_ADDR, true);
+  const ev = v.getBigUint64(A.RES + A.RES_ENTRY_VALUE, true);
+  const r = decodeStatus(p, BigInt.asUintN(64, va), st, (st & A.ST_KIND_MASK) === A.K_OK ? v.getBigUint64(A.RES + A.RES_PA, true) : ea, ev);
+  return r.ok ? { ...r, entryAddress: ea } : r;
+}
+
+export interface BatchOptions extends PagingOptions {
+  readonly access?: AccessKind;
+  /** Reuse the upper tables of the previous address (default true). */
+  readonly cached?: boolean;
+}
+
+/** Results of a batch, column-wise: no object per address. */
+export class BatchResult {
+  constructor(
+    private readonly params: WalkParams,
+    readonly vas: BigUint64Array,
+    /** pa on success, else the address of the entry read last. */
+    readonly addr: BigUint64Array,
+    readonly status: Uint32Array,
+  ) {}
+  get length(): number {
+    return this.status.length;
+  }
+  ok(i: number): boolean {
+    return (this.status[i]! & A.ST_KIND_MASK) === A.K_OK;
+  }
+  /** Decode one result (entryValue is not kept by batches: 0). */
+  get(i: number): TranslateResult {
+    return decodeStatus(this.params, this.vas[i]!, this.status[i]!, this.addr[i]!, 0n);
+  }
+}
+
+/** Addresses per chunk that fit the I/O buffer (8 bytes in, 16 out). */
+function batchChunk(engine: Engine): number {
+  return Math.floor(engine.layout.ioBytes / (8 + A.BR_BYTES));
+}
+
+export function translateBatch(engine: Engine, root: bigint, vas: BigUint64Array | readonly bigint[], options: BatchOptions = {}): BatchResult {
+  const p = engine.prepare(options);
+  const acc = accessFlags(options.access, options.user);
+  const input = vas instanceof BigUint64Array ? vas : BigUint64Array.from(vas, (v) => BigInt.asUintN(64, v));
+  const n = input.length;
+  const addr = new BigUint64Array(n);
+  const status = new Uint32Array(n);
+  const chunk = batchChunk(engine);
+  const inPtr = engine.layout.ioBase;
+  const outPtr = inPtr + chunk * 8;
+  const k = engine.backend.paging;
+  const r = BigInt.asUintN(64, root);
+  for (let off = 0; off < n; off += chunk) {
+    const m = Math.min(chunk, n - off);
+    engine.big.set(input.subarray(off, off + m), inPtr / 8);
+    k.translateBatch(r, inPtr, outPtr, m, acc, options.cached === false ? 0 : 1);
+    copyRecords(engine, outPtr, m, addr, status, off);
+  }
+  return new BatchResult(p, input, addr, status);
+}
+
+function copyRecords(engine: Engine, outPtr: number, m: number, addr: BigUint64Array, status: Uint32Array, off: number): void {
+  const big = engine.big, u32 = engine.u32;
+  const b = outPtr / 8, w = outPtr / 4;
+  for (let i = 0; i < m; i++) {
+    addr[off + i] = big[b + i * 2]!;
+    status[off + i] = u32[w + i * 4 + 2]!;
+  }
+}
+
+export function translateRange(engine: Engine, root: bigint, va: bigint, pages: number, options: BatchOptions = {}): BatchResult {
+  const p = engine.prepare(options);
+  if (!Number.isSafeInteger(pages) || pages < 0) throw new InvalidInputError(`pages: ${pages} must be a whole number >= 0`, { input: 'pages' });
+  const acc = accessFlags(options.access, options.user);
+  const pageSize = BigInt(2 ** p.levels[p.levels.length - 1]!.shift);
+  const start = BigInt.asUintN(64, va) & ~(pageSize - 1n);
+  const addr = new BigUint64Array(pages);
+  const status = new Uint32Array(pages);
+  const chunk = Math.floor(engine.layout.ioBytes / A.BR_BYTES);
+  const outPtr = engine.layout.ioBase;
+  const r = BigInt.asUintN(64, root);
+  for (let off = 0; off < pages; off += chunk) {
+    const m = Math.min(chunk, pages - off);
+    engine.backend.paging.translateRange(r, BigInt.asUintN(64, start + BigInt(off) * pageSize), m, outPtr, acc);
+    copyRecords(engine, outPtr, m, addr, status, off);
+  }
+  const vas = new BigUint64Array(pages);
+  for (let i = 0; i < pages; i++) vas[i] = BigInt.asUintN(64, start + BigInt(i) * pageSize);
+  return new BatchResult(p, vas, addr, status);
+}
+
+export interface MappingsOptions extends PagingOptions {
+  /** Stop after this many mappings (default 1,000,000); `truncated` says it did. */
+  readonly limit?: number;
+}
+
+export interface MappingList {
+  readonly mappings: Mapping[];
+  /** True when the listing stopped at the limit with more mappings left. */
+  readonly truncated: boolean;
+}
+
+const ENUM_BATCH = 4096;
+
+/**
+ * Every leaf mapping in ascending canonical VA order, streamed through a fixed
+ * buffer: memory stays bounded whatever the tables hold.
+ */
+export function* mappingsIter(engine: Engine, root: bigint, options: PagingOptions = {}): Generator<Mapping> {
+  engine.prepare(options);
+  const k = engine.backend.paging;
+  const out = engine.layout.ioBase;
+  const max = Math.min(ENUM_BATCH, Math.floor(engine.layout.ioBytes / A.MR_BYTES));
+  const batch: Mapping[] = [];
+  k.enumStart(BigInt.asUintN(64, root));
+  for (;;) {
+    // Decode a whole batch before yielding: the caller may run other kernels in between.
+    const p = engine.prepare(options);
+    const n = k.enumNext(out, max);
+    if (n === 0) return;
+    batch.length = 0;
+    const big = engine.big, u32 = engine.u32;
+    for (let i = 0; i < n; i++) {
+      const b = (out + i * A.MR_BYTES) / 8;
+      const st = u32[b * 2 + 6]!;
+      batch.push({
+        va: big[b]!,
+        pa: big[b + 1]!,
+        entry: big[b + 2]!,
+        size: 2 ** ((st >>> A.ST_PAGE_SHIFT) & 0xff),
+        level: p.levels[(st >>> A.ST_LEVEL_SHIFT) & 0xf]!.archLevel,
+        rights: rightsOf((st >>> A.ST_RIGHTS_SHIFT) & 0xf),
+      });
+    }
+    yield* batch;
+  }
+}
+
+export function mappings(engine: Engine, root: bigint, options: MappingsOptions = {}): MappingList {
+  const limit = options.limit ?? 1_000_000;
+  if (!Number.isSafeInteger(limit) || limit < 0) throw new InvalidInputError(`limit: ${limit} must be a whole number >= 0`, { input: 'limit' });
+  const list: Mapping[] = [];
+  for (const m of mappingsIter(engine, root, options)) {
+    if (list.length === limit) return { mappings: list, truncated: true };
+    list.push(m);
+  }
+  return { mappings: list, truncated: false };
+}
+
+// ---- map / unmap / protect -------------------------------------------------------------
+
+export interface MapOptions extends PagingOptions {
+  /** Largest leaf map may use, in bytes (default: the largest the format has). */
+  readonly largestLeaf?: number;
+}
+
+export interface MapReport {
+  /** Leaf entries written. */
+  readonly leaves: number;
+  /** Table pages taken from the allocator (frame numbers). */
+  readonly tableFrames: number[];
+}
+
+function checkRange(p: WalkParams, what: string, va: bigint, size: bigint, pa?: bigint): void {
+  const page = BigInt(2 ** p.levels[p.levels.length - 1]!.shift);
+  const fail = (rule: string) => {
+    throw new InvalidInputError(`${what}: ${rule}`, { va, size, pa });
+  };
+  if (size <= 0n) fail(`size ${hex(size)} must be positive`);
+  if (BigInt.asUintN(64, va) % page || size % page) fail(`va ${hex(va)} and size ${hex(size)} must be multiples of the ${sizeName(page)} page`);
+  if (pa !== undefined && (pa < 0n || pa % page)) fail(`pa ${hex(pa)} must be a multiple of the ${sizeName(page)} page`);
+  const start = BigInt.asUintN(64, va);
+  const end = start + size - 1n;
+  if (end >= 1n << 64n) fail(`[${hex(start)}, +${hex(size)}) wraps past the top of the address space`);
+  // Both ends must be valid addresses in the same half (a range cannot cross the hole).
+  const bits = BigInt(p.vaBits);
+  const half = (v: bigint) => (p.signExtend ? (v >> (bits - 1n) === 0n ? 0 : v >> (bits - 1n) === (1n << (65n - bits)) - 1n ? 1 : -1) : v >> bits === 0n ? 0 : -1);
+  const hs = half(start), he = half(end);
+  if (hs < 0 || he !== hs) fail(`[${hex(start)}, ${hex(end + 1n)}) is not inside one canonical half of the ${p.vaBits}-bit address space`);
+}
+
+function conflictError(engine: Engine, p: WalkParams, op: string, code: number): MappingConflictError {
+  const v = engine.view;
+  const va = v.getBigUint64(A.RES + A.RES_VA, true);
+  const ea = v.getBigUint64(A.RES + A.RES_ENTRY_ADDR, true);
+  const ev = v.getBigUint64(A.RES + A.RES_ENTRY_VALUE, true);
+  const details = { va, entryAddress: ea, entryValue: ev, code };
+  const at = `entry ${hex(ea)} = ${hex(ev)}`;
+  switch (code) {
+    case A.MAP_ALREADY_MAPPED:
+      return new MappingConflictError(`${op}: ${hex(va)} is already mapped (${at})`, details);
+    case A.MAP_INSIDE_LEAF:
+      return new MappingConflictError(`${op}: ${hex(va)} lies inside an existing large leaf (${at}); it would have to be split`, details);
+    case A.MAP_OUTSIDE_IMAGE:
+      throw new OutsideImageError(`${op}: the page table entry at ${hex(ea)} for ${hex(va)} is outside the RAM image`, details);
+    case A.MAP_SPLITS_LEAF:
+      return new MappingConflictError(`${op}: the range covers only part of the large leaf that maps ${hex(va)} (${at})`, details);
+    case A.MAP_BAD_ENTRY:
+      return new MappingConflictError(`${op}: the table entry for ${hex(va)} has reserved bits set (${at})`, details);
+    default:
+      return new MappingConflictError(`${op}: internal error ${code} at ${hex(va)}`, details);
+  }
+}
+
+function maxLeafIndex(engine: Engine, options: MapOptions): number {
+  if (options.largestLeaf === undefined) return 0;
+  const p = engine.prepare(options);
+  const i = p.levels.findIndex((l) => l.leafAllowed && 2 ** l.shift <= options.largestLeaf!);
+  if (i < 0 || 2 ** p.levels[i]!.shift !== options.largestLeaf) {
+    const sizes = p.levels.filter((l) => l.leafAllowed).map((l) => sizeName(2 ** l.shift));
+    throw new InvalidInputError(`largestLeaf: ${options.largestLeaf} is not a leaf size of this format (${sizes.join(', ')})`, { input: 'largestLeaf' });
+  }
+  return i;
+}
+
+/**
+ * Map [va, va+size) onto [pa, pa+size) with the largest leaves the superpage rule
+ * allows. Conflicts are found by a dry run before anything is written or allocated.
+ */
+export function map(
+  engine: Engine, root: bigint, va: bigint, pa: bigint, size: bigint, flags: MapFlags, allocator: FrameAllocator, options: MapOptions = {},
+): MapReport {
+  const p = engine.prepare(options, maxLeafIndex(engine, options));
+  checkRange(p, 'map', va, size, pa);
+  const bits = (options.format ?? x86_64).leafBits(flags);
+  const k = engine.backend.paging;
+  const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
+  const dry = k.mapRange(r, v, pa, size, bits, 0, 0, 1);
+  if (dry !== A.MAP_OK) throw conflictError(engine, p, 'map', dry);
+  const tables = Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  const tableBytes = (i: number) => 2 ** p.levels[i]!.bits * p.entryBytes;
+  const framesPerTable = Math.max(1, Math.ceil(tableBytes(p.levels.length - 1) / 4096));
+  const frames = allocateAll(allocator, tables, framesPerTable, 'map');
+  const poolPtr = engine.layout.ioBase;
+  if (tables * 8 > engine.layout.ioBytes) throw new InvalidInputError(`map: ${tables} table pages do not fit the I/O buffer; map in smaller pieces`);
+  for (const [i, f] of frames.entries()) {
+    if ((f + framesPerTable) * 4096 > engine.layout.ramBytes) {
+      for (const g of frames) allocator.free?.(g, framesPerTable);
+      throw new OutsideImageError(`map: the allocator gave frame ${hex(f)}, outside the RAM image; nothing was mapped`, { frame: f });
+    }
+    engine.big[poolPtr / 8 + i] = BigInt(f) * 4096n;
+  }
+  const rc = k.mapRange(r, v, pa, size, bits, poolPtr, tables, 0);
+  if (rc !== A.MAP_OK) throw conflictError(engine, p, 'map', rc);
+  return { leaves: Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true)), tableFrames: frames };
+}
+
+/** Clear every leaf in [va, va+size); returns the number of leaves cleared. */
+export function unmap(engine: Engine, root: bigint, va: bigint, size: bigint, options: PagingOptions = {}): number {
+  const p = engine.prepare(options);
+  checkRange(p, 'unmap', va, size);
+  const k = engine.backend.paging;
+  const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
+  const dry = k.unmapRange(r, v, size, 1);
+  if (dry !== A.MAP_OK) throw conflictError(engine, p, 'unmap', dry);
+  k.unmapRange(r, v, size, 0);
+  return Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+}
+
+/** Give every leaf in [va, va+size) the rights of `flags`; returns leaves changed. */
+export function protect(engine: Engine, root: bigint, va: bigint, size: bigint, flags: MapFlags, options: PagingOptions = {}): number {
+  const p = engine.prepare(options);
+  checkRange(p, 'protect', va, size);
+  const format = options.format ?? x86_64;
+  const mask = format.rightsMask;
+  const set = format.leafBits(flags) & mask;
+  const k = engine.backend.paging;
+  const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
+  const dry = k.protectRange(r, v, size, set, mask, 1);
+  if (dry !== A.MAP_OK) throw conflictError(engine, p, 'protect', dry);
+  k.protectRange(r, v, size, set, mask, 0);
+  return Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+}

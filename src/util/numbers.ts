@@ -60,3 +60,12 @@ export function sizeName(bytes: bigint | number): string {
   }
   return `${b}`;
 }
+
+/** A hexadecimal value with or without 0x (`--cr3 13702000` and `--cr3 0x13702000` agree). */
+export function parseHex(text: string, what: string, bits = 64): bigint {
+  const t = String(text).trim();
+  if (!/^(0x)?[0-9a-f]+(_[0-9a-f]+)*$/i.test(t)) {
+    throw new InvalidInputError(`${what}: '${text}' is not a hexadecimal number`, { input: what, value: text });
+  }
+  return parseBig(t.toLowerCase().startsWith('0x') ? t : '0x' + t, what, bits);
+}

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { x86_64, x86_64_la57 } from '../paging/formats/x86.js';
+import type { PagingFormat } from '../paging/format.js';
+import type { PagingOptions } from '../engine/engine.js';
+import type { LoadedImage } from './image-engine.js';
+import { pickVcpu } from './image-engine.js';
+import { InvalidInputError } from '../errors.js';
+import { parseBig, parseHex, hex } from '../util/numbers.js';
+import { bit, choice } from './output.js';
+
+/** Paging modes the CLI accepts, by the name users type. */
+export const PAGING: Record<string, PagingFormat> = { '4': x86_64, '5': x86_64_la57 };
+
+const MODE_OF_VCPU: Record<string, string | undefined> = { '4-level': '4', '5-level': '5' };
+
+export interface RootOptions {
+  cr3?: string;
+  paging?: string;
+  cpu?: string;
+}
+
+/** --image, --cr3, --paging, --cpu, --backend: where the tables are. */
+export function addRootOptions(cmd: Command): Command {
+  return cmd
+    .requiredOption('--image <file>', 'raw RAM image (file offset = physical address) or QEMU dump-guest-memory ELF core')
+    .option('--cr3 <hex>', 'root table register (default: the vCPU\'s CR3 from a QEMU dump)')
+    .option('--paging <mode>', `paging mode: ${Object.keys(PAGING).join(', ')} (default: from the dump's CR4.LA57, else 4)`)
+    .option('--cpu <n>', 'vCPU whose CR3 and paging mode to use (QEMU dumps; default 0)')
+    .option('--backend <name>', 'wasm or reference', 'wasm');
+}
+
+/** Resolve the root and the format from the options and the image's vCPU state. */
+export function resolveRoot(loaded: LoadedImage, o: RootOptions): { root: bigint; format: PagingFormat; paging: string } {
+  const vcpu = pickVcpu(loaded.image, o.cpu);
+  let paging = o.paging;
+  if (paging === undefined) {
+    if (vcpu && o.cr3 === undefined) {
+      paging = MODE_OF_VCPU[vcpu.pagingMode];
+      if (!paging) throw new InvalidInputError(`--cpu ${vcpu.index}: the vCPU's paging mode is ${vcpu.pagingMode}; give --paging (${Object.keys(PAGING).join(', ')}) and --cr3`, { input: '--paging' });
+    } else paging = '4';
+  }
+  const format = PAGING[choice(paging, '--paging', Object.keys(PAGING))]!;
+  let root: bigint;
+  if (o.cr3 !== undefined) root = parseHex(o.cr3, '--cr3');
+  else if (vcpu) root = vcpu.cr3;
+  else throw new InvalidInputError(`--cr3: required for ${loaded.image.kind} image ${loaded.image.path} (it has no vCPU state)`, { input: '--cr3' });
+  const table = root & format.params().rootMask;
+  if (table + 4096n > BigInt(loaded.engine.phys.size)) {
+    throw new InvalidInputError(`--cr3: ${hex(root)} puts the root table at ${hex(table)}, outside the image (${loaded.engine.phys.size} bytes)`, { input: '--cr3' });
+  }
+  return { root, format, paging };
+}
+
+export interface AccessOptions {
+  maxphyaddr?: string;
+  nxe?: string;
+  wp?: string;
+  smep?: string;
+  smap?: string;
+}
+
+/** The walk options of paging.md: MAXPHYADDR, NXE, CR0.WP, SMEP, SMAP. */
+export function addWalkOptions(cmd: Command): Command {
+  return cmd
+    .option('--maxphyaddr <n>', 'physical address width', '52')
+    .option('--nxe <0|1>', 'EFER.NXE', '1')
+    .option('--wp <0|1>', 'CR0.WP', '1')
+    .option('--smep <0|1>', 'CR4.SMEP', '0')
+    .option('--smap <0|1>', 'CR4.SMAP', '0');
+}
+
+export function walkOptions(o: AccessOptions, format: PagingFormat): PagingOptions {
+  const maxPhyAddr = Number(parseBig(o.maxphyaddr ?? '52', '--maxphyaddr'));
+  if (maxPhyAddr < 32 || maxPhyAddr > 52) throw new InvalidInputError(`--maxphyaddr: ${maxPhyAddr} must be from 32 to 52`, { input: '--maxphyaddr' });
+  return {
+    format,
+    maxPhyAddr,
+    nxe: bit(o.nxe ?? '1', '--nxe'),
+    wp: bit(o.wp ?? '1', '--wp'),
+    smep: bit(o.smep ?? '0', '--smep'),
+    smap: bit(o.smap ?? '0', '--smap'),
+  };
+}

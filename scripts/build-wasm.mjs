@@ -1,6 +1,9 @@
-// Compiles every kernel module assembly/<name>/index.ts to build/<name>.wasm.
-// All modules import the engine's one shared memory; each gets its own slot
-// for static data below the control block (see MODULE_DATA_SLOT in src/abi.ts).
+// Compiles every kernel module assembly/<name>/index.ts twice: build/<name>.wasm
+// imports an ordinary memory, build/<name>.shared.wasm a shared one (for engines
+// scanned by worker threads). Engines are not shared by default because Linux gives
+// shared memory no transparent huge pages, which halves random-walk speed.
+// Each module gets its own slot for static data below the control block
+// (see MODULE_DATA_SLOT in src/abi.ts).
 import { readdirSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,22 +20,26 @@ mkdirSync(join(root, 'build'), { recursive: true });
 
 let failed = false;
 for (const [i, name] of modules.entries()) {
-  const { error, stderr } = await asc.main(
-    [
-      `assembly/${name}/index.ts`,
-      '--config', 'asconfig.json',
-      '--target', target,
-      '--outFile', `build/${name}.wasm`,
-      '--textFile', `build/${name}.wat`,
-      '--memoryBase', String((i + 1) * slot),
-    ],
-    { stdout: process.stdout, stderr: process.stderr },
-  );
-  if (error) {
-    console.error(`asc: ${name}: ${error.message}`);
-    failed = true;
-  } else {
-    console.log(`built build/${name}.wasm (${target})`);
+  for (const shared of [false, true]) {
+    const out = `build/${name}${shared ? '.shared' : ''}`;
+    const { error } = await asc.main(
+      [
+        `assembly/${name}/index.ts`,
+        '--config', 'asconfig.json',
+        '--target', target,
+        '--outFile', `${out}.wasm`,
+        '--textFile', `${out}.wat`,
+        '--memoryBase', String((i + 1) * slot),
+        ...(shared ? ['--sharedMemory', '--enable', 'threads'] : []),
+      ],
+      { stdout: process.stdout, stderr: process.stderr },
+    );
+    if (error) {
+      console.error(`asc: ${name}: ${error.message}`);
+      failed = true;
+      break;
+    }
+    console.log(`built ${out}.wasm (${target})`);
   }
 }
 if (failed) process.exit(1);

@@ -21,8 +21,12 @@ export const WP_VA_BITS = 12; // u32: significant VA bits (48, 57, 32, ...)
 export const WP_ROOT_MASK = 16; // u64: root register bits that hold the root table address
 export const WP_MAX_LEAF = 24; // u32: map: smallest level index allowed to hold a leaf (largest leaf)
 export const WP_GEN = 28; // u32: bumped on every rewrite, so a backend may cache what it parsed
-export const WP_LEVEL_BASE = 64; // per-level records start here
-export const WP_LEVEL_STRIDE = 256;
+// Rights masks shared by every table level (6 x u64: w-allow, w-deny, u-allow, u-deny,
+// pxn, uxn): the walk folds table entries into AND/OR accumulators and resolves
+// their rights once, at the leaf.
+export const WP_T_RIGHTS = 64;
+export const WP_LEVEL_BASE = 128; // per-level records start here
+export const WP_LEVEL_STRIDE = 320;
 
 // Walk flags (WP_FLAGS)
 export const WF_SIGN_EXTEND = 1; // VA must be sign-extended from bit VA_BITS-1 (x86, Arm); else zero-extended
@@ -64,6 +68,35 @@ export const LV_L_UXN = 168;
 // Templates for map: bits of a new table pointer, and leaf-kind bits of a leaf here.
 export const LV_TABLE_TEMPLATE = 176; // u64
 export const LV_LEAF_TEMPLATE = 184; // u64
+// The walk's fast path (offsets 216..247): a valid table entry with nothing
+// reserved is recognised by one masked compare, and folded into the rights
+// accumulators: and &= e | AND_KEEP; or |= e & OR_KEEP.
+export const LV_FAST_MASK = 216; // u64
+export const LV_FAST_VALUE = 224; // u64 (a value outside the mask: never taken)
+export const LV_AND_KEEP = 232; // u64
+export const LV_OR_KEEP = 240; // u64
+// The same for a leaf (offsets 248..287): a valid leaf, nothing reserved, required
+// bits present, rights on the table bits, no split address: one compare, then
+// the status word is LEAF_STATUS | rights.
+export const LV_LFAST_MASK = 248; // u64
+export const LV_LFAST_VALUE = 256; // u64
+export const LV_LAND_KEEP = 264; // u64
+export const LV_LOR_KEEP = 272; // u64
+export const LV_LEAF_STATUS = 280; // u32: level index and page shift of a leaf here
+
+// ---- Relocation of hypervisor tables (move_xen), see src/xen/relocate.ts ---------
+export const RELOC_OK = 0;
+export const RELOC_XENMAP_4K = 1; // a present non-leaf entry in l2_xenmap; RES_VA = slot
+export const RELOC_OUTSIDE_IMAGE = 2; // a table to fix lies outside the image; RES_ENTRY_ADDR = it
+export const RELOC_TOO_MANY = 3; // more tables than the scratch holds
+
+// ---- Batch strategies (translateBatch's `mode`) ----------------------------------
+export const BATCH_NAIVE = 0; // every address walked from the root
+export const BATCH_CACHED = 1; // reuse the upper tables of the previous address
+export const BATCH_INTERLEAVED = 2; // groups of BATCH_GROUP addresses advance level by level
+export const BATCH_GROUP = 16;
+// Scratch for the interleaved walk: per group member u64 table, and, or, va.
+export const IG = 0x12000; // = CTRL_BASE + 0x2000
 
 // ---- Access flags passed to translate kernels ----------------------------------
 export const ACC_WRITE = 1;
@@ -149,3 +182,163 @@ export const DOM_STRIDE = 64;
 // count_info, owner, next, prev. 20 bytes per frame.
 export const FRAME_COLUMNS = 5;
 export const FRAME_NULL = -1; // list link meaning "none" (0xffffffff as u32)
+
+// ---- Issue 5: more formats (Arm access flag, contiguous hint) ---------------------
+// Per-level record, continued (offsets inside one WP_LEVEL_STRIDE).
+export const LV_LEAF_REQUIRE = 192; // u64: bits that must all be set in a valid leaf, else K_ACCESS_FLAG (Arm AF)
+export const LV_CONTIG_BIT = 200; // u64: the contiguous-hint bit of a leaf at this level (0: the level has none)
+export const LV_CONTIG_ENTRIES = 208; // u32: entries in one contiguous group (a power of two; 0: no hint here)
+
+// Fault kind: a valid leaf lacks a required bit (Arm Access flag fault).
+export const K_ACCESS_FLAG = 6;
+
+// Contiguous-hint check: streaming state, in the control block's free space
+// [CK, CK + 0x200). One record per group whose hint is set but whose rules are broken.
+export const CK = 0x1e000; // = CTRL_BASE + 0xe000
+export const CK_DEPTH = 0; // i32: current level index, -1 when finished
+export const CK_LEVEL_BASE = 64;
+export const CK_LEVEL_STRIDE = 32;
+export const CK_TABLE = 0; // u64: table address at this level
+export const CK_VA = 8; // u64: VA of the table's first entry
+export const CK_INDEX = 16; // u32: next index to visit
+
+export const CR_BYTES = 32;
+export const CR_TABLE = 0; // u64: physical address of the table holding the group
+export const CR_VA = 8; // u64: canonical VA of the group's first entry
+export const CR_INDEX = 16; // u32: index of the group's first entry
+export const CR_LEVEL = 20; // u32: level index
+export const CR_RULES = 24; // u32: CG_* bits of every broken rule
+export const CR_HINTED = 28; // u32: entries of the group that carry the hint
+
+// Rules of a contiguous group (16 entries with a 4 KiB granule).
+export const CG_NOT_LEAF = 1; // an entry of the group is not a valid leaf of this level
+export const CG_NOT_ALL = 2; // some entries carry the hint and others do not
+export const CG_NOT_CONSECUTIVE = 4; // the outputs are not one run, entry after entry
+export const CG_MISALIGNED = 8; // the run's output does not start on the group's size
+export const CG_ATTRS_DIFFER = 16; // the entries' attributes (all bits but the address) differ
+
+// ---- Frames and domains (issue 3; see src/frames, src/xen, docs/frames.md) ---------
+// type_info (column colType, one u32 per frame):
+//   bits 29..31 type (PGT_NONE..PGT_WRITABLE), 28 validated, 27 pinned, 26 partial,
+//   25 locked, 21..24 undo, 0..20 type reference count. The undo field is a copy of
+//   bits 28..31 (validated and type) as they were when the type count was last 0;
+//   while the count is 0 it equals them. A validation that fails puts that state
+//   back, so a refused operation changes nothing.
+export const PGT_TYPE_SHIFT = 29;
+export const PGT_NONE = 0;
+export const PGT_L1 = 1;
+export const PGT_L2 = 2;
+export const PGT_L3 = 3;
+export const PGT_L4 = 4;
+export const PGT_SEG_DESC = 5;
+export const PGT_WRITABLE = 6;
+export const PGT_VALIDATED = 0x10000000;
+export const PGT_PINNED = 0x08000000;
+export const PGT_PARTIAL = 0x04000000;
+export const PGT_LOCKED = 0x02000000;
+export const PGT_UNDO_SHIFT = 21; // undo = ((type_info >>> 28) & 0xf) << PGT_UNDO_SHIFT
+export const PGT_UNDO_MASK = 0x01e00000;
+export const PGT_COUNT_MASK = 0x001fffff;
+// count_info (column colCount): bit 30 allocated, bits 0..29 general reference count.
+export const PGC_ALLOCATED = 0x40000000;
+export const PGC_COUNT_MASK = 0x3fffffff;
+// owner (column colOwner): domain id + OWNER_BIAS, or OWNER_NONE (0) for a free frame,
+// so that a fresh (all-zero) memory is an empty frame table: every frame free, type
+// none, no references. Links of a frame that is on no list are meaningless.
+export const OWNER_NONE = 0;
+export const OWNER_BIAS = 1;
+
+// Domain record at layout.domains + id * DOM_STRIDE (u32 fields).
+export const DOM_FLAGS = 0; // DF_* below
+export const DOM_HEAD = 4; // page list: first frame (FRAME_NULL when empty)
+export const DOM_TAIL = 8; // page list: last frame
+export const DOM_COUNT = 12; // frames on the page list
+export const DOM_TOT_PAGES = 16; // frames allocated to the domain
+export const DOM_NR_L4 = 20; // nr_l4_pages: validated L4 tables
+export const DOM_L4_HEAD = 24; // L4 index (links in layout.l4Next/l4Prev): first L4
+export const DOM_L4_TAIL = 28;
+export const DOM_L4_COUNT = 32; // frames in the L4 index
+export const DOM_FIX_MODE = 36; // FIXM_*: a variant fix-up in progress (continuation state)
+export const DOM_FIX_LEFT = 40; // counted: rotations left
+export const DOM_FIX_CURSOR = 44; // flat: next frame to scan; indexed: next L4 to visit
+export const DF_IN_USE = 1;
+export const DF_M2P_STRICT = 2; // VM assist m2p-strict: new L4s get the RO_MPT slot filled
+export const DF_PV64 = 4; // 64-bit PV guest
+export const FIXM_NONE = 0;
+export const FIXM_COUNTED = 2;
+export const FIXM_FLAT = 3;
+export const FIXM_INDEXED = 4;
+
+// x86-64 PV L4 slots: 256..271 belong to the hypervisor; 256 is RO_MPT, filled with
+// the idle table's entry (a read-only, user-visible table above every frame).
+export const L4_XEN_FIRST = 256;
+export const L4_XEN_LAST = 271;
+export const RO_MPT_SLOT = 256;
+export const RO_MPT_LO = 0x1025; // P | US | A, address 0xfffff00001000
+export const RO_MPT_HI = 0xfffff;
+// Entry bits a guest table may not set: all levels bits 52..62 (high half mask);
+// L2..L4 also D and G (low half); PS is a superpage in L2/L3 and disallowed in L4.
+export const DIS_HI = 0x7ff00000;
+export const DIS_TABLE_LO = 0x140;
+export const PTE_PS = 0x80;
+export const PTE_RW = 2;
+
+// Results of frame kernels, in the control block's free space [FR, FR + 0x100).
+export const FR = 0x13000; // = CTRL_BASE + 0x3000
+export const FR_VISITED = 0; // u32: frames visited (fix-ups, scans)
+export const FR_FILLED = 4; // u32: RO_MPT slots filled; census: L4s with the slot set
+export const FR_ALREADY = 8; // u32: L4s whose slot was already set
+export const FR_LOCK_FAILED = 12; // u32: frames page_lock refused
+export const FR_L4_LOCK_FAILED = 16; // u32: ... of which L4 tables
+export const FR_CHECKS = 20; // u32: preemption checks made
+export const FR_COUNT = 24; // u32: chase/iterate: frames walked
+export const FR_NEXT = 28; // u32: iterate: frame to continue from (FRAME_NULL at the end)
+export const FR_ERR_FRAME = 32; // u32: type system: the frame that refused
+export const FR_ERR_WANT = 36; // u32: the type asked of it
+export const FR_ERR_FOUND = 40; // u32: its type_info (or count_info) when it refused
+export const FR_ERR_TABLE = 44; // u32: the table whose entry led there (FRAME_NULL: none)
+export const FR_ERR_ENTRY = 48; // i32: that entry's index (-1: none)
+export const FR_ERR_LEVEL = 52; // u32: that table's type
+export const FR_ANOMALY = 56; // u32: demotions that met a target without a reference
+export const FR_ERR_ELO = 60; // u32: the entry's low half
+export const FR_ERR_EHI = 64; // u32: the entry's high half
+
+// Type-system and frame-operation codes (0 = done).
+export const TE_OK = 0;
+export const TE_BAD_TYPE = 1; // not a type this operation accepts
+export const TE_FRAME_RANGE = 2; // frame number beyond the frame table
+export const TE_NOT_ALLOCATED = 3; // the frame is free
+export const TE_FOREIGN = 4; // an entry targets a frame of another domain
+export const TE_OUTSIDE_IMAGE = 5; // a table's contents are not in the RAM image
+export const TE_TYPE_MISMATCH = 6; // type count > 0 with a different type
+export const TE_WRITABLE_PT = 7; // writable mapping of a frame holding a page-table type
+export const TE_DISALLOWED = 8; // entry sets flags a guest table may not use
+export const TE_SUPERPAGE = 9; // PS in an L2/L3 entry of a PV guest
+export const TE_COUNT_OVERFLOW = 10;
+export const TE_NOT_VALIDATED = 11; // type count > 0 but not validated
+export const TE_PARTIAL = 12; // a preempted validation is pending
+export const TE_NO_TYPE_REF = 13; // put without a type reference
+export const TE_PINNED = 14; // already pinned
+export const TE_NOT_PINNED = 15;
+export const TE_LOCKED = 16; // page_lock held
+export const TE_NOT_LOCKED = 17;
+export const TE_IN_USE = 18; // free: references beyond the allocation remain
+export const TE_NOT_FREE = 19; // allocate: the frame is owned
+export const TE_NO_DOMAIN = 20;
+export const TE_DOMAIN_EXISTS = 21;
+export const TE_NOT_ON_LIST = 22;
+export const TE_NO_PAGE_REF = 23; // put_page without a general reference
+
+// Fix-up kernels: codes, and the frames between preemption checks.
+export const FX_DONE = 0;
+export const FX_RESTART = 1;
+export const FX_EMPTY = 2; // the page list is empty
+export const FX_CHECK_EVERY = 256;
+// fillRoMpt codes
+export const FILL_ALREADY = 0;
+export const FILL_DONE = 1;
+export const FILL_OUTSIDE = 2;
+// Allocation orders
+export const ORDER_ASCENDING = 0;
+export const ORDER_RANDOM = 1;
+export const MAP_PA_UNREPRESENTABLE = 7; // a leaf cannot hold this output address (above the format's reach)

@@ -4,3 +4,5 @@ export { initLayout as init } from '../shared/layout';
 export { translate, translateBatch, translateRange } from './translate';
 export { enumStart, enumNext } from './enumerate';
 export { mapRange, unmapRange, protectRange } from './map';
+export { contigUpdate, contigCheckStart, contigCheckNext } from './contig';
+export { relocate } from './relocate';

@@ -8,6 +8,7 @@ import {
   LV_TABLE_ADDR, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_LEAF_EXT_SHIFT, LV_RSVD_TABLE,
   LV_TABLE_TEMPLATE, LV_LEAF_TEMPLATE, WF_CHECK_RSVD,
   MAP_OK, MAP_ALREADY_MAPPED, MAP_INSIDE_LEAF, MAP_OUTSIDE_IMAGE, MAP_POOL_EMPTY, MAP_SPLITS_LEAF, MAP_BAD_ENTRY,
+  MAP_PA_UNREPRESENTABLE,
 } from '../../src/abi';
 import { levels, entryBytes, walkFlags, lv, readEntry, writeEntry, inImage, rootMask } from './params';
 import { phys } from '../shared/layout';
@@ -42,6 +43,19 @@ let poolLeft: u32 = 0;
 
 const ABSENT: u64 = <u64>-1;
 
+/** Address bits of a leaf at level record `L` for output `pa`. */
+// @ts-ignore: decorator
+@inline function leafAddrBits(L: usize, pa: u64): u64 {
+  return (pa & load<u64>(L + LV_LEAF_ADDR)) | ((pa >> <u64>load<u32>(L + LV_LEAF_EXT_SHIFT)) & load<u64>(L + LV_LEAF_EXT_MASK));
+}
+
+/** Can a leaf here hold output `pa` (no address bit lost, e.g. above MAXPHYADDR or 4 GiB)? */
+// @ts-ignore: decorator
+@inline function representable(L: usize, pa: u64): bool {
+  const a = leafAddrBits(L, pa);
+  return ((a & load<u64>(L + LV_LEAF_ADDR)) | ((a & load<u64>(L + LV_LEAF_EXT_MASK)) << <u64>load<u32>(L + LV_LEAF_EXT_SHIFT))) == pa;
+}
+
 function mapLevel(table: u64, i: i32, va: u64, pa: u64, size: u64, leafBits: u64, dry: bool): u32 {
   const L = lv(i);
   const shift = <u64>load<u32>(L + LV_SHIFT);
@@ -60,7 +74,9 @@ function mapLevel(table: u64, i: i32, va: u64, pa: u64, size: u64, leafBits: u64
     const asLeaf = leafHere && chunk == span && (cpa & (span - 1)) == 0;
     let r: u32 = MAP_OK;
     if (table == ABSENT) {
-      if (!asLeaf) {
+      if (asLeaf) {
+        if (!representable(L, cpa)) return conflict(MAP_PA_UNREPRESENTABLE, cva, 0, 0);
+      } else {
         count++;
         r = mapLevel(ABSENT, i + 1, cva, cpa, chunk, leafBits, dry);
       }
@@ -72,9 +88,9 @@ function mapLevel(table: u64, i: i32, va: u64, pa: u64, size: u64, leafBits: u64
       const valid = isValid(L, e);
       if (asLeaf) {
         if (valid) return conflict(MAP_ALREADY_MAPPED, cva, ea, e);
+        if (!representable(L, cpa)) return conflict(MAP_PA_UNREPRESENTABLE, cva, ea, e);
         if (!dry) {
-          const addr = (cpa & load<u64>(L + LV_LEAF_ADDR)) | ((cpa >> <u64>load<u32>(L + LV_LEAF_EXT_SHIFT)) & load<u64>(L + LV_LEAF_EXT_MASK));
-          writeEntry(ea, eb, load<u64>(L + LV_LEAF_TEMPLATE) | leafBits | addr);
+          writeEntry(ea, eb, load<u64>(L + LV_LEAF_TEMPLATE) | leafBits | leafAddrBits(L, cpa));
           count++;
         }
       } else if (valid) {

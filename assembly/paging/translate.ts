@@ -3,13 +3,17 @@ import {
   RES, RES_PA, RES_ENTRY_ADDR, RES_ENTRY_VALUE, RES_STATUS,
   BR_BYTES, BR_PA, BR_STATUS, BR_ENTRY_LO,
   ST_KIND_MASK, K_OK, K_NON_CANONICAL, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE,
+  LV_SHIFT, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP, LV_TABLE_ADDR,
+  BATCH_NAIVE, BATCH_CACHED, BATCH_INTERLEAVED, BATCH_GROUP, IG,
 } from '../../src/abi';
+import { RAM_BYTES } from '../shared/layout';
 import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, readEntry, inImage, rootMask } from './params';
-import { walk, walkFrom, walkCached, entryStatus, cacheTable, wPa, wEntryAddr, wEntry, wEnd } from './walk';
+import { walk, walkFrom, walkCached, entryStatus, cacheTable, tableDeny, setAccess, wPa, wEntryAddr, wEntry, wEnd } from './walk';
 
 /** Translate one address; the full result goes to the RES block. */
 export function translate(root: u64, va: u64, acc: u32): u32 {
   root &= rootMask();
+  setAccess(acc);
   const st = walk(root, va, acc);
   store<u64>(RES + RES_PA, (st & ST_KIND_MASK) == K_OK ? wPa : 0);
   store<u64>(RES + RES_ENTRY_ADDR, wEntryAddr);
@@ -27,11 +31,18 @@ export function translate(root: u64, va: u64, acc: u32): u32 {
 
 /**
  * Translate `n` u64 addresses at `inPtr` into 16-byte records at `outPtr`.
- * `cached` != 0 reuses the upper tables of the previous address when it shares
- * them (consecutive or sorted inputs); 0 walks every address from the root.
+ * mode BATCH_NAIVE walks every address from the root; BATCH_CACHED reuses the
+ * upper tables of the previous address (consecutive or sorted inputs);
+ * BATCH_INTERLEAVED walks groups of addresses level by level, so the group's
+ * table reads are independent and overlap in the memory system.
  */
-export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, cached: u32): void {
+export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode: u32): void {
   root &= rootMask();
+  setAccess(acc);
+  if (mode == BATCH_INTERLEAVED) {
+    for (let k: u32 = 0; k < n; k += BATCH_GROUP) interleaved(root, inPtr, outPtr, k, min(BATCH_GROUP, n - k), acc);
+    return;
+  }
   let prev: u64 = 0;
   let prevEnd: i32 = -1;
   let next: u64 = n > 0 ? load<u64>(inPtr) : 0;
@@ -44,11 +55,67 @@ export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, a
       st = walk(root, va, acc);
       prevEnd = -1;
     } else {
-      st = cached != 0 ? walkCached(root, va, prev, prevEnd, acc) : walkFrom(va, 0, root, 0, acc);
+      st = mode == BATCH_CACHED ? walkCached(root, va, prev, prevEnd, acc) : walkFrom(va, 0, root, <u64>-1, 0, acc, false);
       prev = va;
       prevEnd = wEnd;
     }
     emit(outPtr + (<usize>k) * BR_BYTES, st);
+  }
+}
+
+// Group member g's state in the IG scratch: table, and, or, va (u64 each).
+// @ts-ignore: decorator
+@inline function ig(g: u32): usize { return <usize>IG + (<usize>g << 5); }
+
+/**
+ * Walk addresses [k, k+m) of a batch together, one level at a time. A member
+ * leaves the group at the first entry that is not a plain valid table pointer
+ * (a leaf, a fault, anything unusual) and is finished by the ordinary walk from
+ * that level, so every answer is exactly walkFrom's.
+ */
+function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc: u32): void {
+  let active: u32 = 0; // bit g: member g still walking
+  for (let g: u32 = 0; g < m; g++) {
+    const va = load<u64>(inPtr + (<usize>(k + g) << 3));
+    if (!canonical(va)) {
+      emit(outPtr + (<usize>(k + g)) * BR_BYTES, walk(root, va, acc));
+      continue;
+    }
+    const s = ig(g);
+    store<u64>(s, root);
+    store<u64>(s, <u64>-1, 8);
+    store<u64>(s, 0, 16);
+    store<u64>(s, va, 24);
+    active |= (<u32>1) << g;
+  }
+  const n = levels();
+  const eb = entryBytes();
+  for (let i = 0; i < n && active != 0; i++) {
+    const L = lv(i);
+    const shift = <u64>load<u32>(L + LV_SHIFT);
+    const imask = load<u32>(L + LV_INDEX_MASK);
+    const fm = load<u64>(L + LV_FAST_MASK), fv = load<u64>(L + LV_FAST_VALUE);
+    const ak = load<u64>(L + LV_AND_KEEP), ok = load<u64>(L + LV_OR_KEEP), ta = load<u64>(L + LV_TABLE_ADDR);
+    let rest = active;
+    while (rest != 0) {
+      const g = <u32>ctz(rest);
+      rest &= rest - 1;
+      const s = ig(g);
+      const table = load<u64>(s);
+      const va = load<u64>(s, 24);
+      const ea = table + <u64>((<u32>(va >> shift) & imask) * eb);
+      if (ea + eb <= RAM_BYTES) {
+        const e = readEntry(ea, eb);
+        if ((e & fm) == fv) {
+          store<u64>(s, e & ta);
+          store<u64>(s, load<u64>(s, 8) & (e | ak), 8);
+          store<u64>(s, load<u64>(s, 16) | (e & ok), 16);
+          continue;
+        }
+      }
+      emit(outPtr + (<usize>(k + g)) * BR_BYTES, walkFrom(va, i, table, load<u64>(s, 8), load<u64>(s, 16), acc, false));
+      active &= ~((<u32>1) << g);
+    }
   }
 }
 
@@ -60,6 +127,7 @@ export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, a
  */
 export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): void {
   root &= rootMask();
+  setAccess(acc);
   const last = levels() - 1;
   const pshift = shiftOf(last);
   const eb = entryBytes();
@@ -105,7 +173,9 @@ export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, ac
     // The walk reached the last level: read the following entries of the same table.
     const c = cacheTable(last);
     const table = load<u64>(c);
-    const deny = load<u32>(c, 8);
+    const and_ = load<u64>(c, 8);
+    const or_ = load<u64>(c, 16);
+    const deny = tableDeny(and_, or_);
     let idx = <u32>(cur >> pshift) & mask;
     while (k < pages && idx < mask) {
       idx++;
@@ -115,11 +185,11 @@ export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, ac
       let s: u32;
       if (!inImage(ea, eb)) {
         // Not reachable with page-aligned tables and a page-multiple image; kept for safety.
-        s = walkFrom(cur, last, table, deny, acc);
+        s = walkFrom(cur, last, table, and_, or_, acc, true);
       } else {
         const e = readEntry(ea, eb);
         if ((<u32>e & vmask) != vval) {
-          s = walkFrom(cur, last, table, deny, acc);
+          s = walkFrom(cur, last, table, and_, or_, acc, true);
         } else {
           s = entryStatus(ea, e, last, cur, deny, acc, flags);
         }

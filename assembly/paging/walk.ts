@@ -7,11 +7,13 @@ import {
   WF_CHECK_RSVD, WF_WP, WF_SMEP, WF_SMAP, WF_NXE,
   ACC_WRITE, ACC_USER, ACC_FETCH,
   ST_LEVEL_SHIFT, ST_ERR_SHIFT, ST_RIGHTS_SHIFT, ST_PAGE_SHIFT,
-  K_OK, K_NOT_PRESENT, K_PROTECTION, K_RESERVED, K_NON_CANONICAL, K_OUTSIDE_IMAGE,
+  K_OK, K_NOT_PRESENT, K_PROTECTION, K_RESERVED, K_NON_CANONICAL, K_OUTSIDE_IMAGE, K_ACCESS_FLAG, LV_LEAF_REQUIRE,
   R_WRITE, R_USER, R_EXEC, R_UEXEC, PF_P, PF_W, PF_U, PF_RSVD, PF_I,
-  CTRL_BASE,
+  CTRL_BASE, WP, WP_T_RIGHTS, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP,
+  LV_LFAST_MASK, LV_LFAST_VALUE, LV_LAND_KEEP, LV_LOR_KEEP, LV_LEAF_STATUS,
 } from '../../src/abi';
-import { levels, entryBytes, walkFlags, lv, canonical, readEntry, inImage } from './params';
+import { levels, entryBytes, walkFlags, lv, canonical, readEntry } from './params';
+import { RAM_BYTES } from '../shared/layout';
 
 // Results of the last walk (wasm has one return value; globals are the cheapest out-params).
 export let wPa: u64 = 0;
@@ -20,10 +22,24 @@ export let wEntry: u64 = 0;
 /** Level index where the last walk ended (leaf or fault). */
 export let wEnd: i32 = 0;
 
-// Per-level cache of the last walk: table address and deny bits on entry to that level.
+// Per-level cache of the last walk: table address and the rights accumulators
+// (u64 table, u64 and, u64 or) on entry to that level.
 const CACHE: usize = CTRL_BASE + 0x1800;
 // @ts-ignore: decorator
-@inline export function cacheTable(i: i32): usize { return CACHE + <usize>(i << 4); }
+@inline export function cacheTable(i: i32): usize { return CACHE + <usize>(i << 5); }
+
+/** Deny bits of the table levels walked so far, from the AND/OR accumulators. */
+// @ts-ignore: decorator
+@inline export function tableDeny(a: u64, o: u64): u32 {
+  const m: usize = WP + WP_T_RIGHTS;
+  const wa = load<u64>(m), ua = load<u64>(m, 16);
+  let d: u32 = 0;
+  if ((a & wa) != wa || (o & load<u64>(m, 8)) != 0) d |= R_WRITE;
+  if ((a & ua) != ua || (o & load<u64>(m, 24)) != 0) d |= R_USER;
+  if ((o & load<u64>(m, 32)) != 0) d |= R_EXEC;
+  if ((o & load<u64>(m, 40)) != 0) d |= R_UEXEC;
+  return d;
+}
 
 /**
  * Deny bits contributed by entry `e`, given the rights masks at `m`
@@ -74,6 +90,17 @@ const CACHE: usize = CTRL_BASE + 0x1800;
   return false;
 }
 
+/** Bit r set: an access of the current kind is refused with rights r (see setAccess). */
+let REFUSED: u32 = 0;
+
+/** Precompute, for the access kind of the coming walks, which of the 16 rights sets refuse it. */
+export function setAccess(acc: u32): void {
+  const flags = walkFlags();
+  let m: u32 = 0;
+  for (let r: u32 = 0; r < 16; r++) if (refused(r, acc, flags)) m |= (<u32>1) << r;
+  REFUSED = m;
+}
+
 /**
  * Resolve a valid leaf entry `e` at level `i` for `va`: output address, rights,
  * protection check. Shared by the walk and by the range kernel's fast loop.
@@ -84,6 +111,9 @@ const CACHE: usize = CTRL_BASE + 0x1800;
   if ((flags & WF_CHECK_RSVD) && (e & load<u64>(L + LV_RSVD_LEAF)) != 0) {
     return fault(K_RESERVED, i, PF_P | PF_RSVD | accessBits(acc, flags));
   }
+  // Arm's Access flag fault comes before any permission fault.
+  const req = load<u64>(L + LV_LEAF_REQUIRE);
+  if ((e & req) != req) return fault(K_ACCESS_FLAG, i, PF_P | accessBits(acc, flags));
   deny |= denyOf(e, L + LV_L_W_ALLOW);
   const shift = <u64>load<u32>(L + LV_SHIFT);
   const base = (e & load<u64>(L + LV_LEAF_ADDR)) | ((e & load<u64>(L + LV_LEAF_EXT_MASK)) << <u64>load<u32>(L + LV_LEAF_EXT_SHIFT));
@@ -102,40 +132,66 @@ const CACHE: usize = CTRL_BASE + 0x1800;
   return leafStatus(e, i, va, deny, acc, flags);
 }
 
-/** Walk `va` starting at level index `start` in `table` with deny bits `deny`. */
-export function walkFrom(va: u64, start: i32, table: u64, deny: u32, acc: u32): u32 {
+/**
+ * Walk `va` from level index `start`, in `table`, with the table rights folded so
+ * far in `and_`/`or_`. The common case (a valid table entry, nothing reserved) is
+ * one masked compare per level; everything else takes the slow path below it.
+ * `cache` records each level's table and accumulators for walkCached.
+ */
+export function walkFrom(va: u64, start: i32, table: u64, and_: u64, or_: u64, acc: u32, cache: bool): u32 {
   const n = levels();
   const eb = entryBytes();
-  const flags = walkFlags();
   for (let i = start; i < n; i++) {
     const L = lv(i);
-    const c = cacheTable(i);
-    store<u64>(c, table);
-    store<u32>(c, deny, 8);
-    const idx = <u32>(va >> <u64>load<u32>(L + LV_SHIFT)) & load<u32>(L + LV_INDEX_MASK);
-    const ea = table + <u64>(idx * eb);
-    wEntryAddr = ea;
-    if (!inImage(ea, eb)) {
+    if (cache) {
+      const c = cacheTable(i);
+      store<u64>(c, table);
+      store<u64>(c, and_, 8);
+      store<u64>(c, or_, 16);
+    }
+    const ea = table + <u64>((<u32>(va >> <u64>load<u32>(L + LV_SHIFT)) & load<u32>(L + LV_INDEX_MASK)) * eb);
+    // ea < 2^53: no overflow; one compare keeps every read inside the image.
+    if (ea + eb > RAM_BYTES) {
+      wEntryAddr = ea;
       wEntry = 0;
-      return fault(K_OUTSIDE_IMAGE, i, accessBits(acc, flags));
+      return fault(K_OUTSIDE_IMAGE, i, accessBits(acc, walkFlags()));
     }
     const e = readEntry(ea, eb);
+    if ((e & load<u64>(L + LV_FAST_MASK)) == load<u64>(L + LV_FAST_VALUE)) {
+      and_ &= e | load<u64>(L + LV_AND_KEEP);
+      or_ |= e & load<u64>(L + LV_OR_KEEP);
+      table = e & load<u64>(L + LV_TABLE_ADDR);
+      continue;
+    }
+    wEntryAddr = ea;
     wEntry = e;
+    if ((e & load<u64>(L + LV_LFAST_MASK)) == load<u64>(L + LV_LFAST_VALUE)) {
+      // The common leaf: its rights fold into the table accumulators.
+      const rights = ~tableDeny(and_ & (e | load<u64>(L + LV_LAND_KEEP)), or_ | (e & load<u64>(L + LV_LOR_KEEP))) & 0xf;
+      const st = load<u32>(L + LV_LEAF_STATUS);
+      wPa = (e & load<u64>(L + LV_LEAF_ADDR)) | (va & ((<u64>1 << <u64>(st >>> ST_PAGE_SHIFT)) - 1));
+      if ((REFUSED >> rights) & 1) return fault(K_PROTECTION, i, PF_P | accessBits(acc, walkFlags()));
+      wEnd = i;
+      return st | (rights << ST_RIGHTS_SHIFT);
+    }
+    const flags = walkFlags();
     const lo = <u32>e;
     if ((lo & load<u32>(L + LV_VALID_MASK)) != load<u32>(L + LV_VALID_VALUE)) {
       return fault(K_NOT_PRESENT, i, accessBits(acc, flags));
     }
     if (load<u32>(L + LV_LEAF_ALLOWED) != 0 && (lo & load<u32>(L + LV_LEAF_MASK)) == load<u32>(L + LV_LEAF_VALUE)) {
-      return leafStatus(e, i, va, deny, acc, flags);
+      return leafStatus(e, i, va, tableDeny(and_, or_), acc, flags);
     }
     if ((flags & WF_CHECK_RSVD) && (e & load<u64>(L + LV_RSVD_TABLE)) != 0) {
       return fault(K_RESERVED, i, PF_P | PF_RSVD | accessBits(acc, flags));
     }
-    deny |= denyOf(e, L + LV_T_W_ALLOW);
+    // A valid table entry the fused test could not express for this format.
+    and_ &= e | load<u64>(L + LV_AND_KEEP);
+    or_ |= e & load<u64>(L + LV_OR_KEEP);
     table = e & load<u64>(L + LV_TABLE_ADDR);
   }
   // Unreachable for a well-formed format (the last level always holds leaves).
-  return fault(K_NOT_PRESENT, n - 1, accessBits(acc, flags));
+  return fault(K_NOT_PRESENT, n - 1, accessBits(acc, walkFlags()));
 }
 
 /** Walk `va` from the root; a non-canonical address is a #GP (error code 0). */
@@ -146,7 +202,7 @@ export function walk(root: u64, va: u64, acc: u32): u32 {
     wEntry = 0;
     return fault(K_NON_CANONICAL, 0, 0);
   }
-  return walkFrom(va, 0, root, 0, acc);
+  return walkFrom(va, 0, root, <u64>-1, 0, acc, false);
 }
 
 /**
@@ -167,7 +223,7 @@ export function walk(root: u64, va: u64, acc: u32): u32 {
 /** Walk `va` with the cache of the previous walk (caller checked canonical). */
 export function walkCached(root: u64, va: u64, prev: u64, prevEnd: i32, acc: u32): u32 {
   const s = prevEnd < 0 ? 0 : restartLevel(va, prev, prevEnd);
-  if (s == 0) return walkFrom(va, 0, root, 0, acc);
+  if (s == 0) return walkFrom(va, 0, root, <u64>-1, 0, acc, true);
   const c = cacheTable(s);
-  return walkFrom(va, s, load<u64>(c), load<u32>(c, 8), acc);
+  return walkFrom(va, s, load<u64>(c), load<u64>(c, 8), load<u64>(c, 16), acc, true);
 }

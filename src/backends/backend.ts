@@ -9,8 +9,8 @@ import type { Layout } from '../engine/layout.js';
 export interface PagingKernels {
   /** Translate one address; full result in the RES block. Returns the status word. */
   translate(root: bigint, va: bigint, access: number): number;
-  /** `n` u64 addresses at `inPtr` -> 16-byte records at `outPtr`; `cached` reuses upper tables. */
-  translateBatch(root: bigint, inPtr: number, outPtr: number, n: number, access: number, cached: number): void;
+  /** `n` u64 addresses at `inPtr` -> 16-byte records at `outPtr`; `mode` is a BATCH_* strategy. */
+  translateBatch(root: bigint, inPtr: number, outPtr: number, n: number, access: number, mode: number): void;
   /** `pages` consecutive base pages from `va` -> 16-byte records at `outPtr`. */
   translateRange(root: bigint, va: bigint, pages: number, outPtr: number, access: number): void;
   enumStart(root: bigint): void;
@@ -19,6 +19,68 @@ export interface PagingKernels {
   mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number): number;
   unmapRange(root: bigint, va: bigint, size: bigint, dry: number): number;
   protectRange(root: bigint, va: bigint, size: bigint, set: bigint, clear: bigint, dry: number): number;
+  /**
+   * Contiguous hint over the groups touching [va, va+size): qualifying groups get
+   * it (when `set` != 0), the others lose it. Returns groups hinted afterwards;
+   * RES_COUNT = entries whose hint bit changed.
+   */
+  contigUpdate(root: bigint, va: bigint, size: bigint, set: number): number;
+  contigCheckStart(root: bigint): void;
+  /** Up to `max` 32-byte CR_* records, visiting at most `steps` entries (RES_COUNT = entries visited); done when CK_DEPTH = -1. */
+  contigCheckNext(outPtr: number, max: number, steps: number): number;
+  /**
+   * move_xen's fix-up of tables already copied `delta` bytes away (`root`, `xenmap`:
+   * their new addresses); a RELOC_* code. `scratch` holds `cap` tables (24 bytes each).
+   */
+  relocate(root: bigint, xenmap: bigint, delta: bigint, scratch: number, cap: number, dry: number): number;
+}
+
+/**
+ * The frame kernels (assembly/frames, src/backends/reference/frames.ts): frame
+ * metadata columns, domain page lists, the PV type system and the m2p-strict
+ * fix-ups. Frame numbers and domain ids are u32; FRAME_NULL (0xffffffff) is
+ * "none". Codes are the TE_* / FX_* / FILL_* constants of src/abi.ts; details of a
+ * refusal and per-call counters are in the FR block.
+ */
+export interface FrameKernels {
+  domainCreate(dom: number, flags: number): number;
+  /** Frames released. */
+  domainFree(dom: number): number;
+  listAddHead(dom: number, frame: number): number;
+  listAddTail(dom: number, frame: number): number;
+  /** The removed head, or FRAME_NULL (as u32). */
+  listRemoveHead(dom: number): number;
+  listRemove(dom: number, frame: number): number;
+  /** Up to `max` frames from `from` to `outPtr`; FR_NEXT = where to continue. */
+  listIterate(from: number, outPtr: number, max: number): number;
+  /** Sum (mod 2^32) of the frames met following next links from `from`; FR_COUNT = steps. */
+  listChase(from: number, max: number): number;
+  /** Claim pattern elements [kFrom, kTo) for `dom` (owner, count_info, type), ascending; all or nothing. */
+  allocClaim(dom: number, first: number, chunk: number, stride: number, kFrom: number, kTo: number): number;
+  /** Append list positions [jFrom, jTo) of a claimed pattern to `dom`'s list (ORDER_RANDOM: element perm(j)). */
+  allocLink(dom: number, first: number, chunk: number, stride: number, count: number, jFrom: number, jTo: number, order: number, seed: number): number;
+  /** First frame of the pattern that is not free, or FRAME_NULL. */
+  allocCheck(first: number, chunk: number, stride: number, count: number): number;
+  allocList(dom: number, ptr: number, n: number): number;
+  freeFrame(frame: number): number;
+  getType(frame: number, type: number): number;
+  putType(frame: number): number;
+  pin(frame: number, type: number): number;
+  unpin(frame: number): number;
+  /** 1 when locked, 0 when page_lock refuses. */
+  pageLock(frame: number): number;
+  pageUnlock(frame: number): number;
+  fillRoMpt(frame: number): number;
+  zapRoMpt(frame: number): number;
+  /**
+   * Frames of [from, to) whose type_info bits 28..31 equal `key` (type * 2 + validated),
+   * owned by `dom` (FRAME_NULL: any); FR_FILLED = L4s with RO_MPT set.
+   */
+  census(key: number, dom: number, from: number, to: number): number;
+  fixFaithful(dom: number, maxChecks: number): number;
+  fixCounted(dom: number, maxChecks: number): number;
+  fixFlat(dom: number, maxChecks: number): number;
+  fixIndexed(dom: number, maxChecks: number): number;
 }
 
 export type BackendName = 'wasm' | 'reference';
@@ -27,6 +89,7 @@ export type BackendName = 'wasm' | 'reference';
 export interface Backend {
   readonly name: BackendName;
   readonly paging: PagingKernels;
+  readonly frames: FrameKernels;
 }
 
 /** What a backend factory receives: the memory and where its regions are. */

@@ -1,12 +1,12 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Backend, BackendContext, PagingKernels } from './backend.js';
+import type { Backend, BackendContext, FrameKernels, PagingKernels } from './backend.js';
 
 /** The kernel modules in build/, each compiled from assembly/<name>/index.ts. */
-const MODULES = ['paging'] as const;
+const MODULES = ['paging', 'frames'] as const;
 type ModuleName = (typeof MODULES)[number];
 
-const compiled = new Map<ModuleName, WebAssembly.Module>();
+const compiled = new Map<string, WebAssembly.Module>();
 
 /** build/ next to the package root, from src/ (tests) or dist/src/ (built). */
 function buildDir(): string {
@@ -17,18 +17,21 @@ function buildDir(): string {
   throw new Error('memwalk: build/paging.wasm not found: run `npm run build` first');
 }
 
-function moduleFor(name: ModuleName): WebAssembly.Module {
-  let m = compiled.get(name);
+/** A shared memory needs the module variant that imports a shared memory. */
+function moduleFor(name: ModuleName, shared: boolean): WebAssembly.Module {
+  const file = `${name}${shared ? '.shared' : ''}.wasm`;
+  let m = compiled.get(file);
   if (!m) {
-    m = new WebAssembly.Module(readFileSync(buildDir() + `${name}.wasm`));
-    compiled.set(name, m);
+    m = new WebAssembly.Module(readFileSync(buildDir() + file));
+    compiled.set(file, m);
   }
   return m;
 }
 
 /** Instantiate one kernel module over the engine's memory and give it the layout. */
 export function instantiate(name: ModuleName, ctx: BackendContext): WebAssembly.Exports {
-  const instance = new WebAssembly.Instance(moduleFor(name), { env: { memory: ctx.memory } });
+  const shared = typeof SharedArrayBuffer !== 'undefined' && ctx.memory.buffer instanceof SharedArrayBuffer;
+  const instance = new WebAssembly.Instance(moduleFor(name, shared), { env: { memory: ctx.memory } });
   const l = ctx.layout;
   (instance.exports.init as CallableFunction)(
     l.ramBase, BigInt(l.ramBytes), l.frames, l.colType, l.colCount, l.colOwner, l.colNext, l.colPrev, l.domains,
@@ -38,5 +41,8 @@ export function instantiate(name: ModuleName, ctx: BackendContext): WebAssembly.
 
 export function createWasmBackend(ctx: BackendContext): Backend {
   const paging = instantiate('paging', ctx) as unknown as PagingKernels;
-  return { name: 'wasm', paging };
+  const framesExports = instantiate('frames', ctx);
+  (framesExports.initFrames as CallableFunction)(ctx.layout.l4Next, ctx.layout.l4Prev);
+  const frames = framesExports as unknown as FrameKernels;
+  return { name: 'wasm', paging, frames };
 }

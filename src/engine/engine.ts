@@ -9,6 +9,8 @@ import type { WalkOptions } from '../paging/types.js';
 import { InvalidInputError } from '../errors.js';
 import { parseBig } from '../util/numbers.js';
 import * as ops from '../paging/operations.js';
+import { FrameTable } from '../frames/frame-table.js';
+import { Domains } from '../xen/domain.js';
 
 export interface EngineOptions {
   /** Bytes of RAM image (a multiple of 4096; numbers, bigints or strings such as '512M'). */
@@ -18,6 +20,12 @@ export interface EngineOptions {
   readonly backend?: BackendName;
   /** Bytes of I/O buffer for batch calls (default 32 MiB). */
   readonly ioBytes?: number;
+  /**
+   * Back the engine with a SharedArrayBuffer so worker threads can scan it
+   * (default false: Linux gives shared memory no transparent huge pages, which
+   * makes random page walks about 2x slower).
+   */
+  readonly shared?: boolean;
 }
 
 /** Options of a paging call: the walk options plus the table format (default x86_64). */
@@ -81,6 +89,18 @@ export class Engine {
     return this.shared.params;
   }
 
+  // ---- frames and domains (see frames/, xen/domain.ts) ------------------------------
+  private framesView: FrameTable | undefined;
+  private domainsView: Domains | undefined;
+  /** Frame metadata, page lists, the type system and allocation over this memory. */
+  get frames(): FrameTable {
+    return (this.framesView ??= new FrameTable(this));
+  }
+  /** Domain records: create, look up, destroy. */
+  get domains(): Domains {
+    return (this.domainsView ??= new Domains(this));
+  }
+
   // ---- paging (see paging/operations.ts) -------------------------------------------
   translate(root: bigint, va: bigint, options?: PagingOptions & { access?: ops.AccessKind }) {
     return ops.translate(this, root, va, options);
@@ -123,7 +143,6 @@ export function createEngine(options: EngineOptions): Engine {
   const ramBytes = toBytes(options.ramBytes, 'ramBytes');
   const layout = computeLayout(ramBytes, options.frames ?? ramBytes / 4096, options.ioBytes);
   const pages = layout.totalBytes / 65536;
-  // Shared, so worker threads can scan the same memory without copying it.
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: options.shared ?? false });
   return new Engine(memory, layout, options.backend ?? 'wasm');
 }

@@ -18,6 +18,9 @@ export interface Layout {
   readonly colOwner: number;
   readonly colNext: number;
   readonly colPrev: number;
+  /** L4 index links (one u32 each per frame of the RAM image; see src/frames). */
+  readonly l4Next: number;
+  readonly l4Prev: number;
   readonly ramBase: number;
   readonly ramBytes: number;
   readonly totalBytes: number;
@@ -28,6 +31,11 @@ const mib = (n: number) => `${(n / 2 ** 20).toFixed(n % 2 ** 20 ? 1 : 0)} MiB`;
 
 /** Bytes of frame metadata per frame. */
 export const FRAME_BYTES = FRAME_COLUMNS * 4;
+/** Bytes of L4-index links per frame of the RAM image (only image frames can be L4 tables). */
+export const L4_INDEX_BYTES = 8;
+
+/** Bytes taken by `ramBytes` of image plus its L4-index columns. */
+const ramCost = (ramBytes: number) => align(ramBytes, WASM_PAGE) + 2 * align((ramBytes / PAGE_SIZE) * 4, WASM_PAGE);
 
 /**
  * Compute the regions for `ramBytes` of RAM image and `frames` frame records, or
@@ -49,16 +57,23 @@ export function computeLayout(ramBytes: number, frames: number, ioBytes = DEFAUL
   const io = align(ioBytes, WASM_PAGE);
   const domains = IO_BASE + io;
   const col = align(frames * 4, WASM_PAGE);
-  const colBase = align(domains + DOM_MAX * DOM_STRIDE, WASM_PAGE);
+  // The L4-index links (two u32 per image frame) sit between the domain records
+  // and the five frame columns.
+  const l4Base = align(domains + DOM_MAX * DOM_STRIDE, WASM_PAGE);
+  const l4col = align((ramBytes / PAGE_SIZE) * 4, WASM_PAGE);
+  const colBase = l4Base + 2 * l4col;
   const ramBase = colBase + FRAME_COLUMNS * col;
   const totalBytes = ramBase + align(ramBytes, WASM_PAGE);
   if (totalBytes > MAX_MEMORY) {
-    const fixed = colBase + FRAME_COLUMNS * col;
-    const ramFits = Math.max(0, Math.floor((MAX_MEMORY - fixed) / WASM_PAGE) * WASM_PAGE);
-    const framesFit = Math.floor((MAX_MEMORY - colBase - align(ramBytes, WASM_PAGE)) / (FRAME_COLUMNS * 4));
+    const fixed = l4Base + FRAME_COLUMNS * col;
+    // Each 4 KiB of image also costs 8 B of L4-index links.
+    let ramFits = Math.max(0, Math.floor(((MAX_MEMORY - fixed) * (PAGE_SIZE / (PAGE_SIZE + L4_INDEX_BYTES))) / WASM_PAGE) * WASM_PAGE);
+    while (ramFits > 0 && fixed + ramCost(ramFits) > MAX_MEMORY) ramFits -= WASM_PAGE;
+    const framesFit = Math.floor((MAX_MEMORY - l4Base - ramCost(ramBytes)) / (FRAME_COLUMNS * 4));
     throw new CapacityError(
       `engine does not fit in 4 GiB: asked for ${mib(ramBytes)} of RAM image and ${frames} frames ` +
-        `(${FRAME_BYTES} B each = ${mib(FRAME_COLUMNS * col)}) plus ${mib(colBase)} of buffers = ${mib(totalBytes)}; ` +
+        `(${FRAME_BYTES} B each = ${mib(FRAME_COLUMNS * col)}) plus ${mib(l4Base)} of buffers and ` +
+        `${mib(2 * l4col)} of L4-index links (${L4_INDEX_BYTES} B per image frame) = ${mib(totalBytes)}; ` +
         `with ${frames} frames at most ${mib(ramFits)} of RAM fits, with ${mib(ramBytes)} of RAM at most ${Math.max(0, framesFit)} frames`,
       { ramBytes, frames, totalBytes, ramFits, framesFit },
     );
@@ -73,6 +88,8 @@ export function computeLayout(ramBytes: number, frames: number, ioBytes = DEFAUL
     colOwner: colBase + 2 * col,
     colNext: colBase + 3 * col,
     colPrev: colBase + 4 * col,
+    l4Next: l4Base,
+    l4Prev: l4Base + l4col,
     ramBase,
     ramBytes,
     totalBytes,

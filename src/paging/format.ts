@@ -4,7 +4,10 @@ import {
   LV_SHIFT, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE, LV_LEAF_MASK, LV_LEAF_VALUE, LV_LEAF_ALLOWED, LV_ARCH_LEVEL,
   LV_LEAF_EXT_SHIFT, LV_TABLE_ADDR, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_RSVD_TABLE, LV_RSVD_LEAF,
   LV_T_W_ALLOW, LV_L_W_ALLOW, LV_TABLE_TEMPLATE, LV_LEAF_TEMPLATE,
+  LV_LEAF_REQUIRE, LV_CONTIG_BIT, LV_CONTIG_ENTRIES,
   WF_SIGN_EXTEND, WF_CHECK_RSVD, WF_WP, WF_SMEP, WF_SMAP, WF_NXE,
+  WP_T_RIGHTS, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP,
+  LV_LFAST_MASK, LV_LFAST_VALUE, LV_LAND_KEEP, LV_LOR_KEEP, LV_LEAF_STATUS, ST_LEVEL_SHIFT, ST_PAGE_SHIFT,
 } from '../abi.js';
 
 /**
@@ -54,6 +57,15 @@ export interface LevelSpec {
   readonly tableTemplate: bigint;
   /** Bits that make an entry a leaf at this level (PS, block/page type). */
   readonly leafTemplate: bigint;
+  /**
+   * Bits that must all be set in a valid leaf, else the walk reports `access-flag`
+   * (Arm's AF, when the hardware does not manage it). Default: none.
+   */
+  readonly leafRequire?: bigint;
+  /** The contiguous-hint bit of a leaf here (Arm bit 52). Default: none. */
+  readonly contigBit?: bigint;
+  /** Entries in one contiguous group at this level (16 with a 4 KiB granule); 0 or absent: no hint. */
+  readonly contigEntries?: number;
 }
 
 /** A table format resolved for one set of options: what the kernels read. */
@@ -98,6 +110,53 @@ export interface PagingFormat {
   readonly rightsMask: bigint;
 }
 
+const ALL = (1n << 64n) - 1n;
+const sameRights = (a: RightsBits, b: RightsBits) =>
+  a.writeAllow === b.writeAllow && a.writeDeny === b.writeDeny && a.userAllow === b.userAllow &&
+  a.userDeny === b.userDeny && a.pxn === b.pxn && a.uxn === b.uxn;
+const neutral = (r: RightsBits) => sameRights(r, NO_RIGHTS_BITS);
+
+/**
+ * The walk's fast-path test for level `l`: (entry & mask) == value exactly when
+ * the entry is a valid table pointer with no reserved bit set. Returns a value
+ * outside the mask (never taken) when the format's tests cannot be fused.
+ */
+export function fastTableTest(l: LevelSpec, checkReserved: boolean): [bigint, bigint] {
+  const never: [bigint, bigint] = [0n, 1n];
+  const lm = BigInt(l.leafMask), lv = BigInt(l.leafValue);
+  if (l.leafAllowed && (lm === 0n || (lm & (lm - 1n)) !== 0n || (lv !== 0n && lv !== lm))) return never;
+  const leafBit = l.leafAllowed ? lm : 0n;
+  const rsvd = checkReserved ? l.rsvdTable : 0n;
+  const vm = BigInt(l.validMask);
+  if ((vm & leafBit) !== 0n || (vm & rsvd) !== 0n || (leafBit & rsvd) !== 0n) return never;
+  return [vm | leafBit | rsvd, BigInt(l.validValue) | (leafBit ^ (l.leafAllowed ? lv : 0n))];
+}
+
+/**
+ * The fast-path test for a leaf at level `l`: (entry & mask) == value exactly when
+ * the entry is a valid leaf with no reserved bit, every required bit set, whose
+ * rights sit on the shared table bits (so they fold into the same accumulators)
+ * and whose address needs no extra bits. Never taken otherwise.
+ */
+export function fastLeafTest(l: LevelSpec, checkReserved: boolean, table: RightsBits): [bigint, bigint] {
+  const never: [bigint, bigint] = [0n, 1n];
+  if (!l.leafAllowed || l.leafExtMask !== 0n || !sameRights(l.leafRights, table)) return never;
+  const lm = BigInt(l.leafMask), vm = BigInt(l.validMask);
+  const rsvd = checkReserved ? l.rsvdLeaf : 0n;
+  const req = l.leafRequire ?? 0n;
+  const parts = [vm, lm, rsvd, req];
+  for (let a = 0; a < parts.length; a++) for (let b = a + 1; b < parts.length; b++) if ((parts[a]! & parts[b]!) !== 0n) return never;
+  return [vm | lm | rsvd | req, BigInt(l.validValue) | BigInt(l.leafValue) | req];
+}
+
+/** The table rights every participating level shares (the walk resolves them once). */
+export function commonTableRights(levels: readonly LevelSpec[]): RightsBits {
+  const used = levels.slice(0, -1).map((l) => l.tableRights).filter((r) => !neutral(r));
+  const first = used[0] ?? NO_RIGHTS_BITS;
+  if (!used.every((r) => sameRights(r, first))) throw new Error('paging format: table levels must share their rights bits (or have none)');
+  return first;
+}
+
 /** Write resolved walk parameters into the control block, for both backends. */
 export function writeWalkParams(view: DataView, p: WalkParams, maxLeafIndex = 0): void {
   const gen = view.getUint32(WP + WP_GEN, true);
@@ -112,6 +171,10 @@ export function writeWalkParams(view: DataView, p: WalkParams, maxLeafIndex = 0)
   view.setUint32(WP + WP_VA_BITS, p.vaBits, true);
   view.setBigUint64(WP + WP_ROOT_MASK, p.rootMask, true);
   view.setUint32(WP + WP_MAX_LEAF, maxLeafIndex, true);
+  const tr = commonTableRights(p.levels);
+  [tr.writeAllow, tr.writeDeny, tr.userAllow, tr.userDeny, tr.pxn, tr.uxn].forEach((m, k) =>
+    view.setBigUint64(WP + WP_T_RIGHTS + k * 8, BigInt.asUintN(64, m), true),
+  );
   p.levels.forEach((l, i) => {
     const b = WP + WP_LEVEL_BASE + i * WP_LEVEL_STRIDE;
     const u32 = (off: number, v: number) => view.setUint32(b + off, v >>> 0, true);
@@ -140,6 +203,20 @@ export function writeWalkParams(view: DataView, p: WalkParams, maxLeafIndex = 0)
     }
     u64(LV_TABLE_TEMPLATE, l.tableTemplate);
     u64(LV_LEAF_TEMPLATE, l.leafTemplate);
+    const [fm, fv] = fastTableTest(l, p.checkReserved);
+    u64(LV_FAST_MASK, fm);
+    u64(LV_FAST_VALUE, fv);
+    u64(LV_AND_KEEP, ALL & ~(l.tableRights.writeAllow | l.tableRights.userAllow));
+    u64(LV_OR_KEEP, l.tableRights.writeDeny | l.tableRights.userDeny | l.tableRights.pxn | l.tableRights.uxn);
+    const [lfm, lfv] = fastLeafTest(l, p.checkReserved, tr);
+    u64(LV_LFAST_MASK, lfm);
+    u64(LV_LFAST_VALUE, lfv);
+    u64(LV_LAND_KEEP, ALL & ~(l.leafRights.writeAllow | l.leafRights.userAllow));
+    u64(LV_LOR_KEEP, l.leafRights.writeDeny | l.leafRights.userDeny | l.leafRights.pxn | l.leafRights.uxn);
+    u32(LV_LEAF_STATUS, (i << ST_LEVEL_SHIFT) | (l.shift << ST_PAGE_SHIFT));
+    u64(LV_LEAF_REQUIRE, l.leafRequire ?? 0n);
+    u64(LV_CONTIG_BIT, l.contigEntries ? l.contigBit ?? 0n : 0n);
+    u32(LV_CONTIG_ENTRIES, l.contigBit ? l.contigEntries ?? 0 : 0);
   });
   view.setUint32(WP + WP_GEN, (gen + 1) >>> 0, true);
 }

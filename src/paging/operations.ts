@@ -8,6 +8,7 @@ import { allocateAll, type FrameAllocator } from './allocator.js';
 import { InvalidInputError, MappingConflictError, OutsideImageError } from '../errors.js';
 import { hex, sizeName } from '../util/numbers.js';
 import { x86_64 } from './formats/x86.js';
+import { hasContiguousHint } from './contiguous.js';
 
 export type { AccessKind, MapFlags, FrameAllocator };
 
@@ -17,6 +18,7 @@ const KINDS: Record<number, FaultKind> = {
   [A.K_RESERVED]: 'reserved-bit',
   [A.K_NON_CANONICAL]: 'non-canonical',
   [A.K_OUTSIDE_IMAGE]: 'outside-image',
+  [A.K_ACCESS_FLAG]: 'access-flag',
 };
 
 export function accessFlags(access: AccessKind = 'read', user = false): number {
@@ -70,10 +72,19 @@ export function translate(engine: Engine, root: bigint, va: bigint, options: Pag
   return r.ok ? { ...r, entryAddress: ea } : r;
 }
 
+/**
+ * How a batch is walked: `naive` walks every address from the root; `cached`
+ * reuses the upper tables of the previous address (fastest on consecutive or
+ * sorted addresses); `interleaved` (default) walks groups of 16 addresses level
+ * by level so their table reads overlap (fastest on random addresses).
+ */
+export type BatchStrategy = 'naive' | 'cached' | 'interleaved';
+
+const STRATEGY: Record<BatchStrategy, number> = { naive: A.BATCH_NAIVE, cached: A.BATCH_CACHED, interleaved: A.BATCH_INTERLEAVED };
+
 export interface BatchOptions extends PagingOptions {
   readonly access?: AccessKind;
-  /** Reuse the upper tables of the previous address (default true). */
-  readonly cached?: boolean;
+  readonly strategy?: BatchStrategy;
 }
 
 /** Results of a batch, column-wise: no object per address. */
@@ -105,6 +116,8 @@ function batchChunk(engine: Engine): number {
 export function translateBatch(engine: Engine, root: bigint, vas: BigUint64Array | readonly bigint[], options: BatchOptions = {}): BatchResult {
   const p = engine.prepare(options);
   const acc = accessFlags(options.access, options.user);
+  const mode = STRATEGY[options.strategy ?? 'interleaved'];
+  if (mode === undefined) throw new InvalidInputError(`strategy: '${options.strategy}' is not one of ${Object.keys(STRATEGY).join(', ')}`, { input: 'strategy' });
   const input = vas instanceof BigUint64Array ? vas : BigUint64Array.from(vas, (v) => BigInt.asUintN(64, v));
   const n = input.length;
   const addr = new BigUint64Array(n);
@@ -117,7 +130,7 @@ export function translateBatch(engine: Engine, root: bigint, vas: BigUint64Array
   for (let off = 0; off < n; off += chunk) {
     const m = Math.min(chunk, n - off);
     engine.big.set(input.subarray(off, off + m), inPtr / 8);
-    k.translateBatch(r, inPtr, outPtr, m, acc, options.cached === false ? 0 : 1);
+    k.translateBatch(r, inPtr, outPtr, m, acc, mode);
     copyRecords(engine, outPtr, m, addr, status, off);
   }
   return new BatchResult(p, input, addr, status);
@@ -216,6 +229,11 @@ export function mappings(engine: Engine, root: bigint, options: MappingsOptions 
 export interface MapOptions extends PagingOptions {
   /** Largest leaf map may use, in bytes (default: the largest the format has). */
   readonly largestLeaf?: number;
+  /**
+   * Formats with a contiguous hint (Arm): set it on every qualifying group the
+   * range touches (default true). False only clears hints the mapping broke.
+   */
+  readonly contiguousHint?: boolean;
 }
 
 export interface MapReport {
@@ -223,6 +241,8 @@ export interface MapReport {
   readonly leaves: number;
   /** Table pages taken from the allocator (frame numbers). */
   readonly tableFrames: number[];
+  /** Contiguous groups touching the range that carry the hint afterwards (0 for formats without one). */
+  readonly contiguousRuns: number;
 }
 
 function checkRange(p: WalkParams, what: string, va: bigint, size: bigint, pa?: bigint): void {
@@ -259,6 +279,8 @@ function conflictError(engine: Engine, p: WalkParams, op: string, code: number):
       throw new OutsideImageError(`${op}: the page table entry at ${hex(ea)} for ${hex(va)} is outside the RAM image`, details);
     case A.MAP_SPLITS_LEAF:
       return new MappingConflictError(`${op}: the range covers only part of the large leaf that maps ${hex(va)} (${at})`, details);
+    case A.MAP_PA_UNREPRESENTABLE:
+      return new MappingConflictError(`${op}: a leaf for ${hex(va)} cannot hold its physical address (above what this format's leaves of that size reach)`, details);
     case A.MAP_BAD_ENTRY:
       return new MappingConflictError(`${op}: the table entry for ${hex(va)} has reserved bits set (${at})`, details);
     default:
@@ -306,7 +328,9 @@ export function map(
   }
   const rc = k.mapRange(r, v, pa, size, bits, poolPtr, tables, 0);
   if (rc !== A.MAP_OK) throw conflictError(engine, p, 'map', rc);
-  return { leaves: Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true)), tableFrames: frames };
+  const leaves = Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  const contiguousRuns = hasContiguousHint(p) ? k.contigUpdate(r, v, size, options.contiguousHint === false ? 0 : 1) : 0;
+  return { leaves, tableFrames: frames, contiguousRuns };
 }
 
 /** Clear every leaf in [va, va+size); returns the number of leaves cleared. */
@@ -318,7 +342,10 @@ export function unmap(engine: Engine, root: bigint, va: bigint, size: bigint, op
   const dry = k.unmapRange(r, v, size, 1);
   if (dry !== A.MAP_OK) throw conflictError(engine, p, 'unmap', dry);
   k.unmapRange(r, v, size, 0);
-  return Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  const n = Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  // Groups the unmap broke lose their contiguous hint.
+  if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
+  return n;
 }
 
 /** Give every leaf in [va, va+size) the rights of `flags`; returns leaves changed. */
@@ -333,5 +360,8 @@ export function protect(engine: Engine, root: bigint, va: bigint, size: bigint, 
   const dry = k.protectRange(r, v, size, set, mask, 1);
   if (dry !== A.MAP_OK) throw conflictError(engine, p, 'protect', dry);
   k.protectRange(r, v, size, set, mask, 0);
-  return Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  const n = Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  // Groups whose attributes no longer agree lose their contiguous hint.
+  if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
+  return n;
 }

@@ -13,7 +13,8 @@ export interface Rights {
   readonly userExecute: boolean;
 }
 
-export type FaultKind = 'not-present' | 'protection' | 'reserved-bit' | 'non-canonical' | 'outside-image';
+/** `access-flag`: a valid Arm leaf with AF = 0 (Access flag fault), unless `hardwareAccessFlag`. */
+export type FaultKind = 'not-present' | 'protection' | 'reserved-bit' | 'non-canonical' | 'outside-image' | 'access-flag';
 
 /** Why a walk failed, with every field paging.md lists. */
 export interface Fault {
@@ -82,4 +83,9 @@ export interface WalkOptions {
    * PS where no leaf is allowed is then taken as a pointer.
    */
   readonly ignoreReserved?: boolean;
+  /**
+   * Arm: the hardware manages the access flag (FEAT_HAFDBS), so a leaf with AF = 0
+   * does not fault (the engine still never writes AF). Default false.
+   */
+  readonly hardwareAccessFlag?: boolean;
 }

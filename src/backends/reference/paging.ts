@@ -4,6 +4,8 @@
 // at the call boundary and once per table in map/unmap, never per entry.
 import type { PagingKernels, BackendContext } from '../backend.js';
 import * as A from '../../abi.js';
+import { ReferenceContig } from './contig.js';
+import { ReferenceRelocate } from './relocate.js';
 
 const TWO32 = 4294967296;
 const ABSENT = -1;
@@ -47,6 +49,15 @@ export class ReferencePaging implements PagingKernels {
   private readonly tTmpl = new Int32Array(MAX_LEVELS * 2);
   private readonly lTmpl = new Int32Array(MAX_LEVELS * 2);
   private readonly rm = new Int32Array(MAX_LEVELS * RM);
+  /** Fast-path test and rights folding per level, [lo, hi] pairs (see abi LV_FAST_*). */
+  private readonly fast = new Int32Array(MAX_LEVELS * 16);
+  private readonly leafSt = new Int32Array(MAX_LEVELS);
+  /** Bit r set: the current access kind is refused with rights r. */
+  private refusedMask = 0;
+  /** Table rights shared by all table levels: 6 masks x [lo, hi]. */
+  private readonly tr = new Int32Array(12);
+  /** Bits a valid leaf must have (Arm AF), [lo, hi] per level. */
+  private readonly lReq = new Int32Array(MAX_LEVELS * 2);
 
   // Results of the last walk.
   private wPa = 0;
@@ -55,14 +66,27 @@ export class ReferencePaging implements PagingKernels {
   private wEHi = 0;
   private wEnd = 0;
   private readonly cTable = new Float64Array(MAX_LEVELS);
-  private readonly cDeny = new Int32Array(MAX_LEVELS);
+  /** Rights accumulators on entry to each level: and lo/hi, or lo/hi. */
+  private readonly cAcc = new Int32Array(MAX_LEVELS * 4);
+  // The running accumulators of the current walk.
+  private aLo = -1;
+  private aHi = -1;
+  private oLo = 0;
+  private oHi = 0;
 
   // map/unmap/protect state.
   private count = 0;
   private poolPtr = 0;
   private poolLeft = 0;
 
+  /** The contiguous-hint kernels (contig.ts). */
+  private readonly contig: ReferenceContig;
+  /** move_xen's relocation (relocate.ts). */
+  private readonly relocator: ReferenceRelocate;
+
   constructor(ctx: BackendContext) {
+    this.contig = new ReferenceContig(ctx);
+    this.relocator = new ReferenceRelocate(ctx);
     const buf = ctx.memory.buffer;
     this.i32 = new Int32Array(buf);
     this.u8 = new Uint8Array(buf);
@@ -84,6 +108,7 @@ export class ReferencePaging implements PagingKernels {
     this.maxLeaf = v.getUint32(A.WP + A.WP_MAX_LEAF, true);
     this.rootLo = v.getInt32(A.WP + A.WP_ROOT_MASK, true);
     this.rootHi = v.getInt32(A.WP + A.WP_ROOT_MASK + 4, true);
+    for (let k = 0; k < 12; k++) this.tr[k] = v.getInt32(A.WP + A.WP_T_RIGHTS + k * 4, true);
     for (let i = 0; i < this.n; i++) {
       const b = A.WP + A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE;
       const u = (o: number) => v.getUint32(b + o, true);
@@ -106,7 +131,17 @@ export class ReferencePaging implements PagingKernels {
       pair(this.rsvdL, A.LV_RSVD_LEAF);
       pair(this.tTmpl, A.LV_TABLE_TEMPLATE);
       pair(this.lTmpl, A.LV_LEAF_TEMPLATE);
+      pair(this.lReq, A.LV_LEAF_REQUIRE);
       for (let k = 0; k < 12; k++) pair(this.rm, A.LV_T_W_ALLOW + k * 8, i * RM + k * 2);
+      pair(this.fast, A.LV_FAST_MASK, i * 16);
+      pair(this.fast, A.LV_FAST_VALUE, i * 16 + 2);
+      pair(this.fast, A.LV_AND_KEEP, i * 16 + 4);
+      pair(this.fast, A.LV_OR_KEEP, i * 16 + 6);
+      pair(this.fast, A.LV_LFAST_MASK, i * 16 + 8);
+      pair(this.fast, A.LV_LFAST_VALUE, i * 16 + 10);
+      pair(this.fast, A.LV_LAND_KEEP, i * 16 + 12);
+      pair(this.fast, A.LV_LOR_KEEP, i * 16 + 14);
+      this.leafSt[i] = u(A.LV_LEAF_STATUS);
     }
   }
 
@@ -151,6 +186,26 @@ export class ReferencePaging implements PagingKernels {
     return d;
   }
 
+  /** Deny bits of the table levels walked so far, from the AND/OR accumulators. */
+  private tableDeny(aLo: number, aHi: number, oLo: number, oHi: number): number {
+    const m = this.tr;
+    let d = 0;
+    const waL = m[0]!, waH = m[1]!;
+    if ((aLo & waL) !== waL || (aHi & waH) !== waH || (oLo & m[2]!) !== 0 || (oHi & m[3]!) !== 0) d |= A.R_WRITE;
+    const uaL = m[4]!, uaH = m[5]!;
+    if ((aLo & uaL) !== uaL || (aHi & uaH) !== uaH || (oLo & m[6]!) !== 0 || (oHi & m[7]!) !== 0) d |= A.R_USER;
+    if (((oLo & m[8]!) | (oHi & m[9]!)) !== 0) d |= A.R_EXEC;
+    if (((oLo & m[10]!) | (oHi & m[11]!)) !== 0) d |= A.R_UEXEC;
+    return d;
+  }
+
+  /** Precompute which of the 16 rights sets refuse the coming walks' access kind. */
+  private setAccess(acc: number): void {
+    let m = 0;
+    for (let r = 0; r < 16; r++) if (this.refused(r, acc)) m |= 1 << r;
+    this.refusedMask = m;
+  }
+
   private accessBits(acc: number): number {
     let ec = 0;
     if (acc & A.ACC_WRITE) ec |= A.PF_W;
@@ -192,6 +247,9 @@ export class ReferencePaging implements PagingKernels {
     if (this.flags & A.WF_CHECK_RSVD && ((lo & this.rsvdL[i * 2]!) | (hi & this.rsvdL[i * 2 + 1]!)) !== 0) {
       return this.fault(A.K_RESERVED, i, A.PF_P | A.PF_RSVD | this.accessBits(acc));
     }
+    // Arm's Access flag fault comes before any permission fault.
+    const rl = this.lReq[i * 2]!, rh = this.lReq[i * 2 + 1]!;
+    if ((lo & rl) !== rl || (hi & rh) !== rh) return this.fault(A.K_ACCESS_FLAG, i, A.PF_P | this.accessBits(acc));
     deny |= this.denyOf(lo, hi, i * RM + 12);
     const sh = this.shift[i]!;
     const off = sh >= 32 ? (vhi & (2 ** (sh - 32) - 1)) * TWO32 + (vlo >>> 0) : (vlo >>> 0) % 2 ** sh;
@@ -206,31 +264,84 @@ export class ReferencePaging implements PagingKernels {
     return ea + bytes <= this.ramBytes;
   }
 
-  private walkFrom(vlo: number, vhi: number, start: number, table: number, deny: number, acc: number): number {
-    const n = this.n, eb = this.eb, i32 = this.i32;
+  /**
+   * Walk from level `start` in `table`, with the accumulators in this.aLo..oHi.
+   * The common case (a valid table entry, nothing reserved) is one masked compare
+   * per level; everything else takes the slow path. `cache` records each level.
+   */
+  private walkFrom(vlo: number, vhi: number, start: number, table: number, acc: number, cache: boolean): number {
+    const n = this.n, eb = this.eb, i32 = this.i32, f = this.fast;
+    let aLo = this.aLo, aHi = this.aHi, oLo = this.oLo, oHi = this.oHi;
     for (let i = start; i < n; i++) {
-      this.cTable[i] = table;
-      this.cDeny[i] = deny;
+      if (cache) {
+        this.cTable[i] = table;
+        const c = i * 4;
+        this.cAcc[c] = aLo;
+        this.cAcc[c + 1] = aHi;
+        this.cAcc[c + 2] = oLo;
+        this.cAcc[c + 3] = oHi;
+      }
       const ea = table + this.index(i, vlo, vhi) * eb;
-      this.wEa = ea;
-      if (!this.inImage(ea, eb)) {
+      if (ea + eb > this.ramBytes) {
+        this.wEa = ea;
         this.wELo = this.wEHi = 0;
         return this.fault(A.K_OUTSIDE_IMAGE, i, this.accessBits(acc));
       }
       const w = (this.ramBase + ea) >>> 2;
       const lo = i32[w]!;
       const hi = eb === 8 ? i32[w + 1]! : 0;
+      const k = i * 16;
+      if ((lo & f[k]!) === f[k + 2] && (hi & f[k + 1]!) === f[k + 3]) {
+        aLo &= lo | f[k + 4]!;
+        aHi &= hi | f[k + 5]!;
+        oLo |= lo & f[k + 6]!;
+        oHi |= hi & f[k + 7]!;
+        table = (hi & this.tAddr[i * 2 + 1]!) * TWO32 + ((lo & this.tAddr[i * 2]!) >>> 0);
+        continue;
+      }
+      this.wEa = ea;
       this.wELo = lo;
       this.wEHi = hi;
+      if ((lo & f[k + 8]!) === f[k + 10] && (hi & f[k + 9]!) === f[k + 11]) {
+        // The common leaf: its rights fold into the table accumulators.
+        const rights = ~this.tableDeny(aLo & (lo | f[k + 12]!), aHi & (hi | f[k + 13]!), oLo | (lo & f[k + 14]!), oHi | (hi & f[k + 15]!)) & 0xf;
+        const st = this.leafSt[i]!;
+        const sh = st >>> A.ST_PAGE_SHIFT;
+        const off = sh >= 32 ? (vhi & (2 ** (sh - 32) - 1)) * TWO32 + (vlo >>> 0) : (vlo >>> 0) % 2 ** sh;
+        this.wPa = (hi & this.lAddr[i * 2 + 1]!) * TWO32 + ((lo & this.lAddr[i * 2]!) >>> 0) + off;
+        if ((this.refusedMask >>> rights) & 1) return this.fault(A.K_PROTECTION, i, A.PF_P | this.accessBits(acc));
+        this.wEnd = i;
+        return st | (rights << A.ST_RIGHTS_SHIFT);
+      }
       if ((lo & this.vmask[i]!) !== this.vval[i]) return this.fault(A.K_NOT_PRESENT, i, this.accessBits(acc));
-      if (this.lallowed[i] && (lo & this.lmask[i]!) === this.lval[i]) return this.leafStatus(lo, hi, i, vlo, vhi, deny, acc);
+      if (this.lallowed[i] && (lo & this.lmask[i]!) === this.lval[i]) {
+        return this.leafStatus(lo, hi, i, vlo, vhi, this.tableDeny(aLo, aHi, oLo, oHi), acc);
+      }
       if (this.flags & A.WF_CHECK_RSVD && ((lo & this.rsvdT[i * 2]!) | (hi & this.rsvdT[i * 2 + 1]!)) !== 0) {
         return this.fault(A.K_RESERVED, i, A.PF_P | A.PF_RSVD | this.accessBits(acc));
       }
-      deny |= this.denyOf(lo, hi, i * RM);
+      // A valid table entry the fused test could not express for this format.
+      aLo &= lo | f[k + 4]!;
+      aHi &= hi | f[k + 5]!;
+      oLo |= lo & f[k + 6]!;
+      oHi |= hi & f[k + 7]!;
       table = (hi & this.tAddr[i * 2 + 1]!) * TWO32 + ((lo & this.tAddr[i * 2]!) >>> 0);
     }
     return this.fault(A.K_NOT_PRESENT, n - 1, this.accessBits(acc));
+  }
+
+  /** Start a walk's accumulators (no table rights yet) or resume them from the cache at level s. */
+  private resetAcc(s = -1): void {
+    if (s < 0) {
+      this.aLo = this.aHi = -1;
+      this.oLo = this.oHi = 0;
+    } else {
+      const c = s * 4;
+      this.aLo = this.cAcc[c]!;
+      this.aHi = this.cAcc[c + 1]!;
+      this.oLo = this.cAcc[c + 2]!;
+      this.oHi = this.cAcc[c + 3]!;
+    }
   }
 
   private walk(rootLo: number, rootHi: number, vlo: number, vhi: number, acc: number): number {
@@ -239,7 +350,8 @@ export class ReferencePaging implements PagingKernels {
       this.wEa = this.wELo = this.wEHi = 0;
       return this.fault(A.K_NON_CANONICAL, 0, 0);
     }
-    return this.walkFrom(vlo, vhi, 0, this.rootAddr(rootLo, rootHi), 0, acc);
+    this.resetAcc();
+    return this.walkFrom(vlo, vhi, 0, this.rootAddr(rootLo, rootHi), acc, false);
   }
 
   private rootAddr(lo: number, hi: number): number {
@@ -258,8 +370,12 @@ export class ReferencePaging implements PagingKernels {
 
   private walkCached(root: number, vlo: number, vhi: number, plo: number, phi: number, prevEnd: number, acc: number): number {
     const s = prevEnd < 0 ? 0 : this.restartLevel(vlo, vhi, plo, phi, prevEnd);
-    if (s === 0) return this.walkFrom(vlo, vhi, 0, root, 0, acc);
-    return this.walkFrom(vlo, vhi, s, this.cTable[s]!, this.cDeny[s]!, acc);
+    if (s === 0) {
+      this.resetAcc();
+      return this.walkFrom(vlo, vhi, 0, root, acc, true);
+    }
+    this.resetAcc(s);
+    return this.walkFrom(vlo, vhi, s, this.cTable[s]!, acc, true);
   }
 
   private emit(out: number, st: number): void {
@@ -275,6 +391,7 @@ export class ReferencePaging implements PagingKernels {
 
   translate(root: bigint, va: bigint, access: number): number {
     this.load();
+    this.setAccess(access);
     const st = this.walk(lo32(root), hi32(root), lo32(va), hi32(va), access);
     const v = this.view;
     v.setBigUint64(A.RES + A.RES_PA, (st & A.ST_KIND_MASK) === A.K_OK ? BigInt(this.wPa) : 0n, true);
@@ -285,10 +402,15 @@ export class ReferencePaging implements PagingKernels {
     return st;
   }
 
-  translateBatch(root: bigint, inPtr: number, outPtr: number, n: number, access: number, cached: number): void {
+  translateBatch(root: bigint, inPtr: number, outPtr: number, n: number, access: number, mode: number): void {
     this.load();
+    this.setAccess(access);
     const i32 = this.i32;
     const rootAddr = this.rootAddr(lo32(root), hi32(root));
+    if (mode === A.BATCH_INTERLEAVED) {
+      for (let k = 0; k < n; k += A.BATCH_GROUP) this.interleaved(rootAddr, inPtr, outPtr, k, Math.min(A.BATCH_GROUP, n - k), access);
+      return;
+    }
     let plo = 0, phi = 0, prevEnd = -1;
     for (let k = 0; k < n; k++) {
       const w = (inPtr >>> 2) + k * 2;
@@ -298,7 +420,11 @@ export class ReferencePaging implements PagingKernels {
         st = this.walk(0, 0, vlo, vhi, access);
         prevEnd = -1;
       } else {
-        st = cached ? this.walkCached(rootAddr, vlo, vhi, plo, phi, prevEnd, access) : this.walkFrom(vlo, vhi, 0, rootAddr, 0, access);
+        if (mode === A.BATCH_CACHED) st = this.walkCached(rootAddr, vlo, vhi, plo, phi, prevEnd, access);
+        else {
+          this.resetAcc();
+          st = this.walkFrom(vlo, vhi, 0, rootAddr, access, false);
+        }
         plo = vlo;
         phi = vhi;
         prevEnd = this.wEnd;
@@ -307,8 +433,66 @@ export class ReferencePaging implements PagingKernels {
     }
   }
 
+  // Group state of the interleaved walk: table, va halves, accumulators.
+  private readonly gTable = new Float64Array(A.BATCH_GROUP);
+  private readonly gVa = new Int32Array(A.BATCH_GROUP * 2);
+  private readonly gAcc = new Int32Array(A.BATCH_GROUP * 4);
+
+  /** Addresses [k, k+m) walked together level by level (see assembly/paging/translate.ts). */
+  private interleaved(root: number, inPtr: number, outPtr: number, k: number, m: number, access: number): void {
+    const i32 = this.i32, f = this.fast, eb = this.eb;
+    let active = 0;
+    for (let g = 0; g < m; g++) {
+      const w = (inPtr >>> 2) + (k + g) * 2;
+      const vlo = i32[w]!, vhi = i32[w + 1]!;
+      if (!this.canonical(vlo, vhi)) {
+        this.emit(outPtr + (k + g) * A.BR_BYTES, this.walk(0, 0, vlo, vhi, access));
+        continue;
+      }
+      this.gTable[g] = root;
+      this.gVa[g * 2] = vlo;
+      this.gVa[g * 2 + 1] = vhi;
+      this.gAcc[g * 4] = this.gAcc[g * 4 + 1] = -1;
+      this.gAcc[g * 4 + 2] = this.gAcc[g * 4 + 3] = 0;
+      active |= 1 << g;
+    }
+    for (let i = 0; i < this.n && active !== 0; i++) {
+      const q = i * 16;
+      let rest = active;
+      while (rest !== 0) {
+        const g = 31 - Math.clz32(rest & -rest);
+        rest &= rest - 1;
+        const table = this.gTable[g]!;
+        const vlo = this.gVa[g * 2]!, vhi = this.gVa[g * 2 + 1]!;
+        const ea = table + this.index(i, vlo, vhi) * eb;
+        if (ea + eb <= this.ramBytes) {
+          const w = (this.ramBase + ea) >>> 2;
+          const lo = i32[w]!;
+          const hi = eb === 8 ? i32[w + 1]! : 0;
+          if ((lo & f[q]!) === f[q + 2] && (hi & f[q + 1]!) === f[q + 3]) {
+            this.gTable[g] = (hi & this.tAddr[i * 2 + 1]!) * TWO32 + ((lo & this.tAddr[i * 2]!) >>> 0);
+            const c = g * 4;
+            this.gAcc[c] &= lo | f[q + 4]!;
+            this.gAcc[c + 1] &= hi | f[q + 5]!;
+            this.gAcc[c + 2] |= lo & f[q + 6]!;
+            this.gAcc[c + 3] |= hi & f[q + 7]!;
+            continue;
+          }
+        }
+        const c = g * 4;
+        this.aLo = this.gAcc[c]!;
+        this.aHi = this.gAcc[c + 1]!;
+        this.oLo = this.gAcc[c + 2]!;
+        this.oHi = this.gAcc[c + 3]!;
+        this.emit(outPtr + (k + g) * A.BR_BYTES, this.walkFrom(vlo, vhi, i, table, access, false));
+        active &= ~(1 << g);
+      }
+    }
+  }
+
   translateRange(root: bigint, va: bigint, pages: number, outPtr: number, access: number): void {
     this.load();
+    this.setAccess(access);
     const last = this.n - 1;
     const psh = this.shift[last]!;
     const psize = 2 ** psh;
@@ -357,7 +541,8 @@ export class ReferencePaging implements PagingKernels {
         continue;
       }
       const table = this.cTable[last]!;
-      const deny = this.cDeny[last]!;
+      this.resetAcc(last);
+      const deny = this.tableDeny(this.aLo, this.aHi, this.oLo, this.oHi);
       let idx = this.index(last, clo, chi);
       while (k < pages && idx < mask) {
         idx++;
@@ -365,13 +550,13 @@ export class ReferencePaging implements PagingKernels {
         const ea = table + idx * eb;
         let s: number;
         if (!this.inImage(ea, eb)) {
-          s = this.walkFrom(clo, chi, last, table, deny, access);
+          s = this.walkFrom(clo, chi, last, table, access, true);
         } else {
           const w = (this.ramBase + ea) >>> 2;
           const lo = i32[w]!;
           const hi = eb === 8 ? i32[w + 1]! : 0;
           if ((lo & this.vmask[last]!) !== this.vval[last]) {
-            s = this.walkFrom(clo, chi, last, table, deny, access);
+            s = this.walkFrom(clo, chi, last, table, access, true);
           } else {
             this.wEa = ea;
             this.wELo = lo;
@@ -499,6 +684,13 @@ export class ReferencePaging implements PagingKernels {
     return Number(span - (va & (span - 1n)));
   }
 
+  /** Can a leaf at level i hold output `pa` (no address bit lost)? */
+  private representable(i: number, pa: number): boolean {
+    const plo = pa % TWO32 | 0, phi = Math.floor(pa / TWO32) | 0;
+    const extv = Math.floor(pa / this.extShift[i]!) & this.ext[i * 2]!;
+    return this.leafBase(i, (plo & this.lAddr[i * 2]!) | extv, phi & this.lAddr[i * 2 + 1]!) === pa;
+  }
+
   private mapLevel(table: number, i: number, va: bigint, pa: number, size: number, bLo: number, bHi: number, dry: boolean): number {
     const sh = this.shift[i]!;
     const span = 2 ** sh;
@@ -514,7 +706,9 @@ export class ReferencePaging implements PagingKernels {
       const asLeaf = leafHere && chunk === span && cpa % span === 0;
       let r: number = A.MAP_OK;
       if (table === ABSENT) {
-        if (!asLeaf) {
+        if (asLeaf) {
+          if (!this.representable(i, cpa)) return this.conflict(A.MAP_PA_UNREPRESENTABLE, va + BigInt(off), 0, 0, 0);
+        } else {
           this.count++;
           r = this.mapLevel(ABSENT, i + 1, va + BigInt(off), cpa, chunk, bLo, bHi, dry);
         }
@@ -525,6 +719,7 @@ export class ReferencePaging implements PagingKernels {
         const valid = (lo & this.vmask[i]!) === this.vval[i];
         if (asLeaf) {
           if (valid) return this.conflict(A.MAP_ALREADY_MAPPED, va + BigInt(off), ea, lo, hi);
+          if (!this.representable(i, cpa)) return this.conflict(A.MAP_PA_UNREPRESENTABLE, va + BigInt(off), ea, lo, hi);
           if (!dry) {
             const plo = cpa % TWO32 | 0, phi = Math.floor(cpa / TWO32) | 0;
             const extv = Math.floor(cpa / this.extShift[i]!) & this.ext[i * 2]!;
@@ -625,5 +820,23 @@ export class ReferencePaging implements PagingKernels {
     const r = this.editLevel(this.rootAddr(lo32(root), hi32(root)), 0, va, Number(size), 1, lo32(set), hi32(set), lo32(clear), hi32(clear), dry !== 0);
     this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(this.count), true);
     return r;
+  }
+
+  // ---- contiguous hint (reference/contig.ts) ---------------------------------------------
+
+  contigUpdate(root: bigint, va: bigint, size: bigint, set: number): number {
+    return this.contig.contigUpdate(root, va, size, set);
+  }
+
+  contigCheckStart(root: bigint): void {
+    this.contig.contigCheckStart(root);
+  }
+
+  contigCheckNext(outPtr: number, max: number, steps: number): number {
+    return this.contig.contigCheckNext(outPtr, max, steps);
+  }
+
+  relocate(root: bigint, xenmap: bigint, delta: bigint, scratch: number, cap: number, dry: number): number {
+    return this.relocator.relocate(root, xenmap, delta, scratch, cap, dry);
   }
 }

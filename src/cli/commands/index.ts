@@ -2,6 +2,11 @@ import type { Command } from 'commander';
 import { register as info } from './info.js';
 import { register as translate } from './translate.js';
 import { register as mappings } from './mappings.js';
+import { register as compare } from './compare.js';
+import { register as demo } from './demo.js';
+import { register as dom0Layout } from './dom0-layout.js';
+import { register as dom0Build } from './dom0-build.js';
+import { register as scan } from './scan.js';
 
 /** Every command registers itself on the program; add one line per command file. */
 export type RegisterCommand = (program: Command) => void;
@@ -10,4 +15,9 @@ export const commands: RegisterCommand[] = [
   translate,
   mappings,
   info,
+  compare,
+  demo,
+  dom0Layout,
+  dom0Build,
+  scan,
 ];

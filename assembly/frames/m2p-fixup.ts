@@ -1,0 +1,262 @@
+// The m2p-strict restore fix-up (seed 004) and the variants beside it. Each
+// kernel runs until it is done or until its `maxChecks`-th preemption check
+// (one every FX_CHECK_EVERY frames), where it returns FX_RESTART: the TS layer
+// turns that into a real preemption (every:K, a time budget) or just calls again
+// (never), which continues exactly where the call stopped. Per-call counters go
+// to the FR block.
+import {
+  PGT_L4, PGT_TYPE_SHIFT, OWNER_BIAS, DOM_HEAD, DOM_TAIL, DOM_COUNT, DOM_L4_HEAD, DOM_FIX_MODE, DOM_FIX_LEFT, DOM_FIX_CURSOR,
+  FIXM_NONE, FIXM_COUNTED, FIXM_FLAT, FIXM_INDEXED, FX_DONE, FX_RESTART, FX_EMPTY, TE_NO_DOMAIN,
+  FR_VISITED, FR_FILLED, FR_ALREADY, FR_LOCK_FAILED, FR_L4_LOCK_FAILED, FR_CHECKS, PGT_COUNT_MASK, PGT_LOCKED, PGT_VALIDATED,
+} from '../../src/abi';
+import { FRAMES, COL_TYPE, COL_OWNER } from '../shared/layout';
+import { NULL, RAM_FRAMES, typeInfo, setTypeInfo, domGet, domSet, domainLive, l4NextOf, nextOf, setNext, setPrev, fr } from './state';
+import { fillSlot, anyOf8 } from './ro-mpt';
+
+/** type_info bits 28..31 of a validated L4 table. */
+const VALID_L4: u32 = (PGT_L4 << 1) | 1;
+
+let visited: u32 = 0;
+let filled: u32 = 0;
+let already: u32 = 0;
+let lockFailed: u32 = 0;
+let l4LockFailed: u32 = 0;
+let checks: u32 = 0;
+
+// @ts-ignore: decorator
+@inline function start(): void {
+  visited = 0;
+  filled = 0;
+  already = 0;
+  lockFailed = 0;
+  l4LockFailed = 0;
+  checks = 0;
+}
+
+function finish(code: u32): u32 {
+  fr(FR_VISITED, visited);
+  fr(FR_FILLED, filled);
+  fr(FR_ALREADY, already);
+  fr(FR_LOCK_FAILED, lockFailed);
+  fr(FR_L4_LOCK_FAILED, l4LockFailed);
+  fr(FR_CHECKS, checks);
+  return code;
+}
+
+// What visiting one frame did (see visit()).
+const V_LOCKED: u32 = 0; // locked and unlocked, not an L4
+const V_FILLED: u32 = 1; // an L4 whose slot was empty: filled
+const V_ALREADY: u32 = 2; // an L4 whose slot was already set
+const V_NOLOCK: u32 = 3; // page_lock refused
+const V_NOLOCK_L4: u32 = 4; // page_lock refused a validated L4
+
+/** page_lock `f`; if it is an L4 table fill its RO_MPT slot; page_unlock. */
+// @ts-ignore: decorator
+@inline function visit(f: u32): u32 {
+  const x = typeInfo(f);
+  const cnt = x & PGT_COUNT_MASK;
+  if ((x & (PGT_LOCKED | PGT_VALIDATED)) != PGT_VALIDATED || cnt == 0 || cnt == PGT_COUNT_MASK) {
+    return x >>> 28 == VALID_L4 ? V_NOLOCK_L4 : V_NOLOCK;
+  }
+  setTypeInfo(f, (x + 1) | PGT_LOCKED);
+  let v = V_LOCKED;
+  if (x >>> PGT_TYPE_SHIFT == PGT_L4 && f < RAM_FRAMES) v = fillSlot(f) ? V_FILLED : V_ALREADY;
+  setTypeInfo(f, x); // page_unlock: the lock's reference and bit go
+  return v;
+}
+
+/** Count a visit that did more than lock and unlock (rare: not lockable, or an L4). */
+// @ts-ignore: decorator
+@inline function count(v: u32): void {
+  if (v == V_LOCKED) return;
+  if (v == V_FILLED) filled++;
+  else if (v == V_ALREADY) already++;
+  else {
+    lockFailed++;
+    if (v == V_NOLOCK_L4) l4LockFailed++;
+  }
+}
+
+/**
+ * The seed's loop: remove the head, lock, fill if L4 (done at the first slot
+ * already set), unlock, add at the tail; a preemption check every 256 frames.
+ * No cursor: the rotation is the continuation. Removing the head and adding it
+ * at the tail is done as one rotation with head and tail in locals (the list's
+ * length does not change), which leaves exactly the links the two list
+ * operations would.
+ */
+export function fixFaithful(d: u32, maxChecks: u32): u32 {
+  start();
+  if (!domainLive(d)) return finish(TE_NO_DOMAIN);
+  let head = domGet(d, DOM_HEAD);
+  let tail = domGet(d, DOM_TAIL);
+  const frames = FRAMES;
+  // An empty list (or a record whose ends are not frames) has nothing to rotate.
+  if (head >= frames || tail >= frames) return finish(FX_EMPTY);
+  if (maxChecks == 0) maxChecks = 1;
+  let i: u32 = 0;
+  let code = FX_RESTART;
+  // Counters in locals: mutable globals are memory round trips in the hot loop.
+  let nolock: u32 = 0;
+  while (true) {
+    const f = head;
+    const n = nextOf(f);
+    // The visit touches only the type column and the slot, so it can come before
+    // the link stores (loads first: fewer false store-to-load dependences).
+    const v = visit(f);
+    if (n < frames) {
+      setPrev(n, NULL);
+      setNext(tail, f);
+      setPrev(f, tail);
+      setNext(f, NULL);
+      tail = f;
+      head = n;
+    }
+    i++;
+    if (v != V_LOCKED) {
+      if (v == V_NOLOCK) nolock++;
+      else {
+        count(v);
+        if (v == V_ALREADY) {
+          code = FX_DONE;
+          break;
+        }
+      }
+    }
+    if ((i & 0xff) == 0) {
+      checks++;
+      if (checks >= maxChecks) break;
+    }
+  }
+  domSet(d, DOM_HEAD, head);
+  domSet(d, DOM_TAIL, tail);
+  visited += i;
+  lockFailed += nolock;
+  return finish(code);
+}
+
+/** Rotate the list exactly once round (its length when the run began), filling every L4. */
+export function fixCounted(d: u32, maxChecks: u32): u32 {
+  start();
+  if (!domainLive(d)) return finish(TE_NO_DOMAIN);
+  if (maxChecks == 0) maxChecks = 1;
+  if (domGet(d, DOM_FIX_MODE) != FIXM_COUNTED) {
+    domSet(d, DOM_FIX_MODE, FIXM_COUNTED);
+    domSet(d, DOM_FIX_LEFT, domGet(d, DOM_COUNT));
+  }
+  let left = domGet(d, DOM_FIX_LEFT);
+  let head = domGet(d, DOM_HEAD);
+  let tail = domGet(d, DOM_TAIL);
+  const frames = FRAMES;
+  let i: u32 = 0;
+  let code = FX_DONE;
+  let nolock: u32 = 0;
+  if (tail >= frames) left = 0;
+  while (left > 0 && head < frames) {
+    const f = head;
+    const n = nextOf(f);
+    const v = visit(f);
+    if (n < frames) {
+      setPrev(n, NULL);
+      setNext(tail, f);
+      setPrev(f, tail);
+      setNext(f, NULL);
+      tail = f;
+      head = n;
+    }
+    if (v != V_LOCKED) {
+      if (v == V_NOLOCK) nolock++;
+      else count(v);
+    }
+    left--;
+    if ((++i & 0xff) == 0 && left > 0) {
+      checks++;
+      if (checks >= maxChecks) {
+        code = FX_RESTART;
+        break;
+      }
+    }
+  }
+  domSet(d, DOM_HEAD, head);
+  domSet(d, DOM_TAIL, tail);
+  visited += i;
+  lockFailed += nolock;
+  if (code == FX_RESTART) {
+    domSet(d, DOM_FIX_LEFT, left);
+    return finish(code);
+  }
+  domSet(d, DOM_FIX_MODE, FIXM_NONE);
+  domSet(d, DOM_FIX_LEFT, 0);
+  return finish(FX_DONE);
+}
+
+/** Scan the type column of the whole frame table for the domain's L4 tables. */
+export function fixFlat(d: u32, maxChecks: u32): u32 {
+  start();
+  if (!domainLive(d)) return finish(TE_NO_DOMAIN);
+  if (maxChecks == 0) maxChecks = 1;
+  if (domGet(d, DOM_FIX_MODE) != FIXM_FLAT) {
+    domSet(d, DOM_FIX_MODE, FIXM_FLAT);
+    domSet(d, DOM_FIX_CURSOR, 0);
+  }
+  const frames = FRAMES;
+  const col = COL_TYPE;
+  const owner = d + OWNER_BIAS;
+  const k = i32x4.splat(VALID_L4);
+  let f = domGet(d, DOM_FIX_CURSOR);
+  while (f < frames) {
+    const end = frames - f > 256 ? f + 256 : frames;
+    visited += end - f;
+    // Eight frames at a time while the block allows, then one by one.
+    const end8 = end - ((end - f) & 7);
+    for (; f < end8; f += 8) {
+      if (anyOf8(col + (<usize>f << 2), k)) {
+        for (let g = f; g < f + 8; g++) {
+          if (load<u32>(col + (<usize>g << 2)) >>> 28 == VALID_L4 && load<u32>(COL_OWNER + (<usize>g << 2)) == owner) count(visit(g));
+        }
+      }
+    }
+    for (; f < end; f++) {
+      if (load<u32>(col + (<usize>f << 2)) >>> 28 == VALID_L4 && load<u32>(COL_OWNER + (<usize>f << 2)) == owner) count(visit(f));
+    }
+    if (f < frames) {
+      checks++;
+      if (checks >= maxChecks) {
+        domSet(d, DOM_FIX_CURSOR, f);
+        return finish(FX_RESTART);
+      }
+    }
+  }
+  domSet(d, DOM_FIX_MODE, FIXM_NONE);
+  domSet(d, DOM_FIX_CURSOR, 0);
+  return finish(FX_DONE);
+}
+
+/** Visit the domain's L4 index (kept by promote/demote) only. */
+export function fixIndexed(d: u32, maxChecks: u32): u32 {
+  start();
+  if (!domainLive(d)) return finish(TE_NO_DOMAIN);
+  if (maxChecks == 0) maxChecks = 1;
+  if (domGet(d, DOM_FIX_MODE) != FIXM_INDEXED) {
+    domSet(d, DOM_FIX_MODE, FIXM_INDEXED);
+    domSet(d, DOM_FIX_CURSOR, domGet(d, DOM_L4_HEAD));
+  }
+  let c = domGet(d, DOM_FIX_CURSOR);
+  let i: u32 = 0;
+  while (c < RAM_FRAMES) {
+    const f = c;
+    c = l4NextOf(f);
+    visited++;
+    count(visit(f));
+    if ((++i & 0xff) == 0 && c < RAM_FRAMES) {
+      checks++;
+      if (checks >= maxChecks) {
+        domSet(d, DOM_FIX_CURSOR, c);
+        return finish(FX_RESTART);
+      }
+    }
+  }
+  domSet(d, DOM_FIX_MODE, FIXM_NONE);
+  domSet(d, DOM_FIX_CURSOR, NULL);
+  return finish(FX_DONE);
+}

@@ -1,0 +1,163 @@
+// `npm run bench`: the tinybench suite. Every kernel family on the same image
+// for every backend (wasm, reference, native C), outputs checksummed and
+// compared before a time is recorded; writes bench/results/latest.{json,md}.
+//
+//   node dist/bench/run.js [--quick] [--only family,...] [--runs N] [--no-native] [--out DIR]
+import { Bench } from 'tinybench';
+import { join } from 'node:path';
+import os from 'node:os';
+import { buildWalkScenario, GiB } from '../src/perf/scenario.js';
+import { pagingWorkloads, bytesName, count } from '../src/perf/paging-workloads.js';
+import { runWorkloads, type Timer } from '../src/perf/runner.js';
+import { consume } from '../src/perf/measure.js';
+import { ensureNative, packageRoot } from '../src/perf/native.js';
+import { commitInfo, machineInfo, ratios, writeReport, type Report } from '../src/perf/report.js';
+import { issue2Targets } from '../src/perf/targets.js';
+import { startProgress } from '../src/util/progress.js';
+import { extraRuns } from './suites.js';
+import { parallelSection } from './parallel.js';
+import { tierUpSection } from './tierup.js';
+
+interface Args {
+  quick: boolean;
+  only?: string[];
+  runs: number;
+  native: boolean;
+  out: string;
+  parallel: boolean;
+  tierup: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const root = packageRoot();
+  const a: Args = { quick: false, runs: 10, native: true, out: join(root, 'bench', 'results'), parallel: true, tierup: true };
+  for (let i = 0; i < argv.length; i++) {
+    const x = argv[i]!;
+    if (x === '--quick') a.quick = true;
+    else if (x === '--only') a.only = argv[++i]!.split(',');
+    else if (x === '--runs') a.runs = Number(argv[++i]);
+    else if (x === '--no-native') a.native = false;
+    else if (x === '--no-parallel') a.parallel = false;
+    else if (x === '--no-tierup') a.tierup = false;
+    else if (x === '--out') a.out = argv[++i]!;
+    else if (x === '--help' || x === '-h') {
+      console.log('usage: npm run bench -- [--quick] [--only translate,range,list,map,api,sort,chase,scan,fixup,...] [--runs N] [--no-native] [--no-parallel] [--no-tierup] [--out DIR]');
+      process.exit(0);
+    } else {
+      console.error(`bench: unknown argument '${x}' (see --help)`);
+      process.exit(1);
+    }
+  }
+  if (!Number.isInteger(a.runs) || a.runs < 1) {
+    console.error(`bench: --runs must be a whole number >= 1`);
+    process.exit(1);
+  }
+  return a;
+}
+
+/** tinybench as the timer: exactly `runs` timed iterations after one untimed full-size run. */
+const tinybenchTimer: Timer = async (label, call, runs, after) => {
+  const bench = new Bench({ iterations: runs, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, retainSamples: true, throws: true });
+  // async: false, or tinybench calls the function once more (unpaired with afterEach) to find out.
+  bench.add(label, () => consume(call()), { afterEach: after, async: false });
+  await bench.run();
+  const r = bench.tasks[0]!.result;
+  if (!('latency' in r) || !r.latency.samples) throw new Error(`tinybench: ${label}: no samples (${r.state})`);
+  return [...r.latency.samples];
+};
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const root = packageRoot();
+  const machine = machineInfo();
+  const log = (s: string) => process.stderr.write(s + '\n');
+  log(`memwalk bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load ${machine.loadStart.toFixed(2)}`);
+  if (machine.loadStart > machine.cores * 0.5) log(`note: the machine is busy (load ${machine.loadStart.toFixed(2)}): timings will be noisy`);
+
+  const bytes = args.quick ? 16 * GiB : 64 * GiB;
+  const n = args.quick ? 2 ** 18 : 2 ** 20;
+  const t0 = performance.now();
+  const scn = buildWalkScenario({ bytes });
+  const buildMs = performance.now() - t0;
+  log(`built x86-64 tables mapping ${bytesName(bytes)} with 4 KiB pages (${scn.tableFrames} table frames) in ${buildMs.toFixed(0)} ms`);
+
+  const native = args.native ? ensureNative(root) : { available: false, reason: 'disabled (--no-native)' };
+  if (!native.available) log(`native baseline: ${native.reason}`);
+  const fileDir = join(args.out);
+  const workloads = pagingWorkloads(scn, { n, fileDir, ...(args.only ? { families: args.only } : {}) });
+
+  const bar = startProgress('bench', workloads.length * 3);
+  const result = await runWorkloads(scn.engine, workloads, {
+    runs: args.runs,
+    timer: tinybenchTimer,
+    native: { status: native, imagePath: join(args.out, 'walk-image.bin'), repeats: args.runs, root: scn.root },
+    onProgress: (d) => bar.update(d),
+    log,
+  });
+  bar.stop();
+  // Workloads over other engines (frames, xen) carry their own engine: see suites.ts.
+  const scenario: Record<string, unknown> = {
+    tables: `x86-64 4-level, ${bytesName(bytes)} mapped with 4 KiB pages at 0x${scn.va.toString(16)}`,
+    addresses: count(n),
+    ramImage: bytesName(scn.engine.layout.ramBytes),
+    buildMs: Math.round(buildMs),
+  };
+  for (const extra of extraRuns) {
+    const r = await extra(args, native, tinybenchTimer, log);
+    result.tasks.push(...r.tasks);
+    result.mismatches.push(...r.mismatches);
+    Object.assign(scenario, r.scenario);
+  }
+
+  const sections: Record<string, unknown> = {};
+  const extraMd: string[] = [];
+  if (args.parallel && (!args.only || args.only.includes('parallel'))) {
+    const p = await parallelSection(scn, n, log);
+    sections.parallel = p.json;
+    extraMd.push(...p.markdown);
+    result.mismatches.push(...p.mismatches);
+  }
+  if (args.tierup && (!args.only || args.only.includes('tierup'))) {
+    const t = await tierUpSection(log);
+    sections.tierUp = t.json;
+    extraMd.push(...t.markdown);
+  }
+  machine.loadEnd = os.loadavg()[0]!;
+
+  const notes: string[] = [
+    `Kernel-level tasks call the backend's kernels on inputs already in the I/O buffer (what the native program does); "api" tasks go through the engine's public calls (BigInt arrays in and out).`,
+    `Warm-up: each kernel is called on a small input until its timing is stable (at least 60 calls, yielding so V8's background TurboFan jobs are installed), then one untimed full-size run, then ${args.runs} measured runs (fewer, at least 3, for tasks over a 4 s budget). See docs/benchmarks.md.`,
+    'The native program times itself (clock_gettime around each run, after one untimed run) and prints a checksum of its output, which must equal the engine\'s.',
+  ];
+  if (machine.loadStart > machine.cores * 0.5 || (machine.loadEnd ?? 0) > machine.cores * 0.5) {
+    notes.push(`The machine was shared during the run (load average ${machine.loadStart.toFixed(1)} at start, ${machine.loadEnd!.toFixed(1)} at end, ${machine.cores} cores): absolute times are pessimistic; ratios measured close together are more robust.`);
+  }
+  if (result.nativeError) notes.push(`native baseline failed: ${result.nativeError}`);
+  for (const m of result.mismatches) notes.push(`MISMATCH: ${m}`);
+
+  const report: Report = {
+    kind: 'bench',
+    machine,
+    commit: commitInfo(root),
+    date: new Date().toISOString(),
+    scenario,
+    native: { available: native.available, ...(native.reason ? { reason: native.reason } : {}), ...(result.nativeWalker ? { walker: result.nativeWalker } : {}), ...('compiler' in native && native.compiler ? { compiler: native.compiler, flags: native.flags } : {}) },
+    tasks: result.tasks,
+    ratios: ratios(result.tasks),
+    targets: issue2Targets(result.tasks, n),
+    sections,
+    notes,
+  };
+  const { json, md } = writeReport(report, args.out, 'latest', extraMd);
+  log(`wrote ${json} and ${md}`);
+  process.stdout.write((await import('node:fs')).readFileSync(md, 'utf8'));
+  if (result.mismatches.length) {
+    log(`bench: ${result.mismatches.length} mismatch(es) between backends; see the notes`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install what the real-QEMU test needs from Debian (we run as root on the dev/CI machines):
+# QEMU 7.2 (qemu-system-x86), a Linux kernel to boot (linux-image-amd64) and a static
+# busybox for the initramfs. Skips apt entirely when everything is already there.
+set -euo pipefail
+
+need=()
+command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
+ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
+if ! dpkg -s busybox-static >/dev/null 2>&1; then need+=(busybox-static); fi
+command -v cpio >/dev/null 2>&1 || need+=(cpio)
+
+if [ ${#need[@]} -eq 0 ]; then
+  echo "qemu-e2e: qemu-system-x86, a kernel, busybox-static and cpio are installed"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "qemu-e2e: missing ${need[*]} and not root: install them with apt-get (as root) first" >&2
+  exit 1
+fi
+echo "qemu-e2e: installing ${need[*]} with apt-get"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+echo "qemu-e2e: installed ${need[*]}"

@@ -1,0 +1,298 @@
+// The reference twin of assembly/paging/contig.ts: the contiguous-hint update
+// and check over the same memory, with the same records. Entries are two int32
+// halves and output addresses exact doubles; BigInt appears once per table (the
+// VA bounds of a range), never per entry.
+import type { BackendContext } from '../backend.js';
+import * as A from '../../abi.js';
+
+const TWO32 = 4294967296;
+const MAX_LEVELS = 5;
+
+const lo32 = (v: bigint) => Number(BigInt.asUintN(32, v)) | 0;
+const hi32 = (v: bigint) => Number(BigInt.asUintN(32, v >> 32n)) | 0;
+
+export class ReferenceContig {
+  private readonly i32: Int32Array;
+  private readonly view: DataView;
+  private readonly ramBase: number;
+  private readonly ramBytes: number;
+
+  private gen = -1;
+  private n = 0;
+  private eb = 8;
+  private flags = 0;
+  private vaBits = 48;
+  private rootLo = 0;
+  private rootHi = 0;
+  private readonly shift = new Int32Array(MAX_LEVELS);
+  private readonly imask = new Int32Array(MAX_LEVELS);
+  private readonly vmask = new Int32Array(MAX_LEVELS);
+  private readonly vval = new Int32Array(MAX_LEVELS);
+  private readonly lmask = new Int32Array(MAX_LEVELS);
+  private readonly lval = new Int32Array(MAX_LEVELS);
+  private readonly lallowed = new Int32Array(MAX_LEVELS);
+  private readonly groupN = new Int32Array(MAX_LEVELS);
+  private readonly extShift = new Float64Array(MAX_LEVELS);
+  private readonly tAddr = new Int32Array(MAX_LEVELS * 2);
+  private readonly lAddr = new Int32Array(MAX_LEVELS * 2);
+  private readonly ext = new Int32Array(MAX_LEVELS * 2);
+  private readonly rsvdT = new Int32Array(MAX_LEVELS * 2);
+  private readonly cbit = new Int32Array(MAX_LEVELS * 2);
+
+  private hinted = 0;
+  private changed = 0;
+  private groups = 0;
+
+  constructor(ctx: BackendContext) {
+    const buf = ctx.memory.buffer;
+    this.i32 = new Int32Array(buf);
+    this.view = new DataView(buf);
+    this.ramBase = ctx.layout.ramBase;
+    this.ramBytes = ctx.layout.ramBytes;
+  }
+
+  private load(): void {
+    const v = this.view;
+    const gen = v.getUint32(A.WP + A.WP_GEN, true);
+    if (gen === this.gen) return;
+    this.gen = gen;
+    this.n = v.getUint32(A.WP + A.WP_LEVELS, true);
+    this.eb = v.getUint32(A.WP + A.WP_ENTRY_BYTES, true);
+    this.flags = v.getUint32(A.WP + A.WP_FLAGS, true);
+    this.vaBits = v.getUint32(A.WP + A.WP_VA_BITS, true);
+    this.rootLo = v.getInt32(A.WP + A.WP_ROOT_MASK, true);
+    this.rootHi = v.getInt32(A.WP + A.WP_ROOT_MASK + 4, true);
+    for (let i = 0; i < this.n; i++) {
+      const b = A.WP + A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE;
+      const u = (o: number) => v.getUint32(b + o, true);
+      const pair = (dst: Int32Array, o: number) => {
+        dst[i * 2] = v.getInt32(b + o, true);
+        dst[i * 2 + 1] = v.getInt32(b + o + 4, true);
+      };
+      this.shift[i] = u(A.LV_SHIFT);
+      this.imask[i] = u(A.LV_INDEX_MASK);
+      this.vmask[i] = u(A.LV_VALID_MASK);
+      this.vval[i] = u(A.LV_VALID_VALUE);
+      this.lmask[i] = u(A.LV_LEAF_MASK);
+      this.lval[i] = u(A.LV_LEAF_VALUE);
+      this.lallowed[i] = u(A.LV_LEAF_ALLOWED);
+      this.groupN[i] = u(A.LV_CONTIG_ENTRIES);
+      this.extShift[i] = 2 ** u(A.LV_LEAF_EXT_SHIFT);
+      pair(this.tAddr, A.LV_TABLE_ADDR);
+      pair(this.lAddr, A.LV_LEAF_ADDR);
+      pair(this.ext, A.LV_LEAF_EXT_MASK);
+      pair(this.rsvdT, A.LV_RSVD_TABLE);
+      pair(this.cbit, A.LV_CONTIG_BIT);
+    }
+  }
+
+  private rootAddr(root: bigint): number {
+    return (hi32(root) & this.rootHi) * TWO32 + ((lo32(root) & this.rootLo) >>> 0);
+  }
+
+  private inImage(ea: number): boolean {
+    return ea + this.eb <= this.ramBytes;
+  }
+
+  private isLeafEntry(i: number, lo: number): boolean {
+    return (lo & this.vmask[i]!) === this.vval[i] && this.lallowed[i] !== 0 && (lo & this.lmask[i]!) === this.lval[i];
+  }
+
+  /** CG_* rules broken by the group of `n` entries from `g` (CG_NOT_ALL excluded); sets this.hinted. */
+  private groupRules(table: number, i: number, g: number, n: number): number {
+    const i32 = this.i32, eb = this.eb;
+    const cL = this.cbit[i * 2]!, cH = this.cbit[i * 2 + 1]!;
+    const aL = this.lAddr[i * 2]!, aH = this.lAddr[i * 2 + 1]!;
+    const xL = this.ext[i * 2]!;
+    const attrL = ~(aL | xL | cL), attrH = ~(aH | this.ext[i * 2 + 1]! | cH);
+    const span = 2 ** this.shift[i]!;
+    let rules = 0, hinted = 0, first = true, base = 0, atL = 0, atH = 0;
+    for (let k = 0; k < n; k++) {
+      const ea = table + (g + k) * eb;
+      let lo = 0, hi = 0;
+      if (this.inImage(ea)) {
+        const w = (this.ramBase + ea) >>> 2;
+        lo = i32[w]!;
+        hi = eb === 8 ? i32[w + 1]! : 0;
+      }
+      if (!this.isLeafEntry(i, lo)) {
+        rules |= A.CG_NOT_LEAF;
+        continue;
+      }
+      if (((lo & cL) | (hi & cH)) !== 0) hinted++;
+      let out = (hi & aH) * TWO32 + ((lo & aL) >>> 0);
+      const x = lo & xL;
+      if (x !== 0) out += (x >>> 0) * this.extShift[i]!;
+      const start = out - k * span;
+      if (first) {
+        first = false;
+        base = start;
+        atL = lo & attrL;
+        atH = hi & attrH;
+        if (base % (n * span) !== 0) rules |= A.CG_MISALIGNED;
+      } else {
+        if (start !== base) rules |= A.CG_NOT_CONSECUTIVE;
+        if ((lo & attrL) !== atL || (hi & attrH) !== atH) rules |= A.CG_ATTRS_DIFFER;
+      }
+    }
+    this.hinted = hinted;
+    return rules;
+  }
+
+  private writeGroup(table: number, i: number, g: number, n: number, on: boolean): void {
+    const i32 = this.i32, eb = this.eb;
+    const cL = this.cbit[i * 2]!, cH = this.cbit[i * 2 + 1]!;
+    for (let k = 0; k < n; k++) {
+      const ea = table + (g + k) * eb;
+      if (!this.inImage(ea)) continue;
+      const w = (this.ramBase + ea) >>> 2;
+      const lo = i32[w]!;
+      const hi = eb === 8 ? i32[w + 1]! : 0;
+      if (!this.isLeafEntry(i, lo)) continue;
+      const nl = on ? lo | cL : lo & ~cL;
+      const nh = on ? hi | cH : hi & ~cH;
+      if (nl !== lo || nh !== hi) {
+        i32[w] = nl;
+        if (eb === 8) i32[w + 1] = nh;
+        this.changed++;
+      }
+    }
+  }
+
+  private updateLevel(table: number, i: number, va: bigint, last: bigint, set: boolean): void {
+    const sh = BigInt(this.shift[i]!);
+    const im = this.imask[i]!;
+    const first = Number((va >> sh) & BigInt(im));
+    const end = Number((last >> sh) & BigInt(im));
+    const n = this.groupN[i]!;
+    if (n > 1) {
+      for (let g = first & ~(n - 1); g <= end; g += n) {
+        const rules = this.groupRules(table, i, g, n);
+        if (rules === 0 && (set || this.hinted === n)) {
+          if (this.hinted !== n) this.writeGroup(table, i, g, n, true);
+          this.groups++;
+        } else if (this.hinted !== 0) {
+          this.writeGroup(table, i, g, n, false);
+        }
+      }
+    }
+    if (i + 1 >= this.n) return;
+    const i32 = this.i32, eb = this.eb;
+    const checkRsvd = (this.flags & A.WF_CHECK_RSVD) !== 0;
+    const spanMask = (1n << sh) - 1n;
+    const tbase = va & ~spanMask & ~(BigInt(im) << sh);
+    for (let idx = first; idx <= end; idx++) {
+      const ea = table + idx * eb;
+      if (!this.inImage(ea)) break;
+      const w = (this.ramBase + ea) >>> 2;
+      const lo = i32[w]!;
+      const hi = eb === 8 ? i32[w + 1]! : 0;
+      if ((lo & this.vmask[i]!) !== this.vval[i] || (this.lallowed[i] !== 0 && (lo & this.lmask[i]!) === this.lval[i])) continue;
+      if (checkRsvd && ((lo & this.rsvdT[i * 2]!) | (hi & this.rsvdT[i * 2 + 1]!)) !== 0) continue;
+      const s = tbase | (BigInt(idx) << sh);
+      const t = s + spanMask;
+      const next = (hi & this.tAddr[i * 2 + 1]!) * TWO32 + ((lo & this.tAddr[i * 2]!) >>> 0);
+      this.updateLevel(next, i + 1, s > va ? s : va, t < last ? t : last, set);
+    }
+  }
+
+  contigUpdate(root: bigint, va: bigint, size: bigint, set: number): number {
+    this.load();
+    this.changed = 0;
+    this.groups = 0;
+    if (size !== 0n) {
+      const v = BigInt.asUintN(64, va);
+      this.updateLevel(this.rootAddr(root), 0, v, BigInt.asUintN(64, v + size - 1n), set !== 0);
+    }
+    this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(this.changed), true);
+    return this.groups;
+  }
+
+  contigCheckStart(root: bigint): void {
+    this.load();
+    const v = this.view;
+    v.setInt32(A.CK + A.CK_DEPTH, 0, true);
+    const s = A.CK + A.CK_LEVEL_BASE;
+    v.setBigUint64(s + A.CK_TABLE, BigInt(this.rootAddr(root)), true);
+    v.setBigUint64(s + A.CK_VA, 0n, true);
+    v.setUint32(s + A.CK_INDEX, 0, true);
+  }
+
+  /** High half of the canonical form of a VA built from indices. */
+  private canonicalHi(vhi: number): number {
+    const bits = this.vaBits;
+    if (bits >= 64 || bits <= 32 || !(this.flags & A.WF_SIGN_EXTEND)) return vhi;
+    const s = 64 - bits;
+    return (vhi << s) >> s;
+  }
+
+  contigCheckNext(outPtr: number, max: number, steps: number): number {
+    this.load();
+    const v = this.view, i32 = this.i32;
+    const n = this.n, eb = this.eb;
+    const checkRsvd = (this.flags & A.WF_CHECK_RSVD) !== 0;
+    let d = v.getInt32(A.CK + A.CK_DEPTH, true);
+    let count = 0, done = 0;
+    while (d >= 0 && count < max && done < steps) {
+      const sw = (A.CK + A.CK_LEVEL_BASE + d * A.CK_LEVEL_STRIDE) >>> 2;
+      const idx = i32[sw + (A.CK_INDEX >>> 2)]! >>> 0;
+      if (idx > this.imask[d]!) {
+        d--;
+        continue;
+      }
+      done++;
+      i32[sw + (A.CK_INDEX >>> 2)] = idx + 1;
+      const table = (i32[sw + 1]! >>> 0) * TWO32 + (i32[sw]! >>> 0);
+      // VA of this entry: the table's VA | idx << shift.
+      const sh = this.shift[d]!;
+      let vlo = i32[sw + (A.CK_VA >>> 2)]!;
+      let vhi = i32[sw + (A.CK_VA >>> 2) + 1]!;
+      if (sh >= 32) vhi |= idx << (sh - 32);
+      else {
+        vlo |= idx << sh;
+        vhi |= sh === 0 ? 0 : idx >>> (32 - sh);
+      }
+      const gn = this.groupN[d]!;
+      if (gn > 1 && (idx & (gn - 1)) === 0) {
+        let rules = this.groupRules(table, d, idx, gn);
+        if (this.hinted !== 0) {
+          if (this.hinted !== gn) rules |= A.CG_NOT_ALL;
+          if (rules !== 0) {
+            const ow = (outPtr + count * A.CR_BYTES) >>> 2;
+            i32[ow] = table % TWO32 | 0;
+            i32[ow + 1] = Math.floor(table / TWO32) | 0;
+            i32[ow + 2] = vlo;
+            i32[ow + 3] = this.canonicalHi(vhi);
+            i32[ow + 4] = idx;
+            i32[ow + 5] = d;
+            i32[ow + 6] = rules;
+            i32[ow + 7] = this.hinted;
+            count++;
+          }
+        }
+      }
+      const ea = table + idx * eb;
+      if (!this.inImage(ea)) {
+        d--;
+        continue;
+      }
+      const w = (this.ramBase + ea) >>> 2;
+      const lo = i32[w]!;
+      const hi = eb === 8 ? i32[w + 1]! : 0;
+      if ((lo & this.vmask[d]!) !== this.vval[d] || (this.lallowed[d] !== 0 && (lo & this.lmask[d]!) === this.lval[d])) continue;
+      if (checkRsvd && ((lo & this.rsvdT[d * 2]!) | (hi & this.rsvdT[d * 2 + 1]!)) !== 0) continue;
+      if (d + 1 >= n) continue;
+      const cw = (A.CK + A.CK_LEVEL_BASE + (d + 1) * A.CK_LEVEL_STRIDE) >>> 2;
+      const t = (hi & this.tAddr[d * 2 + 1]!) * TWO32 + ((lo & this.tAddr[d * 2]!) >>> 0);
+      i32[cw] = t % TWO32 | 0;
+      i32[cw + 1] = Math.floor(t / TWO32) | 0;
+      i32[cw + (A.CK_VA >>> 2)] = vlo;
+      i32[cw + (A.CK_VA >>> 2) + 1] = vhi;
+      i32[cw + (A.CK_INDEX >>> 2)] = 0;
+      d++;
+    }
+    v.setInt32(A.CK + A.CK_DEPTH, d, true);
+    v.setBigUint64(A.RES + A.RES_COUNT, BigInt(done), true);
+    return count;
+  }
+}

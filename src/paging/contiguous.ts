@@ -1,0 +1,116 @@
+// The contiguous hint of Arm descriptors (bit 52) at the TS level: which formats
+// have it, and the check that lists every group whose hint breaks the rules.
+// The kernels are contigUpdate / contigCheckStart / contigCheckNext.
+import * as A from '../abi.js';
+import type { Engine, PagingOptions } from '../engine/engine.js';
+import type { WalkParams } from './format.js';
+import { InvalidInputError } from '../errors.js';
+
+/** Does any level of this format carry a contiguous hint? */
+export function hasContiguousHint(p: WalkParams): boolean {
+  return p.levels.some((l) => (l.contigEntries ?? 0) > 1 && (l.contigBit ?? 0n) !== 0n);
+}
+
+/** The rules of a contiguous group, as the check names them. */
+export type ContiguousRule =
+  /** An entry of the group is not a valid leaf of its level. */
+  | 'not-a-leaf'
+  /** Some entries carry the hint and others do not. */
+  | 'hint-not-on-all'
+  /** The outputs are not one run, entry after entry. */
+  | 'output-not-consecutive'
+  /** The run's output does not start on a multiple of the group's size. */
+  | 'output-misaligned'
+  /** The entries' attributes (every bit but the output address and the hint) differ. */
+  | 'attributes-differ';
+
+const RULES: ReadonlyArray<[number, ContiguousRule]> = [
+  [A.CG_NOT_LEAF, 'not-a-leaf'],
+  [A.CG_NOT_ALL, 'hint-not-on-all'],
+  [A.CG_NOT_CONSECUTIVE, 'output-not-consecutive'],
+  [A.CG_MISALIGNED, 'output-misaligned'],
+  [A.CG_ATTRS_DIFFER, 'attributes-differ'],
+];
+
+export function contiguousRules(bits: number): ContiguousRule[] {
+  return RULES.filter(([b]) => bits & b).map(([, r]) => r);
+}
+
+/** A group whose hint is set on some entry although a rule is broken. */
+export interface ContiguousViolation {
+  /** Physical address of the table that holds the group. */
+  readonly table: bigint;
+  /** Index of the group's first entry in that table. */
+  readonly index: number;
+  /** Entries in the group. */
+  readonly entries: number;
+  /** The architecture's number of the level. */
+  readonly level: number;
+  /** A virtual address the group maps (the first path that reached the table). */
+  readonly va: bigint;
+  /** Entries of the group that are valid leaves carrying the hint. */
+  readonly hinted: number;
+  readonly rules: ContiguousRule[];
+}
+
+export interface ContiguousCheckOptions extends PagingOptions {
+  /** Stop after visiting this many entries (default 50,000,000): cycles in the tables can make the tree enormous. */
+  readonly maxEntries?: number;
+}
+
+export interface ContiguousCheck {
+  readonly violations: ContiguousViolation[];
+  /** True when the check stopped at maxEntries before visiting every table. */
+  readonly truncated: boolean;
+}
+
+/**
+ * Every group reachable from `root` whose contiguous hint is set on some entry
+ * while a rule is broken, each table reported once however many paths reach it.
+ */
+export function checkContiguous(engine: Engine, root: bigint, options: ContiguousCheckOptions = {}): ContiguousCheck {
+  const maxEntries = options.maxEntries ?? 50_000_000;
+  if (!Number.isSafeInteger(maxEntries) || maxEntries <= 0) {
+    throw new InvalidInputError(`maxEntries: ${maxEntries} must be a whole number > 0`, { input: 'maxEntries' });
+  }
+  const { maxEntries: _m, ...paging } = options;
+  const p = engine.prepare(paging);
+  if (!hasContiguousHint(p)) return { violations: [], truncated: false };
+  const k = engine.backend.paging;
+  const out = engine.layout.ioBase;
+  const max = Math.min(4096, Math.floor(engine.layout.ioBytes / A.CR_BYTES));
+  const seen = new Set<string>();
+  const violations: ContiguousViolation[] = [];
+  k.contigCheckStart(BigInt.asUintN(64, root));
+  let visited = 0;
+  for (;;) {
+    engine.prepare(paging);
+    const steps = Math.min(1 << 20, maxEntries - visited);
+    const n = k.contigCheckNext(out, max, steps);
+    const big = engine.big, u32 = engine.u32;
+    for (let i = 0; i < n; i++) {
+      const b = (out + i * A.CR_BYTES) / 8;
+      const w = b * 2;
+      const table = big[b]!;
+      const index = u32[w + 4]!;
+      const li = u32[w + 5]!;
+      const key = `${table}:${index}:${li}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const l = p.levels[li]!;
+      violations.push({
+        table,
+        index,
+        entries: l.contigEntries ?? 0,
+        level: l.archLevel,
+        va: big[b + 1]!,
+        hinted: u32[w + 7]!,
+        rules: contiguousRules(u32[w + 6]!),
+      });
+    }
+    const depth = engine.view.getInt32(A.CK + A.CK_DEPTH, true);
+    if (depth < 0) return { violations, truncated: false };
+    visited += Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+    if (visited >= maxEntries) return { violations, truncated: true };
+  }
+}

@@ -1,0 +1,162 @@
+// The hypervisor-model workloads: page-list chase (in list order and in random
+// order), the flat frame-table scan (census) and the m2p-strict fix-up
+// strategies, over a PV guest built by buildGuest. Fix-ups change memory (slots
+// filled, list rotated), so every run is followed by an untimed restore.
+import * as A from '../abi.js';
+import { createEngine, type Engine } from '../engine/engine.js';
+import { buildGuest, guestEngineOptions, type Guest, type GuestOrder } from '../xen/guest-builder.js';
+import { m2pFixup, STRATEGIES, type FixupStrategy } from '../xen/m2p-fixup.js';
+import { Checksum } from './checksum.js';
+import { bytesName } from './paging-workloads.js';
+import type { Workload } from './workload.js';
+
+export interface GuestScenario {
+  readonly engine: Engine;
+  readonly guest: Guest;
+  readonly order: GuestOrder;
+  readonly bytes: number;
+  readonly buildMs: number;
+}
+
+export interface GuestScenarioOptions {
+  readonly bytes: number;
+  readonly processes?: number;
+  readonly order?: GuestOrder;
+  readonly seed?: number;
+  readonly shared?: boolean;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export function buildGuestScenario(o: GuestScenarioOptions): GuestScenario {
+  const t0 = performance.now();
+  const go = { memory: o.bytes, processes: o.processes ?? 300, order: o.order ?? 'ascending', seed: o.seed ?? 3, onProgress: o.onProgress ?? (() => {}) };
+  const engine = createEngine({ ...guestEngineOptions(go), ...(o.shared ? { shared: true } : {}) });
+  const guest = buildGuest(engine, go);
+  return { engine, guest, order: go.order, bytes: o.bytes, buildMs: performance.now() - t0 };
+}
+
+const kernelOf = (e: Engine, s: FixupStrategy) => {
+  const f = e.backend.frames;
+  return { faithful: f.fixFaithful, counted: f.fixCounted, flat: f.fixFlat, indexed: f.fixIndexed }[s].bind(f);
+};
+
+/** The census key of validated L4 tables: type_info bits 28..31 = type * 2 + validated. */
+export const L4_KEY = A.PGT_L4 * 2 + 1;
+
+const hex8 = (v: number) => (v >>> 0).toString(16).padStart(8, '0');
+
+export interface FrameWorkloadOptions {
+  /** Directory for the native tasks' column files. */
+  readonly fileDir?: string;
+  readonly families?: readonly string[];
+  /** Fix-up strategies to run (default all). */
+  readonly strategies?: readonly FixupStrategy[];
+  /** Label of the guest in task names (default "<size> guest, <order> list"). */
+  readonly label?: string;
+}
+
+/** A copy of the state a fix-up changes, and its restore. */
+function snapshot(e: Engine, l4s: readonly number[]): () => void {
+  const l = e.layout;
+  const cols = [l.colType, l.colNext, l.colPrev].map((at) => ({ at, data: new Uint32Array(e.memory.buffer, at, l.frames).slice() }));
+  const doms = new Uint8Array(e.memory.buffer, l.domains, A.DOM_MAX * A.DOM_STRIDE).slice();
+  const slots = l4s.map((f) => e.phys.read64(BigInt(f) * 4096n + BigInt(A.RO_MPT_SLOT * 8)));
+  return () => {
+    for (const c of cols) new Uint32Array(e.memory.buffer, c.at, l.frames).set(c.data);
+    new Uint8Array(e.memory.buffer, l.domains, doms.length).set(doms);
+    l4s.forEach((f, i) => e.phys.write64(BigInt(f) * 4096n + BigInt(A.RO_MPT_SLOT * 8), slots[i]!));
+  };
+}
+
+export function frameWorkloads(scn: GuestScenario, options: FrameWorkloadOptions = {}): Workload[] {
+  const e0 = scn.engine;
+  const g = scn.guest;
+  const dom = g.domain;
+  const frames = e0.layout.frames;
+  const dir = options.fileDir ?? '.';
+  const label = options.label ?? `${bytesName(scn.bytes)} guest, ${scn.order === 'random' ? 'random' : 'list'} order`;
+  const want = (f: string) => !options.families || options.families.some((x) => f.startsWith(x));
+  const out: Workload[] = [];
+  const col = (e: Engine, at: number) => new Uint32Array(e.memory.buffer, at, frames);
+  const head = () => e0.view.getUint32(e0.layout.domains + dom * A.DOM_STRIDE + A.DOM_HEAD, true);
+
+  if (want('chase')) {
+    let sum = 0, steps = 0;
+    out.push({
+      name: `chase page list (${label}, ${g.frames} frames)`,
+      family: 'chase',
+      items: g.frames,
+      unit: 'frames',
+      prepare() {},
+      warm(e) {
+        return e.backend.frames.listChase(head(), 4096);
+      },
+      run(e) {
+        sum = e.backend.frames.listChase(head(), g.frames + 1) >>> 0;
+        steps = e.view.getUint32(A.FR + A.FR_COUNT, true);
+        return sum;
+      },
+      checksum: () => hex8(sum) + hex8(steps),
+      native: {
+        spec: `chase:${dir}/next-${scn.order}.bin:${head()}:${g.frames + 1}`,
+        files: [{ path: `${dir}/next-${scn.order}.bin`, data: col(e0, e0.layout.colNext) }],
+      },
+    });
+  }
+  if (want('scan')) {
+    let n = 0;
+    out.push({
+      name: `flat frame-table scan: L4s of the guest (${bytesName(frames * 4096)} of frames)`,
+      family: 'scan',
+      items: frames,
+      unit: 'frames',
+      prepare() {},
+      warm(e) {
+        return e.backend.frames.census(L4_KEY, dom, 0, Math.min(frames, 65536));
+      },
+      run(e) {
+        n = e.backend.frames.census(L4_KEY, dom, 0, frames) >>> 0;
+        return n;
+      },
+      checksum: () => hex8(n) + hex8(frames),
+      native: {
+        spec: `census:${dir}/type-${scn.order}.bin:${dir}/owner-${scn.order}.bin:${L4_KEY}:${dom}:0:${frames}`,
+        files: [
+          { path: `${dir}/type-${scn.order}.bin`, data: col(e0, e0.layout.colType) },
+          { path: `${dir}/owner-${scn.order}.bin`, data: col(e0, e0.layout.colOwner) },
+        ],
+      },
+    });
+  }
+  if (want('fixup')) {
+    let restore: (() => void) | undefined;
+    for (const strategy of options.strategies ?? STRATEGIES) {
+      let last = '';
+      out.push({
+        name: `m2p-strict fix-up, ${strategy} (${label}, ${g.l4s.length} L4s)`,
+        family: 'fixup',
+        items: g.frames,
+        unit: 'guest frames',
+        prepare(e) {
+          // Both backends share the memory: take the snapshot once, restore before each backend.
+          if (!restore) restore = snapshot(e, g.l4s);
+          else restore();
+        },
+        warm(e) {
+          // The strategy's kernel for two preemption intervals (512 frames); prepare() restores afterwards.
+          return kernelOf(e, strategy)(dom, 2);
+        },
+        run(e) {
+          const { elapsedMs: _t, ...r } = m2pFixup(e, dom, { strategy });
+          const s = new Checksum();
+          for (const f of g.l4s) s.words(e.u32, e.layout.ramBase + f * 4096 + A.RO_MPT_SLOT * 8, 8);
+          last = `${s.hex()}:${r.framesVisited}:${r.l4Filled}:${r.calls}`;
+          return r.framesVisited;
+        },
+        reset: () => restore!(),
+        checksum: () => last,
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,153 @@
+// Runs workloads on every backend over one engine's memory: warm-up, measured
+// runs with the output checksummed after each, cross-backend equality, and the
+// native C program over the same image. The timer is pluggable: the bench suite
+// uses tinybench, `memwalk demo` a plain loop.
+import type { Engine } from '../engine/engine.js';
+import type { BackendName } from '../backends/backend.js';
+import { BackendMismatchError } from '../compare/mismatch.js';
+import { stats, warmUp, timeRuns, type WarmUpOptions, type WarmUpReport } from './measure.js';
+import { runNative, saveImage, type NativeStatus, type NativeRun } from './native.js';
+import type { TaskRecord } from './report.js';
+import { backendsOf, type BackendKind, type Workload } from './workload.js';
+
+/** Measure `runs` calls of `call`; `after` runs untimed after each call. Returns ms samples. */
+export type Timer = (label: string, call: () => number, runs: number, after: () => void) => Promise<number[]>;
+
+export const simpleTimer: Timer = async (_label, call, runs, after) => timeRuns(call, runs, undefined, after);
+
+export interface RunOptions {
+  /** Measured runs per task and backend (the timer may take more). */
+  readonly runs: number;
+  /** Fewer runs for slow tasks: at most this many ms of measuring per task and backend (default 4000). */
+  readonly budgetMs?: number;
+  readonly timer?: Timer;
+  /** Warm-up settings (tests use a short one; timing is not their point). */
+  readonly warm?: WarmUpOptions;
+  /** Backends to run (default all the workload allows). */
+  readonly backends?: readonly BackendKind[];
+  /** The native baseline; without `imagePath` its tasks get no RAM image (frame-column tasks need none). */
+  readonly native?: { status: NativeStatus; imagePath?: string; repeats: number; root: bigint };
+  readonly onProgress?: (done: number, total: number, label: string) => void;
+  readonly log?: (line: string) => void;
+}
+
+export interface RunResult {
+  readonly tasks: TaskRecord[];
+  readonly warmups: { name: string; backend: BackendKind; warm: WarmUpReport }[];
+  readonly nativeWalker?: string;
+  readonly nativeError?: string;
+  /** Checksums that differed between backends (empty when all agree). */
+  readonly mismatches: string[];
+}
+
+/** Run every workload on every backend; outputs are compared before any time is recorded. */
+export async function runWorkloads(engine: Engine, workloads: readonly Workload[], options: RunOptions): Promise<RunResult> {
+  const timer = options.timer ?? simpleTimer;
+  const allowed = options.backends ?? ['wasm', 'reference', 'native'];
+  const views = new Map<BackendName, Engine>();
+  const view = (b: BackendName) => {
+    let v = views.get(b);
+    if (!v) views.set(b, (v = engine.backend.name === b ? engine : engine.withBackend(b)));
+    return v;
+  };
+  const tasks: TaskRecord[] = [];
+  const warmups: RunResult['warmups'] = [];
+  const mismatches: string[] = [];
+  const plan = workloads.map((w) => ({ w, backends: backendsOf(w).filter((b) => allowed.includes(b)) }));
+  const total = plan.reduce((n, p) => n + p.backends.length, 0);
+  let done = 0;
+
+  // The native program first: one process over the saved image, every task.
+  let native: NativeRun | undefined;
+  let nativeError: string | undefined;
+  const nativeTasks = plan.filter((p) => p.backends.includes('native') && p.w.native).map((p) => ({ name: p.w.name, task: p.w.native! }));
+  if (options.native?.status.available && nativeTasks.length) {
+    options.onProgress?.(done, total, 'native C');
+    try {
+      const image = options.native.imagePath ?? '/dev/null';
+      if (options.native.imagePath) await saveImage(engine, image);
+      native = await runNative(options.native.status, image, options.native.root, nativeTasks, options.native.repeats);
+    } catch (err) {
+      nativeError = (err as Error).message.split('\n')[0];
+      options.log?.(`native baseline failed: ${nativeError}`);
+    }
+  }
+
+  for (const { w, backends } of plan) {
+    const sums = new Map<BackendKind, string>();
+    for (const b of backends) {
+      const label = `${w.name} [${b}]`;
+      options.onProgress?.(done, total, label);
+      if (b === 'native') {
+        const r = native?.results.get(w.name);
+        if (r) {
+          sums.set(b, r.checksum);
+          tasks.push(record(w, b, r.samples, r.checksum));
+        }
+        done++;
+        continue;
+      }
+      const e = view(b);
+      w.prepare(e);
+      const warm = await warmUp(() => w.warm(e), options.warm);
+      warmups.push({ name: w.name, backend: b, warm });
+      w.prepare(e);
+      let expected: string | undefined;
+      let bad: string | undefined;
+      // Slow tasks (the reference on big inputs) get fewer runs, never fewer than 3.
+      const probe = timeRuns(() => w.run(e), 1, undefined, () => w.reset?.(e))[0]!;
+      const runs = Math.max(3, Math.min(options.runs, Math.floor((options.budgetMs ?? 4000) / Math.max(probe, 0.001))));
+      const check = () => {
+        const s = w.checksum(e);
+        if (expected === undefined) expected = s;
+        else if (s !== expected && !bad) bad = `${label}: run outputs differ (${expected} then ${s})`;
+        w.reset?.(e);
+      };
+      check();
+      const samples = await timer(label, () => w.run(e), runs, check);
+      if (bad) {
+        mismatches.push(bad);
+        done++;
+        continue;
+      }
+      const full = w.verify ? w.verify(e) : expected!;
+      sums.set(b, full);
+      tasks.push(record(w, b, samples, full));
+      done++;
+    }
+    // Every backend must have produced the same output.
+    const distinct = new Set(sums.values());
+    if (distinct.size > 1) {
+      const detail = [...sums].map(([b, s]) => `${b} ${s}`).join(', ');
+      mismatches.push(`${w.name}: outputs differ between backends (${detail})`);
+      for (let i = tasks.length - 1; i >= 0; i--) if (tasks[i]!.name === w.name) tasks.splice(i, 1);
+    }
+  }
+  options.onProgress?.(total, total, 'done');
+  return { tasks, warmups, mismatches, ...(native ? { nativeWalker: native.walker } : {}), ...(nativeError ? { nativeError } : {}) };
+}
+
+function record(w: Workload, backend: BackendKind, samples: number[], checksum: string): TaskRecord {
+  const s = stats(samples);
+  return {
+    name: w.name,
+    family: w.family,
+    backend,
+    ...s,
+    samples: samples.map((x) => Math.round(x * 1e4) / 1e4),
+    runs: samples.length,
+    items: w.items,
+    unit: w.unit,
+    itemsPerSec: w.items / (s.medianMs / 1000),
+    checksum,
+  };
+}
+
+/** Throw when a run found differing outputs (the CLI turns this into exit 1). */
+export function assertNoMismatch(result: RunResult): void {
+  if (result.mismatches.length) {
+    throw new BackendMismatchError(`backends disagree: ${result.mismatches[0]}${result.mismatches.length > 1 ? ` (and ${result.mismatches.length - 1} more)` : ''}`, {
+      mismatches: result.mismatches,
+    });
+  }
+}

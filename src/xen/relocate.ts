@@ -1,0 +1,94 @@
+import * as A from '../abi.js';
+import type { Engine } from '../engine/engine.js';
+import type { PagingFormat } from '../paging/format.js';
+import { x86_64 } from '../paging/formats/x86.js';
+import { InvalidInputError, MappingConflictError, OutsideImageError, CapacityError } from '../errors.js';
+import { hex } from '../util/numbers.js';
+
+export interface RelocateOptions {
+  /** Physical address of the root table (before the move). */
+  readonly root: bigint;
+  /** Physical address of l2_xenmap, the table mapping the image with 2 MiB leaves (before the move). */
+  readonly l2xenmap: bigint;
+  /** Bytes the image moves by (a multiple of 2 MiB; may be negative). */
+  readonly delta: bigint;
+  /**
+   * The image [start, end) to copy to start + delta first, as move_xen's memcpy
+   * does. Without it, the tables are taken as already copied.
+   */
+  readonly image?: { readonly start: bigint; readonly end: bigint };
+  readonly format?: PagingFormat;
+}
+
+export interface RelocationReport {
+  /** Tables fixed (each once). */
+  readonly tables: number;
+  /** Entries that got delta added (non-leaf pass and l2_xenmap pass). */
+  readonly entries: number;
+  readonly root: bigint;
+  readonly l2xenmap: bigint;
+}
+
+const TWO_MIB = 1n << 21n;
+/** Tables one relocation may visit: a boot table set has a few dozen. */
+const MAX_TABLES = 4096;
+
+/**
+ * Seed 000's move_xen: copy the image `delta` bytes away (optional), then fix
+ * its boot page tables in the copy. A 4 KiB mapping in l2_xenmap, a table
+ * outside the image, or bad arguments are reported before anything is modified.
+ */
+export function relocateHypervisorTables(engine: Engine, o: RelocateOptions): RelocationReport {
+  const format = o.format ?? x86_64;
+  const p = engine.prepare({ format });
+  if (p.levels.length < 3 || p.levels[p.levels.length - 2]!.shift !== 21) {
+    throw new InvalidInputError(`relocate: format ${format.name} has no 2 MiB level for l2_xenmap`);
+  }
+  if (o.delta % TWO_MIB !== 0n) throw new InvalidInputError(`relocate: delta ${hex(o.delta)} must be a multiple of 2 MiB (l2_xenmap maps the image with 2 MiB leaves)`, { input: 'delta' });
+  const ram = BigInt(engine.layout.ramBytes);
+  const k = engine.backend.paging;
+  const scratch = engine.layout.ioBase;
+  const cap = Math.min(MAX_TABLES, Math.floor(engine.layout.ioBytes / 24));
+  const moved = (a: bigint) => BigInt.asUintN(64, a + o.delta);
+  const run = (root: bigint, xenmap: bigint, delta: bigint, dry: number) => {
+    const rc = k.relocate(root, xenmap, BigInt.asUintN(64, delta), scratch, cap, dry);
+    if (rc !== A.RELOC_OK) throw relocationError(engine, rc);
+  };
+  if (o.image) {
+    const { start, end } = o.image;
+    if (start < 0n || end <= start || end > ram) throw new InvalidInputError(`relocate: image [${hex(start)}, ${hex(end)}) is not a range inside the RAM image`, { input: 'image' });
+    const to = start + o.delta;
+    if (to < 0n || to + (end - start) > ram) throw new OutsideImageError(`relocate: the copy [${hex(to)}, ${hex(to + end - start)}) would lie outside the RAM image (${hex(ram)} bytes)`);
+    if (to < end && start < to + (end - start)) throw new InvalidInputError(`relocate: old [${hex(start)}, ${hex(end)}) and new [${hex(to)}, ${hex(to + end - start)}) locations overlap`, { input: 'delta' });
+    // Check on the original (delta 0 walks the same structure) before copying anything.
+    run(o.root, o.l2xenmap, 0n, 1);
+    engine.phys.write(to, engine.phys.read(start, Number(end - start)));
+  } else {
+    run(moved(o.root), moved(o.l2xenmap), o.delta, 1);
+  }
+  run(moved(o.root), moved(o.l2xenmap), o.delta, 0);
+  return {
+    tables: Number(engine.view.getBigUint64(A.RES + A.RES_PA, true)),
+    entries: Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true)),
+    root: moved(o.root),
+    l2xenmap: moved(o.l2xenmap),
+  };
+}
+
+function relocationError(engine: Engine, rc: number): Error {
+  const v = engine.view;
+  const at = v.getBigUint64(A.RES + A.RES_VA, true);
+  const ea = v.getBigUint64(A.RES + A.RES_ENTRY_ADDR, true);
+  const e = v.getBigUint64(A.RES + A.RES_ENTRY_VALUE, true);
+  switch (rc) {
+    case A.RELOC_XENMAP_4K:
+      return new MappingConflictError(
+        `relocate: l2_xenmap slot ${at} (entry ${hex(ea)} = ${hex(e)}) points to a 4 KiB page table, not a 2 MiB leaf; nothing was modified`,
+        { slot: Number(at), entryAddress: ea, entryValue: e },
+      );
+    case A.RELOC_OUTSIDE_IMAGE:
+      return new OutsideImageError(`relocate: the table at ${hex(ea)} lies outside the RAM image; nothing was modified`, { table: ea });
+    default:
+      return new CapacityError(`relocate: more than ${MAX_TABLES} tables below the root; nothing was modified`, { table: ea });
+  }
+}

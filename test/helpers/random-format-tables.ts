@@ -1,0 +1,199 @@
+// Random page-table images for ANY table-driven format (x86 PAE / 32-bit, the
+// AArch64 granules, x86-64...), built from the format's own LevelSpec: valid
+// trees, shared tables, self-references and cycles, leaves of every size with
+// random rights, entries with reserved or garbage bits, pointers outside the
+// image. Entries sit at a small pool of indices and most addresses are steered
+// along the written entries, so walks reach deep levels, leaves and faults alike.
+// (test/helpers/random-tables.ts is the x86-64-only generator of the x86 suites.)
+import fc from 'fast-check';
+import type { LevelSpec, PagingFormat, WalkParams } from '../../src/paging/format.js';
+import type { WalkOptions } from '../../src/paging/types.js';
+
+export interface FormatImage {
+  /** Root register value (with stray bits the walk must mask off). */
+  root: bigint;
+  /** [physical address, value] of every entry written (RAM starts zeroed); entryBytes wide. */
+  writes: Array<[bigint, bigint]>;
+  vas: bigint[];
+}
+
+export interface FormatGeometry {
+  readonly params: WalkParams;
+  /** Bytes of the largest table (one granule). */
+  readonly tableBytes: number;
+  /** Tables live at k * tableBytes for k = 1..tables. */
+  readonly tables: number;
+  readonly ramBytes: number;
+}
+
+const U64 = (1n << 64n) - 1n;
+
+export function geometry(format: PagingFormat, tables = 8): FormatGeometry {
+  const params = format.params();
+  const tableBytes = Math.max(4096, ...params.levels.map((l) => 2 ** l.bits * params.entryBytes));
+  return { params, tableBytes, tables, ramBytes: (tables + 2) * tableBytes };
+}
+
+/** A small deterministic PRNG (mulberry32), so one fast-check seed drives a whole image. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function indexPool(l: LevelSpec): number[] {
+  const max = 2 ** l.bits - 1;
+  return [...new Set([0, 1, 2, 3, max >> 1, (max >> 1) + 1, max - 1, max].filter((i) => i >= 0 && i <= max))];
+}
+
+/** Random subset of the set bits of `mask`. */
+function someBits(rnd: () => number, mask: bigint): bigint {
+  let out = 0n;
+  for (let b = 0n; b < 64n; b++) if ((mask >> b) & 1n && rnd() < 0.5) out |= 1n << b;
+  return out;
+}
+
+function rights(rnd: () => number, l: LevelSpec, leaf: boolean): bigint {
+  const r = leaf ? l.leafRights : l.tableRights;
+  return someBits(rnd, r.writeAllow | r.writeDeny | r.userAllow | r.userDeny | r.pxn | r.uxn);
+}
+
+function random64(rnd: () => number): bigint {
+  return (BigInt(Math.floor(rnd() * 2 ** 32)) << 32n) | BigInt(Math.floor(rnd() * 2 ** 32));
+}
+
+/**
+ * One entry for a table used at level `i`. `homes[l]` lists the tables whose
+ * home is level l: pointers mostly go one level down, sometimes anywhere
+ * (shared tables, self-maps, cycles).
+ */
+function entry(rnd: () => number, g: FormatGeometry, i: number, homes: number[][]): bigint {
+  const p = g.params;
+  const l = p.levels[i]!;
+  const valid = BigInt(l.validValue);
+  const last = i + 1 >= p.levels.length;
+  const x = rnd();
+  let v: bigint;
+  if (x < 0.08) v = 0n;
+  else if (x < (last ? 0.08 : l.leafAllowed ? 0.5 : 0.8)) {
+    const below = homes[i + 1] ?? [];
+    const k = below.length && rnd() < 0.8 ? below[Math.floor(rnd() * below.length)]! : 1 + Math.floor(rnd() * g.tables);
+    v = (BigInt(k * g.tableBytes) & l.tableAddr) | l.tableTemplate | valid | rights(rnd, l, false);
+  } else if (x < 0.84 && l.leafAllowed) {
+    // A leaf with an aligned output address, sometimes far away, sometimes with one stray bit.
+    const span = 1n << BigInt(l.shift);
+    const frame = rnd() < 0.7 ? BigInt(Math.floor(rnd() * 64)) : BigInt(Math.floor(rnd() * 2 ** 20));
+    let a = (frame * span) & l.leafAddr;
+    if (l.leafExtMask && rnd() < 0.5) a |= someBits(rnd, l.leafExtMask);
+    v = a | l.leafTemplate | valid | rights(rnd, l, true);
+    if (l.leafRequire && rnd() < 0.85) v |= l.leafRequire;
+    if (l.contigBit && rnd() < 0.3) v |= l.contigBit;
+    if (rnd() < 0.12) v |= 1n << BigInt(Math.floor(rnd() * 64));
+  } else if (x < 0.9) {
+    // A pointer outside the image.
+    const far = BigInt(g.ramBytes) + BigInt(Math.floor(rnd() * 2 ** 28)) * 4096n;
+    v = (far & l.tableAddr) | l.tableTemplate | valid;
+  } else if (x < 0.95) {
+    v = random64(rnd) & ~BigInt(l.validMask);
+  } else {
+    v = random64(rnd) | valid;
+  }
+  return p.entryBytes === 4 ? v & 0xffffffffn : v & U64;
+}
+
+/** Sign- or zero-extend a VA built from indices, as the format wants it. */
+export function canonicalVa(p: WalkParams, va: bigint): bigint {
+  const bits = BigInt(p.vaBits);
+  va &= (1n << bits) - 1n;
+  return p.signExtend ? BigInt.asUintN(64, BigInt.asIntN(Number(bits), va)) : va;
+}
+
+/** An address that follows the written entries level by level (picks choose among the slots written). */
+function guidedVa(g: FormatGeometry, rootAddr: bigint, value: Map<bigint, bigint>, slots: Map<bigint, number[]>, picks: number[], off: number): bigint {
+  const p = g.params;
+  let table = rootAddr;
+  let va = 0n;
+  p.levels.forEach((l, i) => {
+    const here = slots.get(table) ?? [];
+    const pick = picks[i]!;
+    const idx = here.length && pick % 8 !== 0 ? here[pick % here.length]! : pick % 2 ** l.bits;
+    va |= BigInt(idx) << BigInt(l.shift);
+    table = (value.get(table + BigInt(idx * p.entryBytes)) ?? 0n) & l.tableAddr;
+  });
+  const page = 2 ** p.levels[p.levels.length - 1]!.shift;
+  return canonicalVa(p, va | BigInt(off % page));
+}
+
+/**
+ * A random image for `format`: the root table is table 1 (for PAE, a 32-byte
+ * PDPT somewhere inside it), entries at pooled or random indices of random
+ * tables, and addresses that mostly follow them.
+ */
+export function formatImageArb(format: PagingFormat, g = geometry(format)): fc.Arbitrary<FormatImage> {
+  const p = g.params;
+  const rootBytes = 2 ** p.levels[0]!.bits * p.entryBytes;
+  return fc
+    .record({
+      seed: fc.integer(),
+      entries: fc.integer({ min: 1, max: 60 }),
+      rootSlot: fc.integer({ min: 0, max: Math.max(0, Math.floor(g.tableBytes / Math.max(rootBytes, 64)) - 1) }),
+      noise: fc.bigInt({ min: 0n, max: U64 }),
+      guided: fc.array(fc.tuple(fc.array(fc.nat(), { minLength: p.levels.length, maxLength: p.levels.length }), fc.nat()), { minLength: 1, maxLength: 16 }),
+      random: fc.array(fc.oneof(fc.bigInt({ min: 0n, max: U64 }), fc.bigInt({ min: 0n, max: (1n << BigInt(p.vaBits)) - 1n })), { maxLength: 4 }),
+    })
+    .map(({ seed, entries, rootSlot, noise, guided, random }) => {
+      const rnd = prng(seed);
+      const rootAddr = BigInt(g.tableBytes) + BigInt(rootSlot * Math.max(rootBytes, 64));
+      const root = rootAddr | (noise & ~p.rootMask & ((1n << 64n) - 1n));
+      const writes = new Map<bigint, bigint>();
+      // Every table but the root's frame has a home level (the root table is level 0);
+      // entries are written for that level, though other paths may reach the table too.
+      const home = [0, 0];
+      const homes: number[][] = p.levels.map(() => []);
+      for (let k = 2; k <= g.tables; k++) {
+        home[k] = 1 + Math.floor(rnd() * (p.levels.length - 1));
+        homes[home[k]!]!.push(k);
+      }
+      const put = (table: bigint, level: number, idx: number) => {
+        writes.set(table + BigInt(idx * p.entryBytes), entry(rnd, g, level, homes));
+      };
+      const pool0 = indexPool(p.levels[0]!);
+      for (let k = 0; k < 6; k++) put(rootAddr, 0, pool0[Math.floor(rnd() * pool0.length)]!);
+      for (let k = 0; k < entries; k++) {
+        const t = 2 + Math.floor(rnd() * (g.tables - 1));
+        const level = home[t]!;
+        const l = p.levels[level]!;
+        const pool = indexPool(l);
+        const idx = rnd() < 0.8 ? pool[Math.floor(rnd() * pool.length)]! : Math.floor(rnd() * 2 ** l.bits);
+        put(BigInt(t * g.tableBytes), level, idx);
+      }
+      const list = [...writes.entries()];
+      const slots = new Map<bigint, number[]>();
+      for (const [pa] of list) {
+        // Group by table frame (and by the root table for a sub-page root).
+        const table = pa >= rootAddr && pa < rootAddr + BigInt(rootBytes) ? rootAddr : pa - (pa % BigInt(g.tableBytes));
+        slots.set(table, [...(slots.get(table) ?? []), Number((pa - table) / BigInt(p.entryBytes))]);
+      }
+      const vas = [...guided.map(([picks, off]) => guidedVa(g, rootAddr, writes, slots, picks, off)), ...random];
+      return { root, writes: list, vas };
+    });
+}
+
+/** Random walk options that matter for `format`. */
+export function walkOptionsArbFor(format: PagingFormat): fc.Arbitrary<WalkOptions> {
+  const common = {
+    access: fc.constantFrom('read' as const, 'write' as const, 'execute' as const),
+    user: fc.boolean(),
+    ignoreReserved: fc.boolean(),
+    smap: fc.boolean(),
+  };
+  if (format.arch === 'arm') {
+    return fc.record({ ...common, maxPhyAddr: fc.constantFrom(36, 40, 44, 48), hardwareAccessFlag: fc.boolean() });
+  }
+  return fc.record({ ...common, wp: fc.boolean(), nxe: fc.boolean(), smep: fc.boolean(), maxPhyAddr: fc.constantFrom(32, 36, 40, 46, 52) });
+}

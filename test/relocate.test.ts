@@ -1,0 +1,94 @@
+import { describe, test, expect } from 'vitest';
+import { createEngine, MappingConflictError, InvalidInputError } from '../src/index.js';
+import { buildHypervisorTables, XEN_VIRT_START, DIRECTMAP_VIRT_START, LINEAR_PT_SLOT } from '../src/xen/hypervisor-tables.js';
+import { relocateHypervisorTables } from '../src/xen/relocate.js';
+
+const MiB = 1n << 20n;
+const base = 16n * MiB;
+const delta = 32n * MiB;
+
+function setup(backend: 'wasm' | 'reference') {
+  const e = createEngine({ ramBytes: '64M', backend, ioBytes: 1 << 20 });
+  // Some content in the image's text/data so the copy can be checked too.
+  for (let i = 0n; i < 64n; i++) e.phys.write64(base + i * 65536n, 0xc0de0000n + i);
+  return { e, h: buildHypervisorTables(e, base) };
+}
+
+describe.each(['wasm', 'reference'] as const)('relocateHypervisorTables on %s', (backend) => {
+  test('fixes each table once and reports what it did (counts worked out by hand)', () => {
+    const { e, h } = setup(backend);
+    const r = relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta, image: h.image });
+    expect(r).toEqual({ tables: 5, entries: 8, root: h.root + delta, l2xenmap: h.l2xenmap + delta });
+  });
+
+  test('the copy differs from the original in exactly the 8 relocated entries, by delta; nothing else changed', () => {
+    const { e, h } = setup(backend);
+    const before = e.phys.read(0, e.phys.size);
+    relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta, image: h.image });
+    const after = e.phys.read(0, e.phys.size);
+    const [root, l3xen, l2xenmap, l3direct, l2direct] = h.tables;
+    const relocated = new Set(
+      [
+        root! + BigInt(LINEAR_PT_SLOT) * 8n, root! + 261n * 8n, root! + 262n * 8n,
+        l3xen! + 322n * 8n, l3direct! + 1n * 8n, l2direct! + 2n * 8n,
+        l2xenmap! + 0n, l2xenmap! + 8n,
+      ].map((a) => a + delta),
+    );
+    const word = (b: Uint8Array, a: bigint) => Buffer.from(b.buffer, b.byteOffset + Number(a), 8).readBigUInt64LE();
+    // Outside the copy: unchanged, the original image included.
+    const copy = [h.image.start + delta, h.image.end + delta];
+    expect(Buffer.compare(Buffer.from(after.subarray(0, Number(copy[0]))), Buffer.from(before.subarray(0, Number(copy[0]))))).toBe(0);
+    expect(Buffer.compare(Buffer.from(after.subarray(Number(copy[1]))), Buffer.from(before.subarray(Number(copy[1]))))).toBe(0);
+    // Inside the copy: the original's bytes, plus delta in the relocated words.
+    const expected = Buffer.from(before.slice(Number(h.image.start), Number(h.image.end)));
+    for (const a of relocated) expected.writeBigUInt64LE(word(before, a - delta) + delta, Number(a - copy[0]!));
+    expect(Buffer.from(after.subarray(Number(copy[0]), Number(copy[1]))).equals(expected)).toBe(true);
+  });
+
+  test('every virtual address of the image translates to old + delta; the direct map is unchanged', () => {
+    const { e, h } = setup(backend);
+    const old = e.translateRange(h.root, XEN_VIRT_START, 1024);
+    relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta, image: h.image });
+    const now = e.translateRange(h.root + delta, XEN_VIRT_START, 1024);
+    for (let i = 0; i < 1024; i++) {
+      expect(old.get(i)).toMatchObject({ ok: true, pa: base + BigInt(i) * 4096n });
+      expect(now.get(i)).toMatchObject({ ok: true, pa: base + delta + BigInt(i) * 4096n });
+    }
+    for (const [va, pa] of [
+      [DIRECTMAP_VIRT_START + 0x12345n, 0x12345n],
+      [DIRECTMAP_VIRT_START + (1n << 30n) + 5n, (1n << 30n) + 5n],
+      [DIRECTMAP_VIRT_START + (1n << 30n) + 4n * MiB + 0x10n, 0xfee00010n],
+    ] as const) {
+      expect(e.translate(h.root + delta, va)).toMatchObject({ ok: true, pa });
+    }
+    // Through the self-map four times, the root maps itself: now the new root.
+    const s = BigInt(LINEAR_PT_SLOT);
+    const selfVa = BigInt.asUintN(64, BigInt.asIntN(48, (s << 39n) | (s << 30n) | (s << 21n) | (s << 12n)));
+    expect(e.translate(h.root + delta, selfVa)).toMatchObject({ ok: true, pa: h.root + delta });
+  });
+
+  test('a 4 KiB mapping in l2_xenmap is an error naming the slot, and nothing is modified', () => {
+    const { e, h } = setup(backend);
+    e.phys.write64(h.l2xenmap + 5n * 8n, (h.image.start + 4n * MiB + 0x5000n) | 3n); // a pointer to an L1 table
+    const before = Buffer.from(e.phys.read(0, e.phys.size));
+    expect(() => relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta, image: h.image })).toThrow(MappingConflictError);
+    expect(() => relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta, image: h.image })).toThrow(
+      /l2_xenmap slot 5 \(entry 0x1402028 = 0x1405003\) points to a 4 KiB page table, not a 2 MiB leaf; nothing was modified/,
+    );
+    expect(Buffer.from(e.phys.read(0, e.phys.size)).equals(before)).toBe(true);
+  });
+
+  test('bad arguments are refused before anything is copied', () => {
+    const { e, h } = setup(backend);
+    expect(() => relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta: MiB, image: h.image })).toThrow(/delta 0x100000 must be a multiple of 2 MiB/);
+    expect(() => relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta: 4n * MiB, image: h.image })).toThrow(InvalidInputError);
+    expect(() => relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta: 64n * MiB, image: h.image })).toThrow(/would lie outside the RAM image/);
+  });
+});
+
+test('both backends leave identical memory', () => {
+  const a = setup('wasm'), b = setup('reference');
+  relocateHypervisorTables(a.e, { root: a.h.root, l2xenmap: a.h.l2xenmap, delta, image: a.h.image });
+  relocateHypervisorTables(b.e, { root: b.h.root, l2xenmap: b.h.l2xenmap, delta, image: b.h.image });
+  expect(Buffer.from(a.e.phys.read(0, a.e.phys.size)).equals(Buffer.from(b.e.phys.read(0, b.e.phys.size)))).toBe(true);
+});

@@ -4,14 +4,14 @@
 // size (log-log, one line per task and backend) with vega-lite into
 // bench/results/sweep.svg, and writes sweep.json / sweep.md.
 //
-//   node dist/bench/sweep.js [--sizes 1,4,16] [--runs N] [--order ascending|random] [--no-native]
+//   node dist/bench/sweep.js [--sizes 1,4,16] [--runs N] [--order ascending|random] [--no-native] [--chart-only]
 // Each size runs in a child process (`--one SIZE`), so each guest's memory is
 // returned to the system before the next one is built.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { writeFileSync, mkdirSync } from 'node:fs';
+import { writeFileSync, mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { buildGuestScenario, frameWorkloads } from '../src/perf/frame-workloads.js';
 import { runWorkloads } from '../src/perf/runner.js';
@@ -71,7 +71,6 @@ async function chart(points: Point[], order: string): Promise<string> {
       y: { field: 'medianMs', type: 'quantitative', scale: { type: 'log' }, title: 'median time (ms)' },
       color: { field: 'task', type: 'nominal', title: 'task' },
       strokeDash: { field: 'backend', type: 'nominal', title: 'backend' },
-      shape: { field: 'backend', type: 'nominal' },
       detail: { field: 'series', type: 'nominal' },
       tooltip: [{ field: 'series' }, { field: 'sizeGiB' }, { field: 'medianMs' }],
     },
@@ -89,6 +88,12 @@ async function main(): Promise<void> {
   const out = arg('--out', join(root, 'bench', 'results'));
   mkdirSync(out, { recursive: true });
   if (process.argv.includes('--one')) return one(Number(arg('--one', '1')), runs, order, nativeOn, out);
+  if (process.argv.includes('--chart-only')) {
+    // Redraw sweep.svg from sweep.json (after changing the chart, without re-measuring).
+    const prev = JSON.parse(readFileSync(join(out, 'sweep.json'), 'utf8')) as { points: Point[]; order: string };
+    writeFileSync(join(out, 'sweep.svg'), await chart(prev.points, prev.order));
+    return;
+  }
 
   const sizes = arg('--sizes', '1,4,16,64,256,512').split(',').map(Number);
   const machine = machineInfo();

@@ -14,6 +14,10 @@ export { parseBig, parseCount, hex, hex16 } from './util/numbers.js';
 export { aarch64_4k, aarch64_16k, aarch64_64k } from './paging/formats/aarch64.js';
 export { x86_pae, x86_32 } from './paging/formats/x86-legacy.js';
 export { checkContiguous, type ContiguousCheck, type ContiguousCheckOptions, type ContiguousViolation, type ContiguousRule } from './paging/contiguous.js';
+export { setupDirectMap, freeRanges, type DirectMapOptions, type DirectMapReport, type MemRange, type ReservedRange, type Span, type AliasedRange, type AliasKind } from './xen/direct-map.js';
+export { BootAllocator } from './xen/boot-allocator.js';
+export { parseBootParams, readBootParams, buildBootParams, e820ToBanks, subarchName, e820TypeName, BOOT_PARAMS_BYTES, type BootParams, type BootParamsFields, type E820Entry } from './xen/boot-params.js';
+export { EarlyMapper, EarlyPageFault, readBootParamsEarly, LINUX_PAGE_OFFSET, type EarlyMapperOptions } from './xen/early-mapper.js';
 // Frames, domains and page lists (issue 3; docs/frames.md).
 export type { FrameKernels } from './backends/backend.js';
 export { FrameTable, type FrameColumns, type CensusResult } from './frames/frame-table.js';

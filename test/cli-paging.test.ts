@@ -2,12 +2,14 @@ import { beforeAll, describe, test, expect } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createEngine, BumpAllocator, x86_64_la57 } from '../src/index.js';
+import { createEngine, BumpAllocator, x86_64_la57, x86_pae, aarch64_4k } from '../src/index.js';
 import { memwalk, expectUserError } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'memwalk-cli-'));
 const img = join(dir, 'tables.raw');
 const img5 = join(dir, 'tables5.raw');
+const imgPae = join(dir, 'pae.raw');
+const imgArm = join(dir, 'arm.raw');
 
 beforeAll(async () => {
   // A kernel-half 2 MiB leaf, three 4 KiB pages after it, and two user pages that are read-only and NX.
@@ -19,6 +21,13 @@ beforeAll(async () => {
   const f = createEngine({ ramBytes: '1M', ioBytes: 1 << 20 });
   f.map(0x1000n, 0xff00000000000000n, 0x5000n, 0x1000n, {}, new BumpAllocator(2, 200), { format: x86_64_la57 });
   await f.phys.save(img5);
+  // PAE: a 32-byte PDPT at 0x1000; 2 MiB at 0xc0000000 -> 0x400000. Arm 4K: 2 MiB block at 0x40000000 -> 0x200000.
+  const g = createEngine({ ramBytes: '1M', ioBytes: 1 << 20 });
+  g.map(0x1000n, 0xc0000000n, 0x400000n, 0x200000n, { write: true }, new BumpAllocator(2, 200), { format: x86_pae });
+  await g.phys.save(imgPae);
+  const h = createEngine({ ramBytes: '1M', ioBytes: 1 << 20 });
+  h.map(0x1000n, 0x40000000n, 0x200000n, 0x200000n, { write: false }, new BumpAllocator(2, 200), { format: aarch64_4k });
+  await h.phys.save(imgArm);
 });
 
 describe('memwalk translate', () => {
@@ -52,6 +61,13 @@ describe('memwalk translate', () => {
 
   test('--paging 5 walks a PML5 root', () => {
     expect(memwalk('translate', '--image', img5, '--cr3', '0x1000', '--paging', '5', '0xff00000000000abc').stdout).toMatch(/^ff00000000000abc -> 0000000000005abc  4K/);
+  });
+
+  test('--paging pae and aarch64_4k walk those formats', () => {
+    expect(memwalk('translate', '--image', imgPae, '--cr3', '0x1000', '--paging', 'pae', '0xc0012345').stdout).toBe('00000000c0012345 -> 0000000000412345  2M wx supervisor\n');
+    const arm = memwalk('translate', '--image', imgArm, '--cr3', '0x1000', '--paging', 'aarch64_4k', '--access', 'w', '0x40000010', '0x40200000');
+    expect(arm.stdout.split('\n')[0]).toMatch(/^0000000040000010 fault protection at level 2/);
+    expect(arm.stdout.split('\n')[1]).toMatch(/^0000000040200000 fault not-present at level 2/);
   });
 
   test('--format qemu-gva2gpa prints what QEMU prints', () => {

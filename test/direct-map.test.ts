@@ -172,7 +172,7 @@ describe('random layouts', () => {
     bank0: fc.record({ start: pageAt(1n * M, 8n * M), size: fc.oneof(pageAt(8n * M, 64n * G), fc.constant(8n * M)) }),
     others: fc.array(fc.record({ start: fc.oneof(pageAt(0n, 2n * T), fc.bigInt({ min: 1n, max: 2047n }).map((g) => g * G)), size: sizeArb }), { maxLength: 3 }),
     reserved: fc.array(fc.record({ start: fc.oneof(pageAt(0n, 64n * G), pageAt(0n, 2n * T)), size: fc.oneof(pageAt(4096n, 8n * M), fc.constant(2n * M)), noMap: fc.boolean() }), { maxLength: 5 }),
-    base: fc.constantFrom(0n, 64n * G, 3n * M),
+    base: fc.constantFrom(0n, 64n * G, 512n * G),
     aligned: fc.boolean(),
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildBzImage, xtfElf } from './fixtures/dom0/build-kernel.js';
+import { seed001PrintoutLines } from './helpers/seed001.js';
 
 const MAIN = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 
@@ -14,7 +15,7 @@ function memwalk(...args: string[]): { code: number | null; stdout: string; stde
 
 /** The seed block with the mail's prefixes, non-breaking spaces and line wrap undone. */
 function seedBlock(): string {
-  const raw = readFileSync(new URL('./fixtures/dom0/seed001-printout.txt', import.meta.url), 'utf8').replace(/\u00a0/g, ' ').split('\n').filter(Boolean);
+  const raw = seed001PrintoutLines().join('\n').replace(/\u00a0/g, ' ').split('\n').filter(Boolean);
   const lines: string[] = [];
   for (const l of raw) {
     if (l.startsWith('(d2) (XEN) ')) lines.push(l.slice('(d2) (XEN) '.length));

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../src/errors.js';
 import { dom0Layout, formatArrangement, layoutJson, orderFromBytes, XenPanicError, type Dom0LayoutInputs } from '../src/xen/dom0-layout.js';
+import { seed001PrintoutLines } from './helpers/seed001.js';
 
 /**
  * The seed's printout as it appears in the mail: "(d2) (XEN) " prefixes, the
@@ -9,7 +10,7 @@ import { dom0Layout, formatArrangement, layoutJson, orderFromBytes, XenPanicErro
  * Undo exactly those three things.
  */
 export function seedBlock(): string[] {
-  const raw = readFileSync(new URL('./fixtures/dom0/seed001-printout.txt', import.meta.url), 'utf8').replace(/\u00a0/g, ' ').split('\n').filter((l) => l !== '');
+  const raw = seed001PrintoutLines().join('\n').replace(/\u00a0/g, ' ').split('\n').filter((l) => l !== '');
   const lines: string[] = [];
   for (const l of raw) {
     if (l.startsWith('(d2) (XEN) ')) lines.push(l.slice('(d2) (XEN) '.length));

@@ -191,6 +191,8 @@ describe.each(['wasm', 'reference'] as const)('aarch64_16k on %s', (backend) => 
     expect(e.translate(root, 1n << 48n, { format })).toMatchObject({ ok: false, fault: { kind: 'non-canonical' } });
     e.phys.write64(0x8028n, 0x80000000n | TABLE); // L2[5] -> 2 GiB, outside the 4 MiB image
     expect(e.translate(root, 5n << 25n, { format })).toMatchObject({ ok: false, fault: { kind: 'outside-image', level: 3, entryAddress: 0x80000000n } });
+    // The 32 MiB block has AP[1] clear: EL0 is refused.
+    expect(e.translate(root, 0x4012345n, { format, user: true })).toMatchObject({ ok: false, fault: { kind: 'protection', level: 2, errorCode: 1 | 4 } });
   });
 
   test('map uses 32 MiB blocks and 16 KiB pages, with 16 KiB tables', () => {
@@ -241,6 +243,10 @@ describe.each(['wasm', 'reference'] as const)('aarch64_64k on %s', (backend) => 
     expect(e.translate(root, 0x40040000n, { format })).toMatchObject({ ok: false, fault: { kind: 'reserved-bit', level: 3 } });
     expect(e.translate(root, 0x4003fedcn, { format, user: true })).toMatchObject({ ok: false, fault: { kind: 'protection', level: 3 } });
     expect(e.translate(root, 1n << 63n, { format })).toMatchObject({ ok: false, fault: { kind: 'non-canonical' } });
+    e.phys.write64(0x20028n, 0x370000n | PAGE); // L3[5]: AF = 0
+    expect(e.translate(root, 0x40050000n, { format })).toMatchObject({ ok: false, fault: { kind: 'access-flag', level: 3, entryAddress: 0x20028n } });
+    e.phys.write64(0x10018n, 0x100000000n | TABLE); // L2[3] -> 4 GiB, outside the image
+    expect(e.translate(root, 0x60000000n, { format })).toMatchObject({ ok: false, fault: { kind: 'outside-image', level: 3, entryAddress: 0x100000000n } });
   });
 });
 
@@ -326,6 +332,16 @@ describe.each(['wasm', 'reference'] as const)('contiguous hint (aarch64_4k) on %
       [l3, 48, 3, 16, 0x30000n, 15, ['not-a-leaf', 'hint-not-on-all']],
       [l3, 64, 3, 16, 0x40000n, 16, ['output-misaligned']],
     ]);
+  });
+
+  test('a table that maps itself 512 times: the check stops at maxEntries and says so', () => {
+    const { e, root } = fresh();
+    for (let i = 0n; i < 512n; i++) e.phys.write64(root + i * 8n, root | TABLE);
+    // Every level re-reads the root: 512^4 entries in all.
+    expect(checkContiguous(e, root, { format, maxEntries: 100_000 })).toEqual({ violations: [], truncated: true });
+    e.phys.write64(root, 0n);
+    for (let i = 1n; i < 512n; i++) e.phys.write64(root + i * 8n, 0n);
+    expect(checkContiguous(e, root, { format, maxEntries: 100_000 })).toEqual({ violations: [], truncated: false });
   });
 
   test('a table reached through several paths is reported once', () => {

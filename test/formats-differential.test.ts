@@ -1,7 +1,7 @@
 // Differential property tests for the formats of issue 5: random table images
 // (valid trees, garbage, cycles, reserved bits, tables outside the image) are
 // walked by the wasm and the reference backend over the SAME memory, and every
-// answer must be identical: translate, translateBatch (cached and not),
+// answer must be identical: translate, translateBatch (every strategy),
 // translateRange, mappings, the contiguous-hint update and check.
 import { describe, test, expect } from 'vitest';
 import fc from 'fast-check';
@@ -30,8 +30,8 @@ const batchView = (r: TranslateResult) =>
 function answers(e: Engine, format: PagingFormat, img: FormatImage, o: WalkOptions) {
   const opts = { ...o, format };
   const singles = img.vas.map((va) => e.translate(img.root, va, opts));
-  const batches = [false, true].map((cached) => {
-    const b = e.translateBatch(img.root, img.vas, { ...opts, cached });
+  const batches = (['naive', 'cached', 'interleaved'] as const).map((strategy) => {
+    const b = e.translateBatch(img.root, img.vas, { ...opts, strategy });
     return img.vas.map((_, i) => batchView(b.get(i)));
   });
   const page = BigInt(format.pageSize);
@@ -39,7 +39,7 @@ function answers(e: Engine, format: PagingFormat, img: FormatImage, o: WalkOptio
   const r = e.translateRange(img.root, start, 40, opts);
   const range = Array.from({ length: 40 }, (_, i) => batchView(r.get(i)));
   const pages = Array.from({ length: 40 }, (_, i) => BigInt.asUintN(64, start + BigInt(i) * page));
-  const b = e.translateBatch(img.root, pages, { ...opts, cached: false });
+  const b = e.translateBatch(img.root, pages, { ...opts, strategy: 'naive' });
   const rangeByBatch = pages.map((_, i) => batchView(b.get(i)));
   return { singles, batches, range, rangeByBatch, mappings: e.mappings(img.root, { ...opts, limit: 3000 }) };
 }

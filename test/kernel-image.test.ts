@@ -185,6 +185,10 @@ describe('readKernelImage: kernels Xen refuses', () => {
     const noDom0 = linuxNotes().map((n) => (n.type === 17 ? { type: 17, desc: { u32: 1 } } : n));
     expectError(() => readKernelImage(with_(noDom0, { entry: 0xffffffff82a3e1c0n, loads: [{ paddr: 0x1000000n, memsz: 0x2000000n }] }), 'k'), InvalidInputError, /Kernel does not support Dom0 operation/);
     expectError(() => readKernelImage(with_([...xtfNotes(), { type: 4, desc: { u64: 0n } }]), 'k'), InvalidInputError, /ELF_PADDR_OFFSET is set but VIRT_BASE is not/);
+    // Compat: HV_START_LOW rounded up to 2 MiB must not pass 0xf5800000 (Linux PAE uses exactly that).
+    const hv = (v: number) => buildElf({ cls: 32, entry: 0x100000n, loads: load, notes: [...xtfNotes(), { type: 12, desc: { u32: v } }] });
+    expect(readKernelImage(hv(0xf5800000), 'k').hvStartLow).toBe(0xf5800000n);
+    expectError(() => readKernelImage(hv(0xf5800001), 'k'), InvalidInputError, /Dom0 expects too high a hypervisor start address/);
   });
 
   it('no loadable segment, a truncated ELF', () => {

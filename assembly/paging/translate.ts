@@ -2,13 +2,13 @@
 import {
   RES, RES_PA, RES_ENTRY_ADDR, RES_ENTRY_VALUE, RES_STATUS,
   BR_BYTES, BR_PA, BR_STATUS, BR_ENTRY_LO,
-  ST_KIND_MASK, K_OK, K_NON_CANONICAL, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE,
+  ST_KIND_MASK, K_OK, K_NON_CANONICAL, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_LEAF_EXT_SHIFT, LV_RSVD_LEAF, LV_LEAF_REQUIRE, LV_L_W_ALLOW, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE,
   LV_SHIFT, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP, LV_TABLE_ADDR,
   BATCH_NAIVE, BATCH_CACHED, BATCH_INTERLEAVED, BATCH_GROUP, IG,
 } from '../../src/abi';
 import { RAM_BYTES } from '../shared/layout';
 import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, readEntry, inImage, rootMask } from './params';
-import { walk, walkFrom, walkCached, entryStatus, cacheTable, tableDeny, setAccess, wPa, wEntryAddr, wEntry, wEnd } from './walk';
+import { walk, walkFrom, walkCached, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd } from './walk';
 
 /** Translate one address; the full result goes to the RES block. */
 export function translate(root: u64, va: u64, acc: u32): u32 {
@@ -46,26 +46,85 @@ export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, a
   let prev: u64 = 0;
   let prevEnd: i32 = -1;
   let next: u64 = n > 0 ? load<u64>(inPtr) : 0;
+  // Cached mode: when an address uses the same leaf table as the previous one and
+  // that walk ended OK at the last level, an entry whose key (see leafKeyMask)
+  // equals the previous entry's has the previous status: no walk at all.
+  const cached = mode == BATCH_CACHED;
+  const last = levels() - 1;
+  const eb = entryBytes();
+  const L = lv(last);
+  const keyMask = leafKeyMask(last);
+  const laddr = load<u64>(L + LV_LEAF_ADDR);
+  const xmask = load<u64>(L + LV_LEAF_EXT_MASK);
+  const xshift = <u64>load<u32>(L + LV_LEAF_EXT_SHIFT);
+  const lshift = <u64>load<u32>(L + LV_SHIFT);
+  const imask = load<u32>(L + LV_INDEX_MASK);
+  const above = last > 0 ? shiftOf(last - 1) : <u64>64; // va bits from here up select the leaf table
+  const pmask = (<u64>1 << lshift) - 1;
+  let memo = false;
+  let memoKey: u64 = 0;
+  let memoSt: u32 = 0;
   for (let k: u32 = 0; k < n; k++) {
     const va = next;
     // Fetch the next input before walking this one: the load overlaps the walk.
     if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
+    if (memo && above < 64 && ((va ^ prev) >> above) == 0) {
+      const ea = load<u64>(cacheTable(last)) + <u64>((<u32>(va >> lshift) & imask) * eb);
+      const e = ea + eb <= RAM_BYTES ? readEntry(ea, eb) : 0; // a table may end past the image (large granules)
+      if (ea + eb <= RAM_BYTES && (e & keyMask) == memoKey) {
+        const out = outPtr + (<usize>k) * BR_BYTES;
+        store<u64>(out + BR_PA, (e & laddr) | ((e & xmask) << xshift) | (va & pmask));
+        store<u32>(out + BR_STATUS, memoSt);
+        store<u32>(out + BR_ENTRY_LO, <u32>e);
+        prev = va;
+        continue;
+      }
+    }
     let st: u32;
     if (!canonical(va)) {
       st = walk(root, va, acc);
       prevEnd = -1;
+      memo = false;
     } else {
-      st = mode == BATCH_CACHED ? walkCached(root, va, prev, prevEnd, acc) : walkFrom(va, 0, root, <u64>-1, 0, acc, false);
+      st = cached ? walkCached(root, va, prev, prevEnd, acc) : walkFrom(va, 0, root, <u64>-1, 0, acc, false);
       prev = va;
       prevEnd = wEnd;
+      memo = cached && wEnd == last && (st & ST_KIND_MASK) == K_OK;
+      memoKey = wEntry & keyMask;
+      memoSt = st;
     }
     emit(outPtr + (<usize>k) * BR_BYTES, st);
   }
 }
 
+/**
+ * Bits of a valid leaf at level index `i` that decide its status for a fixed
+ * access and fixed table rights above it: every bit outside the output address,
+ * and every bit its checks read (valid, reserved, required, rights).
+ */
+function leafKeyMask(i: i32): u64 {
+  const L = lv(i);
+  const rm = L + LV_L_W_ALLOW;
+  return ~load<u64>(L + LV_LEAF_ADDR) | <u64>load<u32>(L + LV_VALID_MASK) | load<u64>(L + LV_LEAF_EXT_MASK) |
+    load<u64>(L + LV_RSVD_LEAF) | load<u64>(L + LV_LEAF_REQUIRE) |
+    load<u64>(rm) | load<u64>(rm, 8) | load<u64>(rm, 16) | load<u64>(rm, 24) | load<u64>(rm, 32) | load<u64>(rm, 40);
+}
+
 // Group member g's state in the IG scratch: table, and, or, va (u64 each).
+// A per-instance global, like the walk cache (see setScratch).
+let IG_BASE: usize = <usize>IG;
 // @ts-ignore: decorator
-@inline function ig(g: u32): usize { return <usize>IG + (<usize>g << 5); }
+@inline function ig(g: u32): usize { return IG_BASE + (<usize>g << 5); }
+
+/**
+ * Give this instance its own scratch at `ptr` (1 KiB): the walk cache at +0, the
+ * interleaving state at +256. Kernel instances in worker threads over one shared
+ * memory call it so their batches do not overwrite each other's state.
+ */
+export function setScratch(ptr: usize): void {
+  setWalkCache(ptr);
+  IG_BASE = ptr + 256;
+}
 
 /**
  * Walk addresses [k, k+m) of a batch together, one level at a time. A member
@@ -177,6 +236,19 @@ export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, ac
     const or_ = load<u64>(c, 16);
     const deny = tableDeny(and_, or_);
     let idx = <u32>(cur >> pshift) & mask;
+    // In one leaf table the deny bits above are fixed, so a valid leaf's status
+    // depends only on the entry's bits outside its output address (and the ones
+    // its checks read: reserved, required and rights bits). An entry whose key
+    // equals the previous OK entry's has the same status; only pa is computed.
+    const L = lv(last);
+    const laddr = load<u64>(L + LV_LEAF_ADDR);
+    const xmask = load<u64>(L + LV_LEAF_EXT_MASK);
+    const xshift = <u64>load<u32>(L + LV_LEAF_EXT_SHIFT);
+    const keyMask = leafKeyMask(last);
+    const poff = va & ((<u64>1 << pshift) - 1); // va's offset in its page: the same for every page
+    let memo = false;
+    let memoKey: u64 = 0;
+    let memoSt: u32 = 0;
     while (k < pages && idx < mask) {
       idx++;
       cur += <u64>1 << pshift;
@@ -186,12 +258,24 @@ export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, ac
       if (!inImage(ea, eb)) {
         // Not reachable with page-aligned tables and a page-multiple image; kept for safety.
         s = walkFrom(cur, last, table, and_, or_, acc, true);
+        memo = false;
       } else {
         const e = readEntry(ea, eb);
+        if (memo && (e & keyMask) == memoKey) {
+          store<u64>(out + BR_PA, (e & laddr) | ((e & xmask) << xshift) | poff);
+          store<u32>(out + BR_STATUS, memoSt);
+          store<u32>(out + BR_ENTRY_LO, <u32>e);
+          k++;
+          continue;
+        }
         if ((<u32>e & vmask) != vval) {
           s = walkFrom(cur, last, table, and_, or_, acc, true);
+          memo = false;
         } else {
           s = entryStatus(ea, e, last, cur, deny, acc, flags);
+          memo = (s & ST_KIND_MASK) == K_OK;
+          memoKey = e & keyMask;
+          memoSt = s;
         }
       }
       emit(out, s);

@@ -24,9 +24,16 @@ export let wEnd: i32 = 0;
 
 // Per-level cache of the last walk: table address and the rights accumulators
 // (u64 table, u64 and, u64 or) on entry to that level.
-const CACHE: usize = CTRL_BASE + 0x1800;
+// A per-instance global (not a constant), so that kernel instances in worker
+// threads over the same shared memory each get their own (see setScratch).
+let CACHE: usize = CTRL_BASE + 0x1800;
 // @ts-ignore: decorator
 @inline export function cacheTable(i: i32): usize { return CACHE + <usize>(i << 5); }
+
+/** Where this instance keeps its walk cache (160 bytes). */
+export function setWalkCache(ptr: usize): void {
+  CACHE = ptr;
+}
 
 /** Deny bits of the table levels walked so far, from the AND/OR accumulators. */
 // @ts-ignore: decorator

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { x86_64, x86_64_la57 } from '../paging/formats/x86.js';
+import { x86_pae, x86_32 } from '../paging/formats/x86-legacy.js';
+import { aarch64_4k, aarch64_16k, aarch64_64k } from '../paging/formats/aarch64.js';
 import type { PagingFormat } from '../paging/format.js';
 import type { PagingOptions } from '../engine/engine.js';
 import type { LoadedImage } from './image-engine.js';
@@ -9,9 +11,17 @@ import { parseBig, parseHex, hex } from '../util/numbers.js';
 import { bit, choice } from './output.js';
 
 /** Paging modes the CLI accepts, by the name users type. */
-export const PAGING: Record<string, PagingFormat> = { '4': x86_64, '5': x86_64_la57 };
+export const PAGING: Record<string, PagingFormat> = {
+  '4': x86_64,
+  '5': x86_64_la57,
+  pae: x86_pae,
+  '32': x86_32,
+  aarch64_4k,
+  aarch64_16k,
+  aarch64_64k,
+};
 
-const MODE_OF_VCPU: Record<string, string | undefined> = { '4-level': '4', '5-level': '5' };
+const MODE_OF_VCPU: Record<string, string | undefined> = { '4-level': '4', '5-level': '5', pae: 'pae', '32-bit': '32' };
 
 export interface RootOptions {
   cr3?: string;
@@ -44,8 +54,10 @@ export function resolveRoot(loaded: LoadedImage, o: RootOptions): { root: bigint
   if (o.cr3 !== undefined) root = parseHex(o.cr3, '--cr3');
   else if (vcpu) root = vcpu.cr3;
   else throw new InvalidInputError(`--cr3: required for ${loaded.image.kind} image ${loaded.image.path} (it has no vCPU state)`, { input: '--cr3' });
-  const table = root & format.params().rootMask;
-  if (table + 4096n > BigInt(loaded.engine.phys.size)) {
+  const p = format.params();
+  const table = root & p.rootMask;
+  const rootBytes = BigInt(2 ** p.levels[0]!.bits * p.entryBytes);
+  if (table + rootBytes > BigInt(loaded.engine.phys.size)) {
     throw new InvalidInputError(`--cr3: ${hex(root)} puts the root table at ${hex(table)}, outside the image (${loaded.engine.phys.size} bytes)`, { input: '--cr3' });
   }
   return { root, format, paging };
@@ -62,7 +74,7 @@ export interface AccessOptions {
 /** The walk options of paging.md: MAXPHYADDR, NXE, CR0.WP, SMEP, SMAP. */
 export function addWalkOptions(cmd: Command): Command {
   return cmd
-    .option('--maxphyaddr <n>', 'physical address width', '52')
+    .option('--maxphyaddr <n>', 'physical address width (default: 52 on x86, 48 on Arm)')
     .option('--nxe <0|1>', 'EFER.NXE', '1')
     .option('--wp <0|1>', 'CR0.WP', '1')
     .option('--smep <0|1>', 'CR4.SMEP', '0')
@@ -70,11 +82,13 @@ export function addWalkOptions(cmd: Command): Command {
 }
 
 export function walkOptions(o: AccessOptions, format: PagingFormat): PagingOptions {
-  const maxPhyAddr = Number(parseBig(o.maxphyaddr ?? '52', '--maxphyaddr'));
-  if (maxPhyAddr < 32 || maxPhyAddr > 52) throw new InvalidInputError(`--maxphyaddr: ${maxPhyAddr} must be from 32 to 52`, { input: '--maxphyaddr' });
+  const maxPhyAddr = o.maxphyaddr === undefined ? undefined : Number(parseBig(o.maxphyaddr, '--maxphyaddr'));
+  if (maxPhyAddr !== undefined && (maxPhyAddr < 32 || maxPhyAddr > 52)) {
+    throw new InvalidInputError(`--maxphyaddr: ${maxPhyAddr} must be from 32 to 52`, { input: '--maxphyaddr' });
+  }
   return {
     format,
-    maxPhyAddr,
+    ...(maxPhyAddr === undefined ? {} : { maxPhyAddr }),
     nxe: bit(o.nxe ?? '1', '--nxe'),
     wp: bit(o.wp ?? '1', '--wp'),
     smep: bit(o.smep ?? '0', '--smep'),

@@ -59,7 +59,7 @@ function randomTables(engine: Engine, rng: Rng, regions: number): { root: bigint
   const alloc = new BumpAllocator(17, engine.layout.ramBytes / 4096);
   engine.phys.fill(root, 4096, 0);
   const spans: [bigint, bigint][] = [];
-  const sizes = [[4096, 1, 64], [2 ** 21, 2 ** 21, 8], [2 ** 30, 2 ** 30, 1]] as const;
+  const sizes = [[4096, 4096, 64], [2 ** 21, 2 ** 21, 8], [2 ** 30, 2 ** 30, 1]] as const;
   for (let i = 0; i < regions; i++) {
     const [leaf, align, maxCount] = sizes[rng.below(i % 7 === 6 ? 3 : 2)]!;
     const size = BigInt(leaf) * BigInt(1 + rng.below(maxCount));

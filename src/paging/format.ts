@@ -1,4 +1,5 @@
 import type { WalkOptions } from './types.js';
+import { InvalidInputError } from '../errors.js';
 import {
   WP, WP_LEVELS, WP_ENTRY_BYTES, WP_FLAGS, WP_VA_BITS, WP_ROOT_MASK, WP_MAX_LEAF, WP_GEN, WP_LEVEL_BASE, WP_LEVEL_STRIDE,
   LV_SHIFT, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE, LV_LEAF_MASK, LV_LEAF_VALUE, LV_LEAF_ALLOWED, LV_ARCH_LEVEL,
@@ -219,6 +220,18 @@ export function writeWalkParams(view: DataView, p: WalkParams, maxLeafIndex = 0)
     u32(LV_CONTIG_ENTRIES, l.contigBit ? l.contigEntries ?? 0 : 0);
   });
   view.setUint32(WP + WP_GEN, (gen + 1) >>> 0, true);
+}
+
+/**
+ * The walk option maxPhyAddr, checked against what a format can express:
+ * a whole number from 32 to `max` (default `fallback`).
+ */
+export function maxPhyAddrOption(options: WalkOptions, fallback: number, max: number, why = ''): number {
+  const m = options.maxPhyAddr ?? fallback;
+  if (!Number.isInteger(m) || m < 32 || m > max) {
+    throw new InvalidInputError(`maxPhyAddr: ${m} must be a whole number from 32 to ${max}${why}`, { input: 'maxPhyAddr', value: m });
+  }
+  return m;
 }
 
 /** Bits lo..hi inclusive as a mask. */

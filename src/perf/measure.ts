@@ -82,7 +82,20 @@ export async function warmUp(call: () => number, options: WarmUpOptions = {}): P
     }
     if (performance.now() - start > maxMs && calls >= 10) break;
   }
+  // A tier-up job requested by the last calls may still be compiling in the
+  // background: give it time to be installed, and run the kernel again on it.
+  if (minCalls >= 20) {
+    await sleep(10);
+    for (let i = 0; i < 20; i++, calls++) times.push(timed(call));
+    await sleep(10);
+  }
   return { calls, firstMs: times[0]!, settledMs: median(times.slice(-5)), ms: performance.now() - start };
+}
+
+function timed(call: () => number): number {
+  const t0 = performance.now();
+  consume(call());
+  return performance.now() - t0;
 }
 
 /** Time `runs` calls (after `before`, untimed), returning the samples in ms. */

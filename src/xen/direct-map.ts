@@ -128,6 +128,15 @@ function intersect(a: readonly Span[], b: Span): Span[] {
   });
 }
 
+/**
+ * The pages the boot allocator receives: every bank minus every reserved region
+ * (reserved regions rounded out to whole pages), ascending.
+ */
+export function freeRanges(banks: readonly MemRange[], reserved: readonly MemRange[]): Span[] {
+  const cut = reserved.map((r) => ({ start: r.start - (r.start % PAGE), end: ((r.start + r.size + PAGE - 1n) / PAGE) * PAGE }));
+  return subtract(union(banks.map(toSpan)), cut);
+}
+
 const fmt = (s: Span) => `[${hex(s.start)}, ${hex(s.end)})`;
 
 // ---- validation ---------------------------------------------------------------------
@@ -208,7 +217,8 @@ function tablesFor(engine: Engine, format: PagingFormat, p: WalkParams, root: bi
           gone = absent || !present(li + 1, cva);
           missing.set(key, gone);
         }
-        visit(li + 1, cva, cpa, chunk, gone);
+        // A missing last-level table has no tables below it: no need to visit its entries.
+        if (!(gone && li + 2 >= p.levels.length)) visit(li + 1, cva, cpa, chunk, gone);
       }
       off += chunk;
     }

@@ -49,6 +49,8 @@ const NOTE_NAMES = new Map<number, string>(Object.entries(XEN_ELFNOTE).map(([k, 
 const IGNORED_NOTES = new Set<number>([XEN_ELFNOTE.INFO, XEN_ELFNOTE.L1_MFN_VALID]);
 
 const XENFEAT_DOM0 = 11;
+/** __HYPERVISOR_COMPAT_VIRT_START: the lowest a compat guest may push Xen's area. */
+const COMPAT_VIRT_START = 0xf5800000n;
 const SHT_SYMTAB = 2;
 const SHT_STRTAB = 3;
 const U64 = (1n << 64n) - 1n;
@@ -415,6 +417,10 @@ export function readKernelImage(bytes: Uint8Array, file: string): KernelImage {
       throw new InvalidInputError(`${file}: Mismatch between Xen and DOM0 kernel (32-bit ELF needs EM_386 and a PAE_MODE note; machine ${h.machine}, PAE ${pae ?? 'none'})`, { input: 'kernel', file });
     }
     compat = true;
+    // Xen keeps the compat M2P at 0xF5800000 and up; a kernel wanting Xen higher cannot boot.
+    if (hvStartLow !== null && ((hvStartLow + 0x1fffffn) & ~0x1fffffn) > COMPAT_VIRT_START) {
+      throw new InvalidInputError(`${file}: Dom0 expects too high a hypervisor start address (HV_START_LOW ${hex(hvStartLow)} > ${hex(COMPAT_VIRT_START)})`, { input: 'kernel', file });
+    }
   } else {
     if (h.machine !== EM_X86_64) {
       throw new InvalidInputError(`${file}: Mismatch between Xen and DOM0 kernel (64-bit ELF for machine ${h.machine}, not x86-64)`, { input: 'kernel', file });

@@ -119,11 +119,13 @@ const ceilDiv = (a: bigint, b: bigint): bigint => (a >= 0n ? (a + b - 1n) / b : 
  * 3. Inside a run, n = max(nlo, required) is the least solution iff
  *    required(W) <= nhi(W). psi(W) = nhi(W) - required(W) rises by at least
  *    1020 per W (nhi by 1024, required by at most 2 + 1 + 1), and rises further
- *    at a cut. So the answer is the first W with psi(W) >= 0, and in a piece
- *    psi(j) = A + 1022 j - ceil((b30 + j) / 256) - ceil((b39 + j) / 2^17) for
- *    j = W - W0. Dropping the ceilings gives a line U(j) with U - 2 < psi <= U;
- *    its root j_a = ceil(...) is a lower bound, and psi(j_a + 1) > 0. So each
- *    piece needs at most two evaluations: j_a (clamped to the piece) and j_a + 1.
+ *    at a cut. So the answer is the first W with psi(W) >= 0. In a piece that
+ *    starts at W = W0 + lo, with t = W - W0 - lo and the cuts fixed,
+ *    psi = A + 1022 t - ceil((b30 + t) / 256) - ceil((b39 + t) / 2^17)
+ *    (2 L1s per 4 MiB; an L2 per 256 steps; an L3 per 2^17). Dropping the
+ *    ceilings gives a line U(t) with U - 2 < psi <= U; its root t_a is a lower
+ *    bound and psi(t_a + 1) > 0. So each piece needs at most two evaluations:
+ *    t_a (clamped to the piece) and t_a + 1.
  *
  * For a 64-bit guest the levels are 39, 30, 21 plus one L4; for compat 39 and
  * 21 plus a constant 4. No loop over n: at most 4 pieces x 2 checks.
@@ -157,25 +159,24 @@ export function pageTableCount(s: PageTableSearch): bigint {
     return r;
   };
   const psi = (j: bigint): bigint => nhi(W0 + j) - required(j);
+  const l21 = level.find((l) => l.k === 21n)!;
+  const l30 = level.find((l) => l.k === 30n);
+  const l39 = level.find((l) => l.k === 39n)!;
+  // Scaled by 2^17 so the line's coefficients are integers.
+  const slope = 1022n * (1n << 17n) - (l30 ? 512n : 0n) - 1n;
 
   const bounds = [0n, ...level.flatMap((l) => (l.cutAt !== null ? [l.cutAt] : []))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   for (let p = 0; p < bounds.length; p++) {
     const lo = bounds[p]!;
     const hi = p + 1 < bounds.length ? bounds[p + 1]! : null;
     if (hi !== null && hi <= lo) continue;
-    // In this piece psi(j) = A + 1022 j - ceil((b30 + j)/256) - ceil((b39 + j)/2^17).
     const X = X0 + SUPER_4M * lo;
-    const byLevel = new Map(level.map((l) => [l.k, l]));
-    const l21 = byLevel.get(21n)!;
-    const l39 = byLevel.get(39n)!;
-    const l30 = byLevel.get(30n);
     const cutSum = level.reduce((acc, l) => acc + ((l.cutFromStart || (l.cutAt !== null && lo >= l.cutAt)) ? 1n << (64n - l.k) : 0n), 0n);
     const e21 = ceilDiv(X + l21.a, 1n << 21n);
     const b39 = ceilDiv(X + l39.a, SUPER_4M);
     const b30 = l30 ? ceilDiv(X + l30.a, SUPER_4M) : 0n;
     const A = nhi(W0 + lo) - constant + cutSum - e21;
-    // Scaled by 2^17: U(t) * 2^17 = slope * t - (512 b30 + b39) + A * 2^17, t = j - lo.
-    const slope = 1022n * (1n << 17n) - (l30 ? 512n : 0n) - 1n;
+    // U(t) * 2^17 = slope * t - (512 b30 + b39) + A * 2^17 >= 0.
     const offset = (l30 ? 512n * b30 : 0n) + b39 - A * (1n << 17n);
     let t = ceilDiv(offset, slope);
     if (t < 0n) t = 0n;

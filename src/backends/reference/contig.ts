@@ -2,92 +2,17 @@
 // and check over the same memory, with the same records. Entries are two int32
 // halves and output addresses exact doubles; BigInt appears once per table (the
 // VA bounds of a range), never per entry.
-import type { BackendContext } from '../backend.js';
 import * as A from '../../abi.js';
+import { ReferenceWalkParams, TWO32, lo32, hi32 } from './walk-params.js';
 
-const TWO32 = 4294967296;
-const MAX_LEVELS = 5;
-
-const lo32 = (v: bigint) => Number(BigInt.asUintN(32, v)) | 0;
-const hi32 = (v: bigint) => Number(BigInt.asUintN(32, v >> 32n)) | 0;
-
-export class ReferenceContig {
-  private readonly i32: Int32Array;
-  private readonly view: DataView;
-  private readonly ramBase: number;
-  private readonly ramBytes: number;
-
-  private gen = -1;
-  private n = 0;
-  private eb = 8;
-  private flags = 0;
-  private vaBits = 48;
-  private rootLo = 0;
-  private rootHi = 0;
-  private readonly shift = new Int32Array(MAX_LEVELS);
-  private readonly imask = new Int32Array(MAX_LEVELS);
-  private readonly vmask = new Int32Array(MAX_LEVELS);
-  private readonly vval = new Int32Array(MAX_LEVELS);
-  private readonly lmask = new Int32Array(MAX_LEVELS);
-  private readonly lval = new Int32Array(MAX_LEVELS);
-  private readonly lallowed = new Int32Array(MAX_LEVELS);
-  private readonly groupN = new Int32Array(MAX_LEVELS);
-  private readonly extShift = new Float64Array(MAX_LEVELS);
-  private readonly tAddr = new Int32Array(MAX_LEVELS * 2);
-  private readonly lAddr = new Int32Array(MAX_LEVELS * 2);
-  private readonly ext = new Int32Array(MAX_LEVELS * 2);
-  private readonly rsvdT = new Int32Array(MAX_LEVELS * 2);
-  private readonly cbit = new Int32Array(MAX_LEVELS * 2);
-
+export class ReferenceContig extends ReferenceWalkParams {
   private hinted = 0;
   private changed = 0;
   private groups = 0;
 
-  constructor(ctx: BackendContext) {
-    const buf = ctx.memory.buffer;
-    this.i32 = new Int32Array(buf);
-    this.view = new DataView(buf);
-    this.ramBase = ctx.layout.ramBase;
-    this.ramBytes = ctx.layout.ramBytes;
-  }
-
-  private load(): void {
-    const v = this.view;
-    const gen = v.getUint32(A.WP + A.WP_GEN, true);
-    if (gen === this.gen) return;
-    this.gen = gen;
-    this.n = v.getUint32(A.WP + A.WP_LEVELS, true);
-    this.eb = v.getUint32(A.WP + A.WP_ENTRY_BYTES, true);
-    this.flags = v.getUint32(A.WP + A.WP_FLAGS, true);
-    this.vaBits = v.getUint32(A.WP + A.WP_VA_BITS, true);
-    this.rootLo = v.getInt32(A.WP + A.WP_ROOT_MASK, true);
-    this.rootHi = v.getInt32(A.WP + A.WP_ROOT_MASK + 4, true);
-    for (let i = 0; i < this.n; i++) {
-      const b = A.WP + A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE;
-      const u = (o: number) => v.getUint32(b + o, true);
-      const pair = (dst: Int32Array, o: number) => {
-        dst[i * 2] = v.getInt32(b + o, true);
-        dst[i * 2 + 1] = v.getInt32(b + o + 4, true);
-      };
-      this.shift[i] = u(A.LV_SHIFT);
-      this.imask[i] = u(A.LV_INDEX_MASK);
-      this.vmask[i] = u(A.LV_VALID_MASK);
-      this.vval[i] = u(A.LV_VALID_VALUE);
-      this.lmask[i] = u(A.LV_LEAF_MASK);
-      this.lval[i] = u(A.LV_LEAF_VALUE);
-      this.lallowed[i] = u(A.LV_LEAF_ALLOWED);
-      this.groupN[i] = u(A.LV_CONTIG_ENTRIES);
-      this.extShift[i] = 2 ** u(A.LV_LEAF_EXT_SHIFT);
-      pair(this.tAddr, A.LV_TABLE_ADDR);
-      pair(this.lAddr, A.LV_LEAF_ADDR);
-      pair(this.ext, A.LV_LEAF_EXT_MASK);
-      pair(this.rsvdT, A.LV_RSVD_TABLE);
-      pair(this.cbit, A.LV_CONTIG_BIT);
-    }
-  }
-
-  private rootAddr(root: bigint): number {
-    return (hi32(root) & this.rootHi) * TWO32 + ((lo32(root) & this.rootLo) >>> 0);
+  /** The root table's address from a root register value given as a bigint. */
+  private rootOf(root: bigint): number {
+    return this.rootAddr(lo32(root), hi32(root));
   }
 
   private inImage(ea: number): boolean {
@@ -202,7 +127,7 @@ export class ReferenceContig {
     this.groups = 0;
     if (size !== 0n) {
       const v = BigInt.asUintN(64, va);
-      this.updateLevel(this.rootAddr(root), 0, v, BigInt.asUintN(64, v + size - 1n), set !== 0);
+      this.updateLevel(this.rootOf(root), 0, v, BigInt.asUintN(64, v + size - 1n), set !== 0);
     }
     this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(this.changed), true);
     return this.groups;
@@ -213,17 +138,9 @@ export class ReferenceContig {
     const v = this.view;
     v.setInt32(A.CK + A.CK_DEPTH, 0, true);
     const s = A.CK + A.CK_LEVEL_BASE;
-    v.setBigUint64(s + A.CK_TABLE, BigInt(this.rootAddr(root)), true);
+    v.setBigUint64(s + A.CK_TABLE, BigInt(this.rootOf(root)), true);
     v.setBigUint64(s + A.CK_VA, 0n, true);
     v.setUint32(s + A.CK_INDEX, 0, true);
-  }
-
-  /** High half of the canonical form of a VA built from indices. */
-  private canonicalHi(vhi: number): number {
-    const bits = this.vaBits;
-    if (bits >= 64 || bits <= 32 || !(this.flags & A.WF_SIGN_EXTEND)) return vhi;
-    const s = 64 - bits;
-    return (vhi << s) >> s;
   }
 
   contigCheckNext(outPtr: number, max: number, steps: number): number {

@@ -6,58 +6,13 @@ import type { PagingKernels, BackendContext } from '../backend.js';
 import * as A from '../../abi.js';
 import { ReferenceContig } from './contig.js';
 import { ReferenceRelocate } from './relocate.js';
+import { ReferenceWalkParams, TWO32, MAX_LEVELS, RM, lo32, hi32 } from './walk-params.js';
 
-const TWO32 = 4294967296;
 const ABSENT = -1;
-const MAX_LEVELS = 5;
-/** Rights masks per level: 12 masks (6 table, 6 leaf) x lo/hi. */
-const RM = 24;
 
-const lo32 = (v: bigint) => Number(BigInt.asUintN(32, v)) | 0;
-const hi32 = (v: bigint) => Number(BigInt.asUintN(32, v >> 32n)) | 0;
-
-export class ReferencePaging implements PagingKernels {
-  private readonly i32: Int32Array;
-  private readonly u8: Uint8Array;
-  private readonly view: DataView;
-  private readonly ramBase: number;
-  private readonly ramBytes: number;
-
-  // Parsed walk parameters (re-read when WP_GEN changes).
-  private gen = -1;
-  private n = 0;
-  private eb = 8;
-  private flags = 0;
-  private vaBits = 48;
-  private maxLeaf = 0;
-  private rootLo = 0;
-  private rootHi = 0;
-  private readonly shift = new Int32Array(MAX_LEVELS);
-  private readonly imask = new Int32Array(MAX_LEVELS);
-  private readonly vmask = new Int32Array(MAX_LEVELS);
-  private readonly vval = new Int32Array(MAX_LEVELS);
-  private readonly lmask = new Int32Array(MAX_LEVELS);
-  private readonly lval = new Int32Array(MAX_LEVELS);
-  private readonly lallowed = new Int32Array(MAX_LEVELS);
-  private readonly extShift = new Float64Array(MAX_LEVELS); // 2^shift, as a multiplier
-  // 64-bit masks as [lo, hi] pairs, per level.
-  private readonly tAddr = new Int32Array(MAX_LEVELS * 2);
-  private readonly lAddr = new Int32Array(MAX_LEVELS * 2);
-  private readonly ext = new Int32Array(MAX_LEVELS * 2);
-  private readonly rsvdT = new Int32Array(MAX_LEVELS * 2);
-  private readonly rsvdL = new Int32Array(MAX_LEVELS * 2);
-  private readonly tTmpl = new Int32Array(MAX_LEVELS * 2);
-  private readonly lTmpl = new Int32Array(MAX_LEVELS * 2);
-  private readonly rm = new Int32Array(MAX_LEVELS * RM);
-  /** Fast-path test and rights folding per level, [lo, hi] pairs (see abi LV_FAST_*). */
-  private readonly fast = new Int32Array(MAX_LEVELS * 16);
-  private readonly leafSt = new Int32Array(MAX_LEVELS);
+export class ReferencePaging extends ReferenceWalkParams implements PagingKernels {
   /** Bit r set: the current access kind is refused with rights r. */
   private refusedMask = 0;
-  /** Table rights shared by all table levels: 6 masks x [lo, hi]. */
-  private readonly tr = new Int32Array(12);
-  /** Bits a valid leaf must have (Arm AF), [lo, hi] per level. */
-  private readonly lReq = new Int32Array(MAX_LEVELS * 2);
 
   // Results of the last walk.
   private wPa = 0;
@@ -85,64 +40,9 @@ export class ReferencePaging implements PagingKernels {
   private readonly relocator: ReferenceRelocate;
 
   constructor(ctx: BackendContext) {
+    super(ctx);
     this.contig = new ReferenceContig(ctx);
     this.relocator = new ReferenceRelocate(ctx);
-    const buf = ctx.memory.buffer;
-    this.i32 = new Int32Array(buf);
-    this.u8 = new Uint8Array(buf);
-    this.view = new DataView(buf);
-    this.ramBase = ctx.layout.ramBase;
-    this.ramBytes = ctx.layout.ramBytes;
-  }
-
-  /** Parse the walk parameters when the TS layer has rewritten them. */
-  private load(): void {
-    const v = this.view;
-    const gen = v.getUint32(A.WP + A.WP_GEN, true);
-    if (gen === this.gen) return;
-    this.gen = gen;
-    this.n = v.getUint32(A.WP + A.WP_LEVELS, true);
-    this.eb = v.getUint32(A.WP + A.WP_ENTRY_BYTES, true);
-    this.flags = v.getUint32(A.WP + A.WP_FLAGS, true);
-    this.vaBits = v.getUint32(A.WP + A.WP_VA_BITS, true);
-    this.maxLeaf = v.getUint32(A.WP + A.WP_MAX_LEAF, true);
-    this.rootLo = v.getInt32(A.WP + A.WP_ROOT_MASK, true);
-    this.rootHi = v.getInt32(A.WP + A.WP_ROOT_MASK + 4, true);
-    for (let k = 0; k < 12; k++) this.tr[k] = v.getInt32(A.WP + A.WP_T_RIGHTS + k * 4, true);
-    for (let i = 0; i < this.n; i++) {
-      const b = A.WP + A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE;
-      const u = (o: number) => v.getUint32(b + o, true);
-      const pair = (dst: Int32Array, o: number, at = i * 2) => {
-        dst[at] = v.getInt32(b + o, true);
-        dst[at + 1] = v.getInt32(b + o + 4, true);
-      };
-      this.shift[i] = u(A.LV_SHIFT);
-      this.imask[i] = u(A.LV_INDEX_MASK);
-      this.vmask[i] = u(A.LV_VALID_MASK);
-      this.vval[i] = u(A.LV_VALID_VALUE);
-      this.lmask[i] = u(A.LV_LEAF_MASK);
-      this.lval[i] = u(A.LV_LEAF_VALUE);
-      this.lallowed[i] = u(A.LV_LEAF_ALLOWED);
-      this.extShift[i] = 2 ** u(A.LV_LEAF_EXT_SHIFT);
-      pair(this.tAddr, A.LV_TABLE_ADDR);
-      pair(this.lAddr, A.LV_LEAF_ADDR);
-      pair(this.ext, A.LV_LEAF_EXT_MASK);
-      pair(this.rsvdT, A.LV_RSVD_TABLE);
-      pair(this.rsvdL, A.LV_RSVD_LEAF);
-      pair(this.tTmpl, A.LV_TABLE_TEMPLATE);
-      pair(this.lTmpl, A.LV_LEAF_TEMPLATE);
-      pair(this.lReq, A.LV_LEAF_REQUIRE);
-      for (let k = 0; k < 12; k++) pair(this.rm, A.LV_T_W_ALLOW + k * 8, i * RM + k * 2);
-      pair(this.fast, A.LV_FAST_MASK, i * 16);
-      pair(this.fast, A.LV_FAST_VALUE, i * 16 + 2);
-      pair(this.fast, A.LV_AND_KEEP, i * 16 + 4);
-      pair(this.fast, A.LV_OR_KEEP, i * 16 + 6);
-      pair(this.fast, A.LV_LFAST_MASK, i * 16 + 8);
-      pair(this.fast, A.LV_LFAST_VALUE, i * 16 + 10);
-      pair(this.fast, A.LV_LAND_KEEP, i * 16 + 12);
-      pair(this.fast, A.LV_LOR_KEEP, i * 16 + 14);
-      this.leafSt[i] = u(A.LV_LEAF_STATUS);
-    }
   }
 
   // ---- helpers ------------------------------------------------------------------
@@ -164,14 +64,6 @@ export class ReferencePaging implements PagingKernels {
       return (t === 0 && vhi === 0) || (t === -1 && vhi === -1);
     }
     return bits >= 32 ? (bits === 32 ? vhi === 0 : vhi >>> (bits - 32) === 0) : vhi === 0 && vlo >>> bits === 0;
-  }
-
-  /** High half of the canonical form of a VA built from indices. */
-  private canonicalHi(vhi: number): number {
-    const bits = this.vaBits;
-    if (bits >= 64 || bits <= 32 || !(this.flags & A.WF_SIGN_EXTEND)) return vhi;
-    const s = 64 - bits;
-    return (vhi << s) >> s;
   }
 
   private denyOf(lo: number, hi: number, off: number): number {
@@ -258,6 +150,18 @@ export class ReferencePaging implements PagingKernels {
     if (this.refused(rights, acc)) return this.fault(A.K_PROTECTION, i, A.PF_P | this.accessBits(acc));
     this.wEnd = i;
     return (i << A.ST_LEVEL_SHIFT) | (rights << A.ST_RIGHTS_SHIFT) | (sh << A.ST_PAGE_SHIFT);
+  }
+
+  /** Bits of a leaf at level i that decide its status: all but the output address, plus every bit a check reads. */
+  private leafKeyMask(i: number): [number, number] {
+    const r = this.rm, o = i * RM + 12;
+    let lo = ~this.lAddr[i * 2]! | this.vmask[i]! | this.ext[i * 2]! | this.rsvdL[i * 2]! | this.lReq[i * 2]!;
+    let hi = ~this.lAddr[i * 2 + 1]! | this.ext[i * 2 + 1]! | this.rsvdL[i * 2 + 1]! | this.lReq[i * 2 + 1]!;
+    for (let k = 0; k < 12; k += 2) {
+      lo |= r[o + k]!;
+      hi |= r[o + k + 1]!;
+    }
+    return [lo, hi];
   }
 
   private inImage(ea: number, bytes: number): boolean {
@@ -354,10 +258,6 @@ export class ReferencePaging implements PagingKernels {
     return this.walkFrom(vlo, vhi, 0, this.rootAddr(rootLo, rootHi), acc, false);
   }
 
-  private rootAddr(lo: number, hi: number): number {
-    return (hi & this.rootHi) * TWO32 + ((lo & this.rootLo) >>> 0);
-  }
-
   private restartLevel(vlo: number, vhi: number, plo: number, phi: number, prevEnd: number): number {
     const dlo = vlo ^ plo, dhi = vhi ^ phi;
     for (let i = prevEnd; i > 0; i--) {
@@ -412,15 +312,42 @@ export class ReferencePaging implements PagingKernels {
       return;
     }
     let plo = 0, phi = 0, prevEnd = -1;
+    // Cached mode, as the wasm kernel: an address in the same leaf table as the
+    // previous one, whose entry has the previous OK entry's key, reuses its status.
+    const cached = mode === A.BATCH_CACHED;
+    const last = this.n - 1, eb = this.eb;
+    const [kLo, kHi] = this.leafKeyMask(last);
+    const above = last > 0 ? this.shift[last - 1]! : 64;
+    const lsh = this.shift[last]!, psize = 2 ** lsh;
+    let memo = false, memoLo = 0, memoHi = 0, memoSt = 0;
     for (let k = 0; k < n; k++) {
       const w = (inPtr >>> 2) + k * 2;
       const vlo = i32[w]!, vhi = i32[w + 1]!;
+      if (memo && (above >= 32 ? (vhi ^ phi) >>> (above - 32) === 0 : vhi === phi && (vlo ^ plo) >>> above === 0)) {
+        const ea = this.cTable[last]! + this.index(last, vlo, vhi) * eb;
+        if (this.inImage(ea, eb)) {
+          const ew = (this.ramBase + ea) >>> 2;
+          const lo = i32[ew]!;
+          const hi = eb === 8 ? i32[ew + 1]! : 0;
+          if ((lo & kLo) === memoLo && (hi & kHi) === memoHi) {
+            this.wPa = this.leafBase(last, lo, hi) + (lsh >= 32 ? 0 : (vlo >>> 0) % psize);
+            this.wEa = ea;
+            this.wELo = lo;
+            this.wEHi = hi;
+            this.emit(outPtr + k * A.BR_BYTES, memoSt);
+            plo = vlo;
+            phi = vhi;
+            continue;
+          }
+        }
+      }
       let st: number;
       if (!this.canonical(vlo, vhi)) {
         st = this.walk(0, 0, vlo, vhi, access);
         prevEnd = -1;
+        memo = false;
       } else {
-        if (mode === A.BATCH_CACHED) st = this.walkCached(rootAddr, vlo, vhi, plo, phi, prevEnd, access);
+        if (cached) st = this.walkCached(rootAddr, vlo, vhi, plo, phi, prevEnd, access);
         else {
           this.resetAcc();
           st = this.walkFrom(vlo, vhi, 0, rootAddr, access, false);
@@ -428,6 +355,10 @@ export class ReferencePaging implements PagingKernels {
         plo = vlo;
         phi = vhi;
         prevEnd = this.wEnd;
+        memo = cached && last > 0 && prevEnd === last && (st & A.ST_KIND_MASK) === A.K_OK;
+        memoLo = this.wELo & kLo;
+        memoHi = this.wEHi & kHi;
+        memoSt = st;
       }
       this.emit(outPtr + k * A.BR_BYTES, st);
     }
@@ -503,6 +434,8 @@ export class ReferencePaging implements PagingKernels {
     let k = 0;
     // The current VA as two halves, advanced by psize with carry.
     let clo = lo32(va), chi = hi32(va);
+    // Offset of va inside its page: the same for every page of the range.
+    const poff = psh >= 32 ? 0 : (clo >>> 0) % psize;
     const advance = (pagesBy: number) => {
       const sum = (clo >>> 0) + pagesBy * psize;
       clo = sum % TWO32 | 0;
@@ -544,6 +477,11 @@ export class ReferencePaging implements PagingKernels {
       this.resetAcc(last);
       const deny = this.tableDeny(this.aLo, this.aHi, this.oLo, this.oHi);
       let idx = this.index(last, clo, chi);
+      // As the wasm kernel: in one leaf table a valid leaf's status depends only on
+      // the entry's bits outside its output address (plus those its checks read), so
+      // an entry whose key equals the previous OK entry's reuses that status.
+      const [kLo, kHi] = this.leafKeyMask(last);
+      let memo = false, memoLo = 0, memoHi = 0, memoSt = 0;
       while (k < pages && idx < mask) {
         idx++;
         advance(1);
@@ -551,17 +489,26 @@ export class ReferencePaging implements PagingKernels {
         let s: number;
         if (!this.inImage(ea, eb)) {
           s = this.walkFrom(clo, chi, last, table, access, true);
+          memo = false;
         } else {
           const w = (this.ramBase + ea) >>> 2;
           const lo = i32[w]!;
           const hi = eb === 8 ? i32[w + 1]! : 0;
-          if ((lo & this.vmask[last]!) !== this.vval[last]) {
+          this.wEa = ea;
+          this.wELo = lo;
+          this.wEHi = hi;
+          if (memo && (lo & kLo) === memoLo && (hi & kHi) === memoHi) {
+            this.wPa = this.leafBase(last, lo, hi) + poff;
+            s = memoSt;
+          } else if ((lo & this.vmask[last]!) !== this.vval[last]) {
             s = this.walkFrom(clo, chi, last, table, access, true);
+            memo = false;
           } else {
-            this.wEa = ea;
-            this.wELo = lo;
-            this.wEHi = hi;
             s = this.leafStatus(lo, hi, last, clo, chi, deny, access);
+            memo = (s & A.ST_KIND_MASK) === A.K_OK;
+            memoLo = lo & kLo;
+            memoHi = hi & kHi;
+            memoSt = s;
           }
         }
         this.emit(outPtr + k * A.BR_BYTES, s);

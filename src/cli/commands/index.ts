@@ -7,6 +7,8 @@ import { register as demo } from './demo.js';
 import { register as dom0Layout } from './dom0-layout.js';
 import { register as dom0Build } from './dom0-build.js';
 import { register as scan } from './scan.js';
+import { register as directMap } from './direct-map.js';
+import { register as bootParams } from './boot-params.js';
 
 /** Every command registers itself on the program; add one line per command file. */
 export type RegisterCommand = (program: Command) => void;
@@ -20,4 +22,6 @@ export const commands: RegisterCommand[] = [
   dom0Layout,
   dom0Build,
   scan,
+  directMap,
+  bootParams,
 ];

@@ -2,9 +2,9 @@
 // and PA, one root (TTBR0, or TTBR0_EL2 for a hypervisor like Xen), for the
 // three translation granules. Only descriptions: the generic kernels do the walk.
 // See shared/spec/paging.md and docs/formats-and-direct-map.md.
-import { bit, bitRange, type LevelSpec, type MapFlags, type PagingFormat, type RightsBits, type WalkParams } from '../format.js';
+import { bit, bitRange, maxPhyAddrOption, type LevelSpec, type MapFlags, type PagingFormat, type RightsBits, type WalkParams } from '../format.js';
 import type { WalkOptions } from '../types.js';
-import { InvalidInputError } from '../../errors.js';
+
 
 // Descriptor bits (Arm ARM D8.3).
 const VALID = 1n, TYPE = 2n; // bit 1: table/page (1) or block (0)
@@ -38,16 +38,8 @@ interface Granule {
   readonly contig: Readonly<Record<number, number>>;
 }
 
-function paSize(options: WalkOptions): number {
-  const m = options.maxPhyAddr ?? 48;
-  if (!Number.isInteger(m) || m < 32 || m > 48) {
-    throw new InvalidInputError(`maxPhyAddr: ${m} must be a whole number from 32 to 48 (the Arm formats model 48-bit output addresses)`, {
-      input: 'maxPhyAddr',
-      value: m,
-    });
-  }
-  return m;
-}
+/** Output address bits: 32..48 (the Arm formats model 48-bit output addresses). */
+const paSize = (options: WalkOptions) => maxPhyAddrOption(options, 48, 48, ' (the Arm formats model 48-bit output addresses)');
 
 function aarch64Format(g: Granule): PagingFormat {
   const ps = g.pageShift;

@@ -2,19 +2,12 @@
 // PAE paging (what a 32-bit PV guest of Xen uses) and classic 32-bit paging with
 // 4 MiB PSE leaves and PSE-36 high address bits. Descriptions only: the generic
 // kernels do the walk.
-import { bit, bitRange, type LevelSpec, type MapFlags, type PagingFormat, type RightsBits, type WalkParams } from '../format.js';
+import { bitRange, maxPhyAddrOption, type LevelSpec, type MapFlags, type PagingFormat, type RightsBits, type WalkParams } from '../format.js';
 import type { WalkOptions } from '../types.js';
-import { InvalidInputError } from '../../errors.js';
+import { P, RW, US, PS, XD, x86LeafBits, X86_RIGHTS_MASK } from './x86-bits.js';
 
-const P = 1n, RW = 2n, US = 4n, PS = 0x80n, G = 0x100n, XD = bit(63);
-
-function maxPhy(options: WalkOptions, cap: number): number {
-  const m = options.maxPhyAddr ?? 52;
-  if (!Number.isInteger(m) || m < 32 || m > 52) {
-    throw new InvalidInputError(`maxPhyAddr: ${m} must be a whole number from 32 to 52`, { input: 'maxPhyAddr', value: m });
-  }
-  return Math.min(m, cap);
-}
+/** MAXPHYADDR as the CPU reports it (32..52), capped at what the mode can address. */
+const maxPhy = (options: WalkOptions, cap: number) => Math.min(maxPhyAddrOption(options, 52, 52), cap);
 
 const NONE: RightsBits = { writeAllow: 0n, writeDeny: 0n, userAllow: 0n, userDeny: 0n, pxn: 0n, uxn: 0n };
 
@@ -28,10 +21,8 @@ export const x86_pae: PagingFormat = {
   name: 'x86_pae',
   arch: 'x86',
   pageSize: 4096,
-  rightsMask: RW | US | XD | G,
-  leafBits(f: MapFlags): bigint {
-    return P | (f.write ? RW : 0n) | (f.user ? US : 0n) | (f.global ? G : 0n) | (f.execute === false ? XD : 0n) | (f.raw ?? 0n);
-  },
+  rightsMask: X86_RIGHTS_MASK,
+  leafBits: x86LeafBits,
   params(options: WalkOptions = {}): WalkParams {
     const phy = maxPhy(options, 52);
     const nxe = options.nxe ?? true;
@@ -119,10 +110,9 @@ export const x86_32: PagingFormat = {
   name: 'x86_32',
   arch: 'x86',
   pageSize: 4096,
-  rightsMask: RW | US | G,
-  leafBits(f: MapFlags): bigint {
-    return P | (f.write ? RW : 0n) | (f.user ? US : 0n) | (f.global ? G : 0n) | (f.raw ?? 0n);
-  },
+  // No XD in 32-bit entries: execute cannot be taken away.
+  rightsMask: X86_RIGHTS_MASK & ~XD,
+  leafBits: (f: MapFlags) => x86LeafBits({ ...f, execute: true }),
   params(options: WalkOptions = {}): WalkParams {
     const m = maxPhy(options, 40);
     const rights: RightsBits = { writeAllow: RW, writeDeny: 0n, userAllow: US, userDeny: 0n, pxn: 0n, uxn: 0n };

@@ -1,17 +1,6 @@
-import { bit, bitRange, type LevelSpec, type MapFlags, type PagingFormat, type RightsBits, type WalkParams } from '../format.js';
+import { bitRange, maxPhyAddrOption, type LevelSpec, type PagingFormat, type RightsBits, type WalkParams } from '../format.js';
 import type { WalkOptions } from '../types.js';
-import { InvalidInputError } from '../../errors.js';
-
-// x86 entry bits (Intel SDM vol. 3, 4.5).
-const P = 1n, RW = 2n, US = 4n, PS = 0x80n, G = 0x100n, XD = bit(63);
-
-function maxPhy(options: WalkOptions): number {
-  const m = options.maxPhyAddr ?? 52;
-  if (!Number.isInteger(m) || m < 32 || m > 52) {
-    throw new InvalidInputError(`maxPhyAddr: ${m} must be a whole number from 32 to 52`, { input: 'maxPhyAddr', value: m });
-  }
-  return m;
-}
+import { P, RW, US, PS, XD, x86LeafBits, X86_RIGHTS_MASK } from './x86-bits.js';
 
 /** The 4-level (IA-32e) or 5-level (LA57) x86-64 format. */
 function x86_64Format(name: string, depth: 4 | 5): PagingFormat {
@@ -20,12 +9,10 @@ function x86_64Format(name: string, depth: 4 | 5): PagingFormat {
     name,
     arch: 'x86',
     pageSize: 4096,
-    rightsMask: RW | US | XD | G,
-    leafBits(f: MapFlags): bigint {
-      return P | (f.write ? RW : 0n) | (f.user ? US : 0n) | (f.global ? G : 0n) | (f.execute === false ? XD : 0n) | (f.raw ?? 0n);
-    },
+    rightsMask: X86_RIGHTS_MASK,
+    leafBits: x86LeafBits,
     params(options: WalkOptions = {}): WalkParams {
-      const phy = maxPhy(options);
+      const phy = maxPhyAddrOption(options, 52, 52);
       const nxe = options.nxe ?? true;
       const addr = bitRange(12, phy - 1);
       // Address bits above MAXPHYADDR, and XD when NXE is off, are reserved everywhere.

@@ -1,0 +1,79 @@
+import type { Command } from 'commander';
+import { openSync, readSync, closeSync } from 'node:fs';
+import { openImage } from '../../images/loader.js';
+import { BOOT_PARAMS_BYTES, e820ToBanks, parseBootParams } from '../../xen/boot-params.js';
+import { InvalidInputError } from '../../errors.js';
+import { parseBig, hex, hex16 } from '../../util/numbers.js';
+import { printJson } from '../output.js';
+
+interface Options {
+  image: string;
+  at: string;
+  json?: boolean;
+}
+
+/**
+ * Read [pa, pa + len) of an image (raw or QEMU ELF core) straight from the file:
+ * only these bytes are read, whatever the image's size.
+ */
+function readPhys(path: string, pa: bigint, len: number): Uint8Array {
+  const image = openImage(path);
+  const out = new Uint8Array(len);
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < len) {
+      const at = pa + BigInt(done);
+      const seg = image.segments.find((s) => s.pa <= at && at < s.pa + s.size);
+      if (!seg) {
+        throw new InvalidInputError(
+          `--at: boot_params [${hex(pa)}, ${hex(pa + BigInt(len))}) is not wholly in ${path}: no byte at ${hex(at)}`,
+          { input: '--at', address: at },
+        );
+      }
+      const n = Number(BigInt(len - done) < seg.pa + seg.size - at ? BigInt(len - done) : seg.pa + seg.size - at);
+      const got = readSync(fd, out, done, n, Number(seg.fileOffset + (at - seg.pa)));
+      if (got !== n) throw new InvalidInputError(`${path}: the file ends inside the segment holding ${hex(at)}`, { input: '--image' });
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
+export function register(program: Command): void {
+  program
+    .command('boot-params')
+    .description("read a Linux x86 zero page (boot_params): hardware_subarch and the e820 map, and the RAM banks it gives the direct map")
+    .requiredOption('--image <file>', 'a raw RAM image (file offset = physical address) or a QEMU dump-guest-memory ELF core')
+    .requiredOption('--at <phys>', 'physical address of boot_params')
+    .option('--json', 'print one JSON document')
+    .action((o: Options) => {
+      const at = parseBig(o.at, '--at');
+      const bp = parseBootParams(readPhys(o.image, at, BOOT_PARAMS_BYTES), `${o.image}: boot_params at ${hex(at)}`);
+      const { banks, reserved } = e820ToBanks(bp.e820);
+      if (o.json) {
+        printJson({
+          at,
+          hardwareSubarch: bp.hardwareSubarch,
+          hardwareSubarchName: bp.hardwareSubarchName,
+          hardwareSubarchData: bp.hardwareSubarchData,
+          e820: bp.e820.map((e) => ({ addr: e.addr, size: e.size, end: e.addr + e.size, type: e.type, typeName: e.typeName })),
+          banks: banks.map((b) => ({ start: b.start, size: b.size })),
+          reserved: reserved.map((r) => ({ start: r.start, size: r.size, noMap: r.noMap })),
+        });
+        return;
+      }
+      const lines = [
+        `boot_params at ${hex(at)} in ${o.image}`,
+        `hardware_subarch: ${bp.hardwareSubarch} (${bp.hardwareSubarchName}), hardware_subarch_data ${hex(bp.hardwareSubarchData)}`,
+        `e820: ${bp.e820.length} entr${bp.e820.length === 1 ? 'y' : 'ies'}`,
+        ...bp.e820.map((e) => `  ${hex16(e.addr)}-${hex16(e.addr + e.size)} ${e.typeName}`),
+        banks.length
+          ? `direct-map input: ${banks.map((b) => `--bank ${hex(b.start)}:${hex(b.size)}`).join(' ')}${reserved.map((r) => ` --reserved ${hex(r.start)}:${hex(r.size)}:nomap`).join('')}`
+          : 'direct-map input: none (no RAM entry)',
+      ];
+      process.stdout.write(lines.join('\n') + '\n');
+    });
+}

@@ -126,7 +126,7 @@ async function main(): Promise<void> {
 
   const notes: string[] = [
     `Kernel-level tasks call the backend's kernels on inputs already in the I/O buffer (what the native program does); "api" tasks go through the engine's public calls (BigInt arrays in and out).`,
-    `Warm-up: each kernel is called on a small input until its timing is stable (at least 60 calls, yielding so V8's background TurboFan jobs are installed), then one untimed full-size run, then ${args.runs} measured runs (fewer, at least 3, for tasks over a 4 s budget). See docs/benchmarks.md.`,
+    `Warm-up: each kernel is called on a small input until its timing is stable (at least 60 calls, yielding so V8's background TurboFan jobs are installed), then one untimed full-size run, then ${args.runs} measured runs (fewer, at least 3, for tasks over a 4 s budget). See the README, "Benchmarks".`,
     'The native program times itself (clock_gettime around each run, after one untimed run) and prints a checksum of its output, which must equal the engine\'s.',
   ];
   if (machine.loadStart > machine.cores * 0.5 || (machine.loadEnd ?? 0) > machine.cores * 0.5) {

@@ -217,7 +217,7 @@ export const CG_NOT_CONSECUTIVE = 4; // the outputs are not one run, entry after
 export const CG_MISALIGNED = 8; // the run's output does not start on the group's size
 export const CG_ATTRS_DIFFER = 16; // the entries' attributes (all bits but the address) differ
 
-// ---- Frames and domains (issue 3; see src/frames, src/xen, docs/frames.md) ---------
+// ---- Frames and domains (issue 3; see src/frames, src/xen and the README) ---------
 // type_info (column colType, one u32 per frame):
 //   bits 29..31 type (PGT_NONE..PGT_WRITABLE), 28 validated, 27 pinned, 26 partial,
 //   25 locked, 21..24 undo, 0..20 type reference count. The undo field is a copy of

@@ -18,7 +18,7 @@ export { setupDirectMap, freeRanges, type DirectMapOptions, type DirectMapReport
 export { BootAllocator } from './xen/boot-allocator.js';
 export { parseBootParams, readBootParams, buildBootParams, e820ToBanks, subarchName, e820TypeName, BOOT_PARAMS_BYTES, type BootParams, type BootParamsFields, type E820Entry } from './xen/boot-params.js';
 export { EarlyMapper, EarlyPageFault, readBootParamsEarly, LINUX_PAGE_OFFSET, type EarlyMapperOptions } from './xen/early-mapper.js';
-// Frames, domains and page lists (issue 3; docs/frames.md).
+// Frames, domains and page lists (issue 3; README "Frames, domains and page lists").
 export type { FrameKernels } from './backends/backend.js';
 export { FrameTable, type FrameColumns, type CensusResult } from './frames/frame-table.js';
 export { FRAME_TYPES, NO_FRAME, typeCode, typeName, decodeTypeInfo, describeTypeInfo, encodeTypeInfo, type FrameType, type TableType, type FrameInfo } from './frames/frame-info.js';

@@ -145,8 +145,8 @@ describe('memwalk boot-params', () => {
   });
 });
 
-test('docs/formats-and-direct-map.md: the example command prints what the page shows', () => {
-  const doc = readFileSync(new URL('../docs/formats-and-direct-map.md', import.meta.url), 'utf8');
+test('README: the direct-map example command prints what the README shows', () => {
+  const doc = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   const at = doc.indexOf('### Example: the 1 TiB two-bank layout');
   const [cmd, shown] = [...doc.slice(at).matchAll(/```\n([\s\S]*?)```/g)].slice(0, 2).map((m) => m[1]!);
   const args = cmd!.replace(/\\\n/g, ' ').trim().split(/\s+/).slice(1);

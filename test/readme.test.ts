@@ -19,3 +19,13 @@ test('the quick-start example prints the output shown in the README', () => {
   expect(r.stderr).toBe('');
   expect(r.stdout).toBe(shown);
 });
+
+test('every internal link of the README points at a heading', () => {
+  const readme = readFileSync(root + 'README.md', 'utf8').replace(/```[\s\S]*?```/g, '');
+  // GitHub's anchors: lower case, punctuation dropped (but - and _), spaces to hyphens.
+  const slug = (h: string) => h.trim().toLowerCase().replace(/[^\p{L}\p{N}\s_-]/gu, '').replace(/\s/g, '-');
+  const anchors = new Set([...readme.matchAll(/^#+ (.*)$/gm)].map((m) => slug(m[1]!)));
+  const links = [...readme.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1]!);
+  expect(links.length).toBeGreaterThan(5);
+  expect(links.filter((l) => !anchors.has(l))).toEqual([]);
+});

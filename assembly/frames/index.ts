@@ -1,5 +1,5 @@
 // The frames module: frame metadata, domain page lists, the PV type system and
-// the m2p-strict fix-ups (docs/frames.md). Its twin is src/backends/reference/frames.ts.
+// the m2p-strict fix-ups (see the README). Its twin is src/backends/reference/frames.ts.
 export { initLayout as init } from '../shared/layout';
 export { initFrames } from './state';
 export { domainCreate, domainFree } from './domain';

@@ -1,4 +1,4 @@
-// The frame type system of an x86-64 PV guest (docs/frames.md, xen-mm.md §1):
+// The frame type system of an x86-64 PV guest (the README and xen-mm.md §1):
 // general references (count_info), type references (type_info), recursive
 // validation of L1..L4 tables read from the RAM image, pin/unpin, page_lock, and
 // the L4 bookkeeping (RO_MPT slot, nr_l4_pages, the L4 index). A refused

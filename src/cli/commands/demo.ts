@@ -119,7 +119,7 @@ export async function runDemo(o: { quick: boolean; native: boolean; runs: number
     ratios: ratios(tasks),
     targets: o.quick ? [] : issue2Targets(tasks, n),
     notes: [
-      `${o.runs} measured runs per operation and backend after warm-up (see docs/benchmarks.md); npm run bench runs the full suite.`,
+      `${o.runs} measured runs per operation and backend after warm-up (see the README, "Benchmarks"); npm run bench runs the full suite.`,
       ...mismatches.map((m) => `MISMATCH: ${m}`),
     ],
   };

@@ -1,7 +1,7 @@
 // AArch64 stage-1 translation (VMSAv8-64, EL1&0 permission model), 48-bit VA
 // and PA, one root (TTBR0, or TTBR0_EL2 for a hypervisor like Xen), for the
 // three translation granules. Only descriptions: the generic kernels do the walk.
-// See shared/spec/paging.md and docs/formats-and-direct-map.md.
+// See shared/spec/paging.md and the README section "More paging formats".
 import { bit, bitRange, maxPhyAddrOption, type LevelSpec, type MapFlags, type PagingFormat, type RightsBits, type WalkParams } from '../format.js';
 import type { WalkOptions } from '../types.js';
 

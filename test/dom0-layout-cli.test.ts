@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildBzImage, xtfElf } from './fixtures/dom0/build-kernel.js';
-import { seed001PrintoutLines } from './helpers/seed001.js';
+import { seed001Block, seedsAvailable } from './helpers/seed001.js';
+
+const seeds = seedsAvailable();
 
 const MAIN = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 
@@ -13,16 +15,8 @@ function memwalk(...args: string[]): { code: number | null; stdout: string; stde
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The seed block with the mail's prefixes, non-breaking spaces and line wrap undone. */
-function seedBlock(): string {
-  const raw = seed001PrintoutLines().join('\n').replace(/\u00a0/g, ' ').split('\n').filter(Boolean);
-  const lines: string[] = [];
-  for (const l of raw) {
-    if (l.startsWith('(d2) (XEN) ')) lines.push(l.slice('(d2) (XEN) '.length));
-    else lines[lines.length - 1] += ' ' + l;
-  }
-  return lines.join('\n') + '\n';
-}
+/** The seed block as Xen printed it, as the command prints it. */
+const seedBlock = () => seed001Block().join('\n') + '\n';
 
 /** One line on stderr, "memwalk: ..." and exit 1: the contract for every bad input. */
 function expectUserError(r: ReturnType<typeof memwalk>, message: RegExp): void {
@@ -48,20 +42,20 @@ beforeAll(() => {
 });
 
 describe('memwalk dom0-layout', () => {
-  it('prints the seed 001 block line for line (--print 4.15)', () => {
+  it.skipIf(!seeds)('prints the seed 001 block line for line (--print 4.15)', () => {
     const r = memwalk(...SEED, '--print', '4.15');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(seedBlock());
   });
 
-  it('reads the same numbers from the XTF kernel file', () => {
+  it.skipIf(!seeds)('reads the same numbers from the XTF kernel file', () => {
     const r = memwalk('--kernel', join(dir, 'xtf'), '--nr-pages', '241755', '--alloc-base', '0x3e800000', '--print', '4.15');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(seedBlock());
   });
 
-  it('defaults to the 4.17 shape', () => {
+  it.skipIf(!seeds)('defaults to the 4.17 shape', () => {
     const r = memwalk(...SEED);
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(seedBlock().split('\n').filter((l) => !/Init\. ramdisk|Xenstore|Console/.test(l)).join('\n'));

@@ -54,5 +54,7 @@ async function guests(args: SuiteArgs, native: NativeStatus, timer: Timer, log: 
   return result;
 }
 
-export const extraRuns: ExtraRun[] = [guests];
+import { xenSuite } from './xen-suites.js';
+
+export const extraRuns: ExtraRun[] = [guests, xenSuite];
 

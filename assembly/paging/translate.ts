@@ -1,6 +1,6 @@
 // Translation kernels: one address, a batch of addresses, a range of pages.
 import {
-  RES, RES_PA, RES_ENTRY_ADDR, RES_ENTRY_VALUE, RES_STATUS,
+  RES, RES_PA, RES_ENTRY_ADDR, RES_ENTRY_VALUE, RES_STATUS, RES_COUNT, RR_BYTES, RR_VA, RR_PA, RR_PAGES, RR_STATUS, ST_LEVEL_SHIFT,
   BR_BYTES, BR_PA, BR_STATUS, BR_ENTRY_LO,
   ST_KIND_MASK, K_OK, K_NON_CANONICAL, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_LEAF_EXT_SHIFT, LV_RSVD_LEAF, LV_LEAF_REQUIRE, LV_L_W_ALLOW, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE,
   LV_SHIFT, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP, LV_TABLE_ADDR,
@@ -178,6 +178,73 @@ function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc
   }
 }
 
+// ---- Range sink: one 16-byte record per page (translateRange), or runs (translateRuns).
+// rangeWalk<T> is compiled twice: T = u8 writes per-page records, T = u16 runs; the
+// test on sizeof<T>() is a compile-time constant, so each copy keeps only its sink.
+let rOut: usize = 0; // runs: output
+let rMax: u32 = 0; // runs: records allowed
+let rN: u32 = 0; // runs written
+let rStop: bool = false; // maxRuns reached: stop at rK
+let rOpen: bool = false; // a run is open
+let rK: u32 = 0; // its first page (index in the range)
+let rCur: u32 = 0; // pages covered by the open run: [rK, rCur)
+let rV: u64 = 0; // its first pa / entry address
+let rSt: u32 = 0; // its status
+let rIn: u64 = 0; // fault: first va's offset in its level's span
+let rSh: u64 = 0; // fault: that level's shift (64: non-canonical, step 0)
+let rBase: u64 = 0; // va of page 0
+let rPsh: u64 = 12;
+let rEb: u64 = 8;
+
+function runClose(): void {
+  const o = rOut + (<usize>rN) * RR_BYTES;
+  store<u64>(o + RR_VA, rBase + (<u64>rK << rPsh));
+  store<u64>(o + RR_PA, rV);
+  store<u32>(o + RR_PAGES, rCur - rK);
+  store<u32>(o + RR_STATUS, rSt);
+  rN++;
+}
+
+/** Value page k of the open run would have. */
+// @ts-ignore: decorator
+@inline function runExpect(k: u32): u64 {
+  if ((rSt & ST_KIND_MASK) == K_OK) return rV + (<u64>(k - rK) << rPsh);
+  if (rSh >= 64) return rV;
+  return rV + ((rIn + (<u64>(k - rK) << rPsh)) >> rSh) * rEb;
+}
+
+/** Pages [k, k+count) with status st, first value v (pa steps by a page when OK; a fault's entry is one for all). */
+function runAdd(k: u32, count: u32, v: u64, st: u32): void {
+  if (rOpen && k == rCur && st == rSt && v == runExpect(k)) {
+    // A span's pages follow its first one exactly when the run's rule gives them
+    // the same entry: for a fault, only when the span lies in one step of the run.
+    if ((st & ST_KIND_MASK) == K_OK || count == 1 || rSh >= 64 || runExpect(k + count - 1) == v) { rCur = k + count; return; }
+    rCur = k + 1;
+    k++;
+    count--;
+  }
+  if (rOpen) {
+    runClose();
+    if (rN >= rMax) { rStop = true; rOpen = false; rK = k; return; }
+  }
+  rOpen = true;
+  rK = k;
+  rCur = k + count;
+  rV = v;
+  rSt = st;
+  if ((st & ST_KIND_MASK) == K_OK) return;
+  if ((st & ST_KIND_MASK) == K_NON_CANONICAL) { rSh = 64; return; }
+  rSh = shiftOf(<i32>((st >> ST_LEVEL_SHIFT) & 0xf));
+  const va = rBase + (<u64>k << rPsh);
+  rIn = rSh >= 64 ? va : va & ((<u64>1 << rSh) - 1);
+}
+
+// @ts-ignore: decorator
+@inline function sinkPage<T>(outPtr: usize, k: u32, st: u32): void {
+  if (sizeof<T>() == 1) emit(outPtr + (<usize>k) * BR_BYTES, st);
+  else runAdd(k, 1, (st & ST_KIND_MASK) == K_OK ? wPa : wEntryAddr, st);
+}
+
 /**
  * Translate `pages` consecutive base pages from `va` into records at `outPtr`.
  * Each table is walked once: after a walk, the rest of the leaf table is read
@@ -185,6 +252,38 @@ function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc
  * every page of its span without another read.
  */
 export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): void {
+  rangeWalk<u8>(root, va, pages, outPtr, acc);
+}
+
+/**
+ * Translate `pages` consecutive base pages from `va` into at most `maxRuns` RR_*
+ * run records at `outPtr` (the same walk as translateRange; every page of a run
+ * has exactly translateRange's status, and its pa/entry address follows from
+ * the run's, see src/abi.ts). Returns the runs written; RES_COUNT = pages covered
+ * (less than `pages` when maxRuns stopped it: continue from there).
+ */
+export function translateRuns(root: u64, va: u64, pages: u32, outPtr: usize, maxRuns: u32, acc: u32): u32 {
+  rOut = outPtr;
+  rMax = maxRuns;
+  rN = 0;
+  rStop = false;
+  rOpen = false;
+  const last = levels() - 1;
+  rPsh = shiftOf(last);
+  rEb = <u64>entryBytes();
+  rBase = va;
+  let covered = pages;
+  if (maxRuns == 0) covered = 0;
+  else {
+    rangeWalk<u16>(root, va, pages, 0, acc);
+    if (rStop) covered = rK;
+    else if (rOpen) { runClose(); covered = pages; }
+  }
+  store<u64>(RES + RES_COUNT, <u64>covered);
+  return rN;
+}
+
+function rangeWalk<T>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): void {
   root &= rootMask();
   setAccess(acc);
   const last = levels() - 1;
@@ -200,14 +299,16 @@ export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, ac
   while (k < pages) {
     let cur = va + (<u64>k << pshift);
     if (!canonical(cur)) {
-      emit(outPtr + (<usize>k) * BR_BYTES, walk(root, cur, acc));
+      sinkPage<T>(outPtr, k, walk(root, cur, acc));
       k++;
       prevEnd = -1;
+      if (sizeof<T>() != 1 && rStop) return;
       continue;
     }
     const st = walkCached(root, cur, prev, prevEnd, acc);
-    emit(outPtr + (<usize>k) * BR_BYTES, st);
+    sinkPage<T>(outPtr, k, st);
     k++;
+    if (sizeof<T>() != 1 && rStop) return;
     const end = wEnd;
     if (end < last) {
       // Same answer for the rest of this entry's span; only the offset moves.
@@ -216,6 +317,17 @@ export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, ac
       const ok = (st & ST_KIND_MASK) == K_OK;
       let pa = wPa;
       let m: u64 = 1;
+      if (sizeof<T>() != 1) {
+        // The rest of the span in one step.
+        const left = <u64>(pages - k);
+        const cnt = <u32>(spanLeft - 1 < left ? spanLeft - 1 : left);
+        if (cnt > 0) {
+          runAdd(k, cnt, ok ? pa + (<u64>1 << pshift) : wEntryAddr, st);
+          k += cnt;
+          if (rStop) return;
+        }
+        m = spanLeft;
+      }
       while (m < spanLeft && k < pages) {
         const out = outPtr + (<usize>k) * BR_BYTES;
         pa += <u64>1 << pshift;
@@ -262,9 +374,17 @@ export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, ac
       } else {
         const e = readEntry(ea, eb);
         if (memo && (e & keyMask) == memoKey) {
-          store<u64>(out + BR_PA, (e & laddr) | ((e & xmask) << xshift) | poff);
-          store<u32>(out + BR_STATUS, memoSt);
-          store<u32>(out + BR_ENTRY_LO, <u32>e);
+          const pa = (e & laddr) | ((e & xmask) << xshift) | poff;
+          if (sizeof<T>() == 1) {
+            store<u64>(out + BR_PA, pa);
+            store<u32>(out + BR_STATUS, memoSt);
+            store<u32>(out + BR_ENTRY_LO, <u32>e);
+          } else if (rOpen && k == rCur && memoSt == rSt && pa == rV + (<u64>(k - rK) << pshift)) {
+            rCur = k + 1; // the hot path: the next page of an OK run
+          } else {
+            runAdd(k, 1, pa, memoSt);
+            if (rStop) return;
+          }
           k++;
           continue;
         }
@@ -278,8 +398,9 @@ export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, ac
           memoSt = s;
         }
       }
-      emit(out, s);
+      sinkPage<T>(outPtr, k, s);
       k++;
+      if (sizeof<T>() != 1 && rStop) return;
     }
     prev = cur;
     prevEnd = last;

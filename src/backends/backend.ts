@@ -13,6 +13,11 @@ export interface PagingKernels {
   translateBatch(root: bigint, inPtr: number, outPtr: number, n: number, access: number, mode: number): void;
   /** `pages` consecutive base pages from `va` -> 16-byte records at `outPtr`. */
   translateRange(root: bigint, va: bigint, pages: number, outPtr: number, access: number): void;
+  /**
+   * The same walk as translateRange, written as at most `maxRuns` 24-byte RR_* run
+   * records at `outPtr`. Returns the runs written; RES_COUNT = pages covered.
+   */
+  translateRuns(root: bigint, va: bigint, pages: number, outPtr: number, maxRuns: number, access: number): number;
   enumStart(root: bigint): void;
   /** Up to `max` 32-byte mapping records at `outPtr`; 0 when the listing is complete. */
   enumNext(outPtr: number, max: number): number;

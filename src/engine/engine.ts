@@ -108,8 +108,12 @@ export class Engine {
   translateBatch(root: bigint, vas: BigUint64Array | readonly bigint[], options?: ops.BatchOptions) {
     return ops.translateBatch(this, root, vas, options);
   }
-  translateRange(root: bigint, va: bigint, pages: number, options?: PagingOptions) {
+  translateRange(root: bigint, va: bigint, pages: number, options?: ops.RangeOptions) {
     return ops.translateRange(this, root, va, pages, options);
+  }
+  /** The same walk as translateRange, as maximal runs of pages (see ops.RunsResult). */
+  translateRuns(root: bigint, va: bigint, pages: number, options?: ops.RangeOptions) {
+    return ops.translateRuns(this, root, va, pages, options);
   }
   mappings(root: bigint, options?: ops.MappingsOptions) {
     return ops.mappings(this, root, options);

@@ -27,20 +27,28 @@ const FRAME_MASK: ReadonlyMap<number, bigint> = new Map([
   [SIZE_1G, 0x3ffffc0000000n],
 ]);
 
-/** Leaf-entry bits, in the order `info tlb` prints them: X G P D A C T U W. */
-const FLAG_BITS: readonly [bigint, string][] = [
-  [1n << 63n, 'X'],
-  [1n << 8n, 'G'],
-  [1n << 7n, 'P'],
-  [1n << 6n, 'D'],
-  [1n << 5n, 'A'],
-  [1n << 4n, 'C'],
-  [1n << 3n, 'T'],
-  [1n << 2n, 'U'],
-  [1n << 1n, 'W'],
+/** Leaf-entry bits of the low word, in the order `info tlb` prints them after X (bit 63): G P D A C T U W. */
+const FLAG_BITS: readonly [number, string][] = [
+  [1 << 8, 'G'],
+  [1 << 7, 'P'],
+  [1 << 6, 'D'],
+  [1 << 5, 'A'],
+  [1 << 4, 'C'],
+  [1 << 3, 'T'],
+  [1 << 2, 'U'],
+  [1 << 1, 'W'],
 ];
 
-const PAT_4K = 1n << 7n;
+const PAT_4K = 1 << 7;
+
+// A listing has tens of thousands of lines: work on 32-bit halves, not BigInt, per line.
+const lo32 = (v: bigint) => Number(BigInt.asUintN(32, v));
+const hi32 = (v: bigint) => Number(BigInt.asUintN(32, v >> 32n));
+/** Four hex digits of every 16-bit value: an 8-digit field is then two shared strings. */
+const HEX4 = Array.from({ length: 65536 }, (_, i) => i.toString(16).padStart(4, '0'));
+const hex8 = (n: number) => HEX4[(n >>> 16) & 0xffff]! + HEX4[n & 0xffff]!;
+/** C's %016lx of a 64-bit value. */
+const hex64 = (v: bigint) => hex8(hi32(v)) + hex8(lo32(v));
 
 /** Bits of the monitor's linear address: 48 (4-level) or 57 (LA57). */
 function addressBits(la57: boolean): bigint {
@@ -63,6 +71,15 @@ function internalAddress(va: bigint, la57: boolean): bigint {
   return BigInt.asUintN(64, va) & ((1n << addressBits(la57)) - 1n);
 }
 
+/** `addrCanonical(internalAddress(va))` as [lo, hi]: a canonical VA is its own answer. */
+function canonicalHalves(va: bigint, la57: boolean): [number, number] {
+  const lo = lo32(va), hi = hi32(va);
+  const top = (hi | 0) >> (la57 ? 24 : 15); // bits 63..56 or 63..47, sign-extended
+  if (top === 0 || top === -1) return [lo, hi];
+  const c = addrCanonical(internalAddress(va, la57), la57);
+  return [lo32(c), hi32(c)];
+}
+
 function frameMask(m: Mapping): bigint {
   const mask = FRAME_MASK.get(m.size);
   if (mask === undefined) {
@@ -73,11 +90,14 @@ function frameMask(m: Mapping): bigint {
 
 /** One `info tlb` line (no newline) for one leaf. */
 export function infoTlbLine(m: Mapping, la57: boolean): string {
-  let entry = BigInt.asUintN(64, m.entry);
-  if (m.size === SIZE_4K) entry &= ~PAT_4K; // bit 7 of a PTE is PAT, not PS
-  let flags = '';
-  for (const [bit, letter] of FLAG_BITS) flags += entry & bit ? letter : '-';
-  return `${hex16(addrCanonical(internalAddress(m.va, la57), la57))}: ${hex16(entry & frameMask(m))} ${flags}`;
+  const mask = frameMask(m);
+  let lo = lo32(m.entry);
+  const hi = hi32(m.entry);
+  if (m.size === SIZE_4K) lo &= ~PAT_4K; // bit 7 of a PTE is PAT, not PS
+  let flags = hi & 0x80000000 ? 'X' : '-';
+  for (const [bit, letter] of FLAG_BITS) flags += lo & bit ? letter : '-';
+  const [vlo, vhi] = canonicalHalves(m.va, la57);
+  return `${hex8(vhi)}${hex8(vlo)}: ${hex8(hi & hi32(mask))}${hex8(lo & lo32(mask))} ${flags}`;
 }
 
 /** `info tlb`: one line per present leaf, in the order given (ascending VA). */
@@ -106,33 +126,49 @@ function memProt(m: Mapping): number {
  * user half touches the bottom of the kernel half (1<<47 under 4-level).
  */
 export function* infoMemLines(mappings: Iterable<Mapping>, la57: boolean): Generator<string> {
-  let start: bigint | null = null; // "none" in QEMU is all ones
+  // Every address here is page-aligned and at most 2^57: at most 45 significant
+  // bits, so exact as a double. The state machine runs on numbers, not BigInt.
+  const bits = Number(addressBits(la57));
+  const top = 2 ** bits;
+  let start = -1; // "none" in QEMU is all ones
   let lastProt = 0;
-  let cursor = 0n; // first address not covered by the leaves seen so far
+  let cursor = 0; // first address not covered by the leaves seen so far
 
-  const event = function* (end: bigint, prot: number): Generator<string> {
-    if (prot === lastProt) return;
-    if (start !== null) {
+  // One mem_print step: the line it prints, if any (a plain function: it runs once per leaf).
+  const event = (end: number, prot: number): string | undefined => {
+    if (prot === lastProt) return undefined;
+    let line: string | undefined;
+    if (start >= 0) {
       const u = lastProt & 4 ? 'u' : '-';
       const w = lastProt & 2 ? 'w' : '-';
-      yield `${hex16(addrCanonical(start, la57))}-${hex16(addrCanonical(end, la57))} ${hex16(addrCanonical(end - start, la57))} ${u}r${w}`;
+      line = `${hexCanonical(start, bits)}-${hexCanonical(end, bits)} ${hexCanonical(end - start, bits)} ${u}r${w}`;
     }
-    start = prot !== 0 ? end : null;
+    start = prot !== 0 ? end : -1;
     lastProt = prot;
+    return line;
   };
+  let line: string | undefined;
 
   for (const m of mappings) {
-    const a = internalAddress(m.va, la57);
+    const a = Number(internalAddress(m.va, la57));
     if (a < cursor) {
       throw new RangeError(`qemu-format: mappings are not in ascending VA order or overlap at ${hex16(m.va)}`);
     }
-    if (a !== cursor) yield* event(cursor, 0);
-    yield* event(a, memProt(m));
-    cursor = a + BigInt(m.size);
+    if (a !== cursor && (line = event(cursor, 0)) !== undefined) yield line;
+    if ((line = event(a, memProt(m))) !== undefined) yield line;
+    cursor = a + m.size;
   }
-  const top = 1n << addressBits(la57);
-  if (cursor !== top) yield* event(cursor, 0); // the unmapped rest closes the last range
-  yield* event(top, 0); // QEMU's final flush: closes a range that reaches the very top
+  if (cursor !== top && (line = event(cursor, 0)) !== undefined) yield line; // the unmapped rest closes the last range
+  if ((line = event(top, 0)) !== undefined) yield line; // QEMU's final flush: closes a range that reaches the very top
+}
+
+/** %016lx of addr_canonical(x) for an exact double x < 2^58: bit bits-1 copied into every bit above. */
+function hexCanonical(x: number, bits: number): string {
+  let hi = Math.floor(x / 2 ** 32);
+  const lo = x - hi * 2 ** 32;
+  const sign = bits - 1 - 32; // the sign bit's position in the high word
+  if ((hi >>> sign) & 1) hi |= ~((2 ** (sign + 1)) - 1);
+  return hex8(hi) + hex8(lo);
 }
 
 /** The whole `info mem` output, each line ending in "\n". */

@@ -28,13 +28,18 @@ export function accessFlags(access: AccessKind = 'read', user = false): number {
   return (access === 'write' ? A.ACC_WRITE : 0) | (access === 'execute' ? A.ACC_FETCH : 0) | (user ? A.ACC_USER : 0);
 }
 
-export function rightsOf(bits: number): Rights {
-  return {
+/** The 16 possible rights sets, shared and frozen: a listing of millions of leaves allocates none. */
+const RIGHTS: readonly Rights[] = Array.from({ length: 16 }, (_, bits) =>
+  Object.freeze({
     write: (bits & A.R_WRITE) !== 0,
     user: (bits & A.R_USER) !== 0,
     execute: (bits & A.R_EXEC) !== 0,
     userExecute: (bits & A.R_UEXEC) !== 0,
-  };
+  }),
+);
+
+export function rightsOf(bits: number): Rights {
+  return RIGHTS[bits & 0xf]!;
 }
 
 /** Decode a status word (plus the record's address/entry fields) into a result. */
@@ -145,7 +150,14 @@ function copyRecords(engine: Engine, outPtr: number, m: number, addr: BigUint64A
   }
 }
 
-export function translateRange(engine: Engine, root: bigint, va: bigint, pages: number, options: BatchOptions = {}): BatchResult {
+export interface RangeOptions extends PagingOptions {
+  readonly access?: AccessKind;
+  /** Compute the per-page result from the run records of translateRuns (the same answers; entryValue is not kept either way). */
+  readonly viaRuns?: boolean;
+}
+
+export function translateRange(engine: Engine, root: bigint, va: bigint, pages: number, options: RangeOptions = {}): BatchResult {
+  if (options.viaRuns) return translateRuns(engine, root, va, pages, options).expand();
   const p = engine.prepare(options);
   if (!Number.isSafeInteger(pages) || pages < 0) throw new InvalidInputError(`pages: ${pages} must be a whole number >= 0`, { input: 'pages' });
   const acc = accessFlags(options.access, options.user);
@@ -164,6 +176,110 @@ export function translateRange(engine: Engine, root: bigint, va: bigint, pages: 
   const vas = new BigUint64Array(pages);
   for (let i = 0; i < pages; i++) vas[i] = BigInt.asUintN(64, start + BigInt(i) * pageSize);
   return new BatchResult(p, vas, addr, status);
+}
+
+/**
+ * translateRange as runs, column-wise: run i covers `pages[i]` consecutive pages
+ * from `va[i]`, every one with status `status[i]`; `addr[i]` is the first page's pa
+ * (OK; the next pages follow a page apart) or its entry address (fault; see
+ * addrOf). Lossless against translateRange's pa and status; runs are maximal.
+ */
+export class RunsResult {
+  constructor(
+    private readonly params: WalkParams,
+    readonly va: BigUint64Array,
+    readonly addr: BigUint64Array,
+    readonly pages: Uint32Array,
+    readonly status: Uint32Array,
+  ) {}
+  get length(): number {
+    return this.status.length;
+  }
+  /** Pages covered by all runs. */
+  get totalPages(): number {
+    let n = 0;
+    for (let i = 0; i < this.pages.length; i++) n += this.pages[i]!;
+    return n;
+  }
+  /** pa (OK) or entry address (fault) of page j of run i, as translateRange gives it. */
+  addrOf(i: number, j: number): bigint {
+    return runAddr(this.params, this.va[i]!, this.addr[i]!, this.status[i]!, BigInt(j));
+  }
+  /** Decode run i (its first page; entryValue is not kept: 0). */
+  get(i: number): { va: bigint; pa: bigint; pages: number; result: TranslateResult } {
+    const st = this.status[i]!;
+    return { va: this.va[i]!, pa: this.addr[i]!, pages: this.pages[i]!, result: decodeStatus(this.params, this.va[i]!, st, this.addr[i]!, 0n) };
+  }
+  get runs(): Array<{ va: bigint; pa: bigint; pages: number; result: TranslateResult }> {
+    return Array.from({ length: this.length }, (_, i) => this.get(i));
+  }
+  /** The per-page form, exactly translateRange's pa/status. */
+  expand(): BatchResult {
+    const n = this.totalPages;
+    const vas = new BigUint64Array(n), addr = new BigUint64Array(n), status = new Uint32Array(n);
+    const psize = BigInt(2 ** this.params.levels[this.params.levels.length - 1]!.shift);
+    let k = 0;
+    for (let i = 0; i < this.length; i++) {
+      const v0 = this.va[i]!, a0 = this.addr[i]!, st = this.status[i]!, m = this.pages[i]!;
+      const ok = (st & A.ST_KIND_MASK) === A.K_OK;
+      for (let j = 0; j < m; j++, k++) {
+        const bj = BigInt(j);
+        vas[k] = BigInt.asUintN(64, v0 + bj * psize);
+        addr[k] = ok ? a0 + bj * psize : runAddr(this.params, v0, a0, st, bj);
+        status[k] = st;
+      }
+    }
+    return new BatchResult(this.params, vas, addr, status);
+  }
+}
+
+/** Address of page j of a run (see src/abi.ts, RR_*). */
+function runAddr(p: WalkParams, va0: bigint, a0: bigint, st: number, j: bigint): bigint {
+  const last = p.levels.length - 1;
+  const psize = BigInt(2 ** p.levels[last]!.shift);
+  const kind = st & A.ST_KIND_MASK;
+  if (kind === A.K_OK) return BigInt.asUintN(64, a0 + j * psize);
+  if (kind === A.K_NON_CANONICAL) return a0;
+  const s = BigInt(p.levels[(st >>> A.ST_LEVEL_SHIFT) & 0xf]!.shift);
+  const inSpan = va0 & ((1n << s) - 1n);
+  return BigInt.asUintN(64, a0 + ((inSpan + j * psize) >> s) * BigInt(p.entryBytes));
+}
+
+/** translateRange's walk, written as runs (see RunsResult). */
+export function translateRuns(engine: Engine, root: bigint, va: bigint, pages: number, options: RangeOptions = {}): RunsResult {
+  const p = engine.prepare(options);
+  if (!Number.isSafeInteger(pages) || pages < 0) throw new InvalidInputError(`pages: ${pages} must be a whole number >= 0`, { input: 'pages' });
+  const acc = accessFlags(options.access, options.user);
+  const pageSize = BigInt(2 ** p.levels[p.levels.length - 1]!.shift);
+  const start = BigInt.asUintN(64, va) & ~(pageSize - 1n);
+  const cap = Math.floor(engine.layout.ioBytes / A.RR_BYTES);
+  const outPtr = engine.layout.ioBase;
+  const r = BigInt.asUintN(64, root);
+  const vaC: bigint[] = [], addrC: bigint[] = [], pagesC: number[] = [], stC: number[] = [];
+  const big = engine.big, u32 = engine.u32;
+  let off = 0;
+  while (off < pages) {
+    const m = Math.min(pages - off, 0x7fffffff);
+    const n = engine.backend.paging.translateRuns(r, BigInt.asUintN(64, start + BigInt(off) * pageSize), m, outPtr, cap, acc) >>> 0;
+    const covered = Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+    for (let i = 0; i < n; i++) {
+      const b = (outPtr + i * A.RR_BYTES) / 8, w = (outPtr + i * A.RR_BYTES) / 4;
+      const rv = big[b]!, ra = big[b + 1]!, rp = u32[w + 4]!, rs = u32[w + 5]!;
+      const t = stC.length - 1;
+      // Runs from two calls meet where a call ended: merge them when they continue.
+      if (i === 0 && t >= 0 && stC[t] === rs && runAddr(p, vaC[t]!, addrC[t]!, rs, BigInt(pagesC[t]!)) === ra && runAddr(p, vaC[t]!, addrC[t]!, rs, BigInt(pagesC[t]! + rp - 1)) === runAddr(p, rv, ra, rs, BigInt(rp - 1))) {
+        pagesC[t] = pagesC[t]! + rp;
+        continue;
+      }
+      vaC.push(rv);
+      addrC.push(ra);
+      pagesC.push(rp);
+      stC.push(rs);
+    }
+    if (covered === 0) throw new Error('memwalk: translateRuns made no progress'); // cannot happen with cap >= 1
+    off += covered;
+  }
+  return new RunsResult(p, BigUint64Array.from(vaC), BigUint64Array.from(addrC), Uint32Array.from(pagesC), Uint32Array.from(stC));
 }
 
 export interface MappingsOptions extends PagingOptions {

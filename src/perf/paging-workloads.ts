@@ -122,6 +122,27 @@ export function pagingWorkloads(scn: WalkScenario, options: PagingWorkloadOption
       checksum: (e) => recordsSum(e, outPtr, n),
       native: { spec: `range:${inputs.seqVa.toString(16)}:${n}` },
     });
+    // The same pages as run records (RR_*): one 24-byte record per run of pages.
+    let runs = 0;
+    const maxRuns = Math.floor((n * A.BR_BYTES) / A.RR_BYTES); // what the output buffer holds
+    out.push({
+      name: `translateRuns ${N} pages`,
+      family: 'range',
+      items: n,
+      unit: 'pages',
+      prepare(e) {
+        e.prepare({ format: x86_64 });
+      },
+      warm(e) {
+        return e.backend.paging.translateRuns(root, inputs.seqVa, warmN, outPtr, maxRuns, 0) >>> 0;
+      },
+      run(e) {
+        runs = e.backend.paging.translateRuns(root, inputs.seqVa, n, outPtr, maxRuns, 0) >>> 0;
+        return runs;
+      },
+      checksum: (e) => checksumOf(e.u32, outPtr, runs * A.RR_BYTES),
+      native: { spec: `runs:${inputs.seqVa.toString(16)}:${n}` },
+    });
   }
   if (want('sort')) {
     // What sorting a random batch costs the caller (plain JS, the same for every backend).

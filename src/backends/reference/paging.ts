@@ -421,8 +421,122 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
     }
   }
 
+  // ---- runs (translateRuns): the range walk's second sink, as in assembly/paging/translate.ts
+  private rRuns = false;
+  private rOut = 0;
+  private rMax = 0;
+  private rN = 0;
+  private rStop = false;
+  private rOpen = false;
+  private rK = 0;
+  private rCur = 0;
+  private rV = 0;
+  private rSt = 0;
+  private rIn = 0;
+  private rSh = 0;
+  private rBLo = 0;
+  private rBHi = 0;
+  private rPsize = 4096;
+
+  /** va of page k of the range, as [lo, hi]. */
+  private runVa(k: number): [number, number] {
+    const sum = (this.rBLo >>> 0) + k * this.rPsize;
+    return [sum % TWO32 | 0, (this.rBHi + Math.floor(sum / TWO32)) | 0];
+  }
+
+  private runClose(): void {
+    const w = (this.rOut + this.rN * A.RR_BYTES) >>> 2;
+    const [lo, hi] = this.runVa(this.rK);
+    const i32 = this.i32;
+    i32[w] = lo;
+    i32[w + 1] = hi;
+    i32[w + 2] = this.rV % TWO32 | 0;
+    i32[w + 3] = Math.floor(this.rV / TWO32) | 0;
+    i32[w + 4] = this.rCur - this.rK;
+    i32[w + 5] = this.rSt;
+    this.rN++;
+  }
+
+  private runExpect(k: number): number {
+    if ((this.rSt & A.ST_KIND_MASK) === A.K_OK) return this.rV + (k - this.rK) * this.rPsize;
+    if (this.rSh >= 64) return this.rV;
+    return this.rV + Math.floor((this.rIn + (k - this.rK) * this.rPsize) / 2 ** this.rSh) * this.eb;
+  }
+
+  private runAdd(k: number, count: number, v: number, st: number): void {
+    if (this.rOpen && k === this.rCur && st === this.rSt && v === this.runExpect(k)) {
+      if ((st & A.ST_KIND_MASK) === A.K_OK || count === 1 || this.rSh >= 64 || this.runExpect(k + count - 1) === v) {
+        this.rCur = k + count;
+        return;
+      }
+      this.rCur = k + 1;
+      k++;
+      count--;
+    }
+    if (this.rOpen) {
+      this.runClose();
+      if (this.rN >= this.rMax) {
+        this.rStop = true;
+        this.rOpen = false;
+        this.rK = k;
+        return;
+      }
+    }
+    this.rOpen = true;
+    this.rK = k;
+    this.rCur = k + count;
+    this.rV = v;
+    this.rSt = st;
+    const kind = st & A.ST_KIND_MASK;
+    if (kind === A.K_OK) return;
+    if (kind === A.K_NON_CANONICAL) {
+      this.rSh = 64;
+      return;
+    }
+    const sh = this.shift[(st >>> A.ST_LEVEL_SHIFT) & 0xf]!;
+    this.rSh = sh;
+    const [lo, hi] = this.runVa(k);
+    this.rIn = sh >= 32 ? (hi & (2 ** (sh - 32) - 1)) * TWO32 + (lo >>> 0) : (lo >>> 0) % 2 ** sh;
+  }
+
+  private sinkPage(outPtr: number, k: number, st: number): void {
+    if (!this.rRuns) this.emit(outPtr + k * A.BR_BYTES, st);
+    else this.runAdd(k, 1, (st & A.ST_KIND_MASK) === A.K_OK ? this.wPa : this.wEa, st);
+  }
+
+  translateRuns(root: bigint, va: bigint, pages: number, outPtr: number, maxRuns: number, access: number): number {
+    this.load();
+    this.rOut = outPtr;
+    this.rMax = maxRuns >>> 0;
+    this.rN = 0;
+    this.rStop = false;
+    this.rOpen = false;
+    this.rBLo = lo32(va);
+    this.rBHi = hi32(va);
+    this.rPsize = 2 ** this.shift[this.n - 1]!;
+    let covered = pages;
+    if (this.rMax === 0) covered = 0;
+    else {
+      this.rRuns = true;
+      try {
+        this.rangeWalk(root, va, pages, 0, access);
+      } finally {
+        this.rRuns = false;
+      }
+      if (this.rStop) covered = this.rK;
+      else if (this.rOpen) this.runClose();
+    }
+    this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(covered), true);
+    return this.rN;
+  }
+
   translateRange(root: bigint, va: bigint, pages: number, outPtr: number, access: number): void {
     this.load();
+    this.rangeWalk(root, va, pages, outPtr, access);
+  }
+
+  private rangeWalk(root: bigint, va: bigint, pages: number, outPtr: number, access: number): void {
+    const runs = this.rRuns;
     this.setAccess(access);
     const last = this.n - 1;
     const psh = this.shift[last]!;
@@ -443,15 +557,17 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
     };
     while (k < pages) {
       if (!this.canonical(clo, chi)) {
-        this.emit(outPtr + k * A.BR_BYTES, this.walk(0, 0, clo, chi, access));
+        this.sinkPage(outPtr, k, this.walk(0, 0, clo, chi, access));
         k++;
         advance(1);
         prevEnd = -1;
+        if (runs && this.rStop) return;
         continue;
       }
       const st = this.walkCached(rootAddr, clo, chi, plo, phi, prevEnd, access);
-      this.emit(outPtr + k * A.BR_BYTES, st);
+      this.sinkPage(outPtr, k, st);
       k++;
+      if (runs && this.rStop) return;
       const end = this.wEnd;
       if (end < last) {
         const ssh = this.shift[end]!;
@@ -460,6 +576,16 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
         const spanLeft = (2 ** ssh - inSpan) / psize;
         const ok = (st & A.ST_KIND_MASK) === A.K_OK;
         let m = 1;
+        if (runs) {
+          // The rest of the span in one step.
+          const cnt = Math.min(spanLeft - 1, pages - k);
+          if (cnt > 0) {
+            this.runAdd(k, cnt, ok ? this.wPa + psize : this.wEa, st);
+            k += cnt;
+            if (this.rStop) return;
+          }
+          m = cnt + 1;
+        }
         while (m < spanLeft && k < pages) {
           if (ok) this.wPa += psize;
           this.emit(outPtr + k * A.BR_BYTES, st);
@@ -511,8 +637,9 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
             memoSt = s;
           }
         }
-        this.emit(outPtr + k * A.BR_BYTES, s);
+        this.sinkPage(outPtr, k, s);
         k++;
+        if (runs && this.rStop) return;
       }
       plo = clo;
       phi = chi;

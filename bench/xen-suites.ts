@@ -1,0 +1,177 @@
+// Workloads of the hypervisor-side kernels that need engines of their own: the
+// direct map of RAM banks (seed 003), move_xen's relocation (seed 000), and the
+// QEMU monitor listings of a real Linux dump's page tables (issue 6).
+import { readFileSync } from 'node:fs';
+import { brotliDecompressSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { createEngine, type Engine } from '../src/engine/engine.js';
+import { setupDirectMap, type DirectMapOptions } from '../src/xen/direct-map.js';
+import { x86_64 } from '../src/paging/formats/x86.js';
+import { aarch64_4k } from '../src/paging/formats/aarch64.js';
+import { buildHypervisorTables } from '../src/xen/hypervisor-tables.js';
+import { relocateHypervisorTables } from '../src/xen/relocate.js';
+import { infoMemLines, infoTlbLines } from '../src/images/qemu-format.js';
+import { Checksum, checksumOf } from '../src/perf/checksum.js';
+import { runWorkloads } from '../src/perf/runner.js';
+import type { Workload } from '../src/perf/workload.js';
+import type { ExtraRun, SuiteResult } from './suites.js';
+
+const K = 1n << 10n, M = 1n << 20n, G = 1n << 30n, T = 1n << 40n;
+/** The package root, from bench/ (ts) or dist/bench/ (built). */
+const root = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../' : '../', import.meta.url));
+
+/** Feed text to a checksum (which reads whole 32-bit words: pad to 4 bytes). */
+function addText(c: Checksum, text: string): Checksum {
+  const bytes = new TextEncoder().encode(text);
+  const padded = new Uint8Array((bytes.length + 3) & ~3);
+  padded.set(bytes);
+  return c.array(padded);
+}
+
+/** The README's 1 TiB two-bank layout: 259 4 KiB, 1022 2 MiB and 1022 1 GiB leaves, 9 table pages. */
+function directMapWorkload(name: string, layout: Omit<DirectMapOptions, 'engine'>): Workload {
+  let report = '';
+  const map = (e: Engine) => {
+    const r = setupDirectMap({ engine: e, ...layout });
+    report = JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? v.toString(16) : v));
+    return r.tablePages;
+  };
+  return {
+    name,
+    family: 'directmap',
+    items: 1,
+    unit: 'layouts',
+    prepare: (e) => e.phys.fill(0, e.phys.size),
+    reset: (e) => e.phys.fill(0, e.phys.size),
+    warm: (e) => {
+      const r = setupDirectMap({ engine: e, ...layout }).tablePages;
+      e.phys.fill(0, e.phys.size);
+      return r;
+    },
+    run: map,
+    // The report after every run; the tables themselves once more, untimed, across backends.
+    checksum: () => addText(new Checksum(), report).hex(),
+    verify: (e) => {
+      map(e);
+      const sum = `${report.length}:${checksumOf(e.u32, e.layout.ramBase, 16 * 2 ** 20)}`;
+      e.phys.fill(0, e.phys.size);
+      return sum;
+    },
+  };
+}
+
+const banks = [
+  { start: 1n * M, size: 768n * G - 1n * M },
+  { start: 1n * T, size: 256n * G + 2n * M + 12n * K },
+];
+const reserved = [
+  { start: 0n, size: 1n * M },
+  { start: 2n * M, size: 4n * M },
+  { start: 1n * G, size: 4n * M, noMap: true },
+  { start: 768n * G, size: 1n * G },
+];
+
+function relocateWorkload(): Workload {
+  const base = 16n * M, delta = 32n * M;
+  let tables: ReturnType<typeof buildHypervisorTables> | undefined;
+  let n = 0;
+  const fresh = (e: Engine) => {
+    tables = buildHypervisorTables(e, base);
+    // move_xen's memcpy is not what is measured: the copy is in place before each run.
+    e.phys.write(base + delta, e.phys.read(base, 8 * 2 ** 20));
+  };
+  return {
+    name: 'relocate hypervisor tables (move_xen fix-up, 6 tables)',
+    family: 'relocate',
+    items: 1,
+    unit: 'relocations',
+    prepare: fresh,
+    reset: fresh,
+    warm: (e) => {
+      const r = relocateHypervisorTables(e, { root: tables!.root, l2xenmap: tables!.l2xenmap, delta }).entries;
+      fresh(e);
+      return r;
+    },
+    run: (e) => (n = relocateHypervisorTables(e, { root: tables!.root, l2xenmap: tables!.l2xenmap, delta }).entries),
+    checksum: () => String(n),
+    verify: (e) => {
+      relocateHypervisorTables(e, { root: tables!.root, l2xenmap: tables!.l2xenmap, delta });
+      const sum = `${n}:${checksumOf(e.u32, e.layout.ramBase + Number(base + delta), 8 * 2 ** 20)}`;
+      fresh(e);
+      return sum;
+    },
+  };
+}
+
+/** The page tables of the real 4-level Linux 6.1 dump captured from QEMU 7.2 (test/fixtures/qemu). */
+async function qemuEngine(): Promise<{ engine: Engine; cr3: bigint; lines: number }> {
+  const dir = root + 'test/fixtures/qemu/4level/';
+  const meta = JSON.parse(readFileSync(dir + 'meta.json', 'utf8'));
+  const { decodePages } = await import(root + 'scripts/qemu-e2e/monitor-walk.mjs');
+  const engine = createEngine({ ramBytes: meta.mem * 2 ** 20 });
+  for (const [pa, bytes] of decodePages(brotliDecompressSync(readFileSync(dir + 'tables.bin.br'))) as Map<bigint, Uint8Array>) {
+    engine.phys.write(pa, bytes);
+  }
+  return { engine, cr3: BigInt(meta.vcpu0.cr3), lines: meta.lines.infoTlb };
+}
+
+function qemuListingWorkload(kind: 'tlb' | 'mem', cr3: bigint, lines: number): Workload {
+  const monitor = { format: x86_64, ignoreReserved: true, maxPhyAddr: 50 };
+  const format = kind === 'tlb' ? infoTlbLines : infoMemLines;
+  let sum = '';
+  // The listing as `memwalk mappings --format qemu-*` produces it: lines joined
+  // into 64 KiB blocks (the CLI writes each block to stdout; here it is hashed).
+  const list = (e: Engine) => {
+    const c = new Checksum();
+    let block = '';
+    let bytes = 0;
+    for (const line of format(e.mappingsIter(cr3, monitor), false)) {
+      block += line + '\n';
+      if (block.length > 1 << 16) {
+        bytes += block.length;
+        addText(c, block);
+        block = '';
+      }
+    }
+    addText(c, block);
+    bytes += block.length;
+    sum = `${bytes}:${c.hex()}`;
+    return bytes;
+  };
+  return {
+    name: `list a real 512 MiB Linux dump as QEMU's info ${kind} (one vCPU${kind === 'tlb' ? `, ${lines} lines` : ''})`,
+    family: 'qemu',
+    items: lines,
+    unit: 'leaves',
+    prepare() {},
+    warm: list,
+    run: list,
+    checksum: () => sum,
+  };
+}
+
+export const xenSuite: ExtraRun = async (args, native, timer, log) => {
+  const families = args.only ?? ['directmap', 'relocate', 'qemu'];
+  const want = (f: string) => families.some((x) => f.startsWith(x));
+  const result: SuiteResult = { tasks: [], mismatches: [], scenario: {} };
+  const run = async (engine: Engine, ws: Workload[]) => {
+    if (ws.length === 0) return;
+    const r = await runWorkloads(engine, ws, { runs: args.runs, timer, log });
+    result.tasks.push(...r.tasks);
+    result.mismatches.push(...r.mismatches);
+  };
+  void native;
+  if (want('directmap')) {
+    await run(createEngine({ ramBytes: '64M', ioBytes: 1 << 20 }), [
+      directMapWorkload('direct map, 1 TiB in two banks (x86_64)', { format: x86_64, banks, reserved }),
+      directMapWorkload('direct map, 1 TiB in two banks (aarch64_4k, contiguous hint)', { format: aarch64_4k, banks, reserved }),
+    ]);
+  }
+  if (want('relocate')) await run(createEngine({ ramBytes: '64M', ioBytes: 1 << 20 }), [relocateWorkload()]);
+  if (want('qemu')) {
+    const q = await qemuEngine();
+    result.scenario['qemu dump'] = `page tables of a real 512 MiB Linux 6.1 guest (QEMU 7.2, 4-level), ${q.lines} info tlb lines`;
+    await run(q.engine, [qemuListingWorkload('tlb', q.cr3, q.lines), qemuListingWorkload('mem', q.cr3, q.lines)]);
+  }
+  return result;
+};

@@ -6,7 +6,7 @@ import {
   LV_SHIFT, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP, LV_TABLE_ADDR,
   BATCH_NAIVE, BATCH_CACHED, BATCH_INTERLEAVED, BATCH_GROUP, IG,
 } from '../../src/abi';
-import { RAM_BYTES } from '../shared/layout';
+import { RAM_BYTES, phys } from '../shared/layout';
 import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, readEntry, inImage, rootMask } from './params';
 import { walk, walkFrom, walkCached, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd } from './walk';
 
@@ -361,7 +361,31 @@ function rangeWalk<T>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): 
     let memo = false;
     let memoKey: u64 = 0;
     let memoSt: u32 = 0;
+    // Records, 8-byte entries, no split address bits, the whole table in the image:
+    // while entries keep the previous OK entry's key (a linear mapping), a page is
+    // one load, one compare and three stores.
+    const tight = sizeof<T>() == 1 && eb == 8 && xmask == 0 && table + (<u64>(mask + 1) << 3) <= RAM_BYTES;
     while (k < pages && idx < mask) {
+      if (tight && memo) {
+        const lim = min(pages - k, mask - idx);
+        let p = phys(table) + (<usize>(idx + 1) << 3);
+        let o = outPtr + (<usize>k) * BR_BYTES;
+        let j: u32 = 0;
+        while (j < lim) {
+          const e = load<u64>(p);
+          if ((e & keyMask) != memoKey) break;
+          store<u64>(o + BR_PA, (e & laddr) | poff);
+          store<u32>(o + BR_STATUS, memoSt);
+          store<u32>(o + BR_ENTRY_LO, <u32>e);
+          p += 8;
+          o += BR_BYTES;
+          j++;
+        }
+        idx += j;
+        k += j;
+        cur += <u64>j << pshift;
+        if (k >= pages || idx >= mask) break;
+      }
       idx++;
       cur += <u64>1 << pshift;
       const ea = table + <u64>(idx * eb);

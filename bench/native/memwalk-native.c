@@ -239,6 +239,13 @@ static void translate_range(uint64_t root, uint64_t va, uint32_t pages, uint8_t 
     uint64_t table = c_table[3];
     uint32_t deny = c_deny[3];
     uint32_t idx = (uint32_t)(cur >> 12) & 511;
+    /* The engine's memo: in one leaf table a valid PTE's status depends only on its bits
+     * outside the address (12..51), so an entry with the previous OK entry's key has its status. */
+    const uint64_t PTE_ADDR = 0x000ffffffffff000ull;
+    const uint64_t poff = va & 0xfff;
+    int memo = 0;
+    uint64_t memo_key = 0;
+    uint32_t memo_st = 0;
     while (k < pages && idx < 511) {
       idx++;
       cur += 4096;
@@ -246,10 +253,26 @@ static void translate_range(uint64_t root, uint64_t va, uint32_t pages, uint8_t 
       uint32_t s2;
       if (ea >= ram_bytes || ram_bytes - ea < 8) {
         s2 = walk_from(cur, 3, table, deny);
+        memo = 0;
       } else {
         uint64_t e = rd(ea);
-        if (!(e & P)) s2 = walk_from(cur, 3, table, deny);
-        else { w_ea = ea; w_entry = e; s2 = leaf_status(e, 3, cur, deny); }
+        if (memo && (e & ~PTE_ADDR) == memo_key) {
+          uint8_t *o = out + (size_t)k * 16;
+          uint64_t a = (e & PTE_ADDR) | poff;
+          uint32_t lo = (uint32_t)e;
+          memcpy(o, &a, 8);
+          memcpy(o + 8, &memo_st, 4);
+          memcpy(o + 12, &lo, 4);
+          k++;
+          continue;
+        }
+        if (!(e & P)) { s2 = walk_from(cur, 3, table, deny); memo = 0; }
+        else {
+          w_ea = ea; w_entry = e; s2 = leaf_status(e, 3, cur, deny);
+          memo = (s2 & 0xf) == K_OK;
+          memo_key = e & ~PTE_ADDR;
+          memo_st = s2;
+        }
       }
       emit(out + (size_t)k * 16, s2);
       k++;

@@ -608,7 +608,30 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
       // an entry whose key equals the previous OK entry's reuses that status.
       const [kLo, kHi] = this.leafKeyMask(last);
       let memo = false, memoLo = 0, memoHi = 0, memoSt = 0;
+      // As the wasm kernel: records, 8-byte entries, no split address bits, the whole
+      // table in the image: while entries keep the memo key, a page is a compare and four stores.
+      const tight = !runs && eb === 8 && this.ext[last * 2] === 0 && this.ext[last * 2 + 1] === 0 && table + (mask + 1) * 8 <= this.ramBytes;
+      const aLo = this.lAddr[last * 2]!, aHi = this.lAddr[last * 2 + 1]!;
       while (k < pages && idx < mask) {
+        if (tight && memo) {
+          const lim = Math.min(pages - k, mask - idx);
+          let w = (this.ramBase + table + (idx + 1) * 8) >>> 2;
+          let o = (outPtr + k * A.BR_BYTES) >>> 2;
+          let j = 0;
+          for (; j < lim; j++, w += 2, o += 4) {
+            const lo = i32[w]!, hi = i32[w + 1]!;
+            if ((lo & kLo) !== memoLo || (hi & kHi) !== memoHi) break;
+            // The leaf address has no bits below the page: the offset ORs in.
+            i32[o] = (lo & aLo) | poff;
+            i32[o + 1] = hi & aHi;
+            i32[o + 2] = memoSt;
+            i32[o + 3] = lo;
+          }
+          idx += j;
+          k += j;
+          advance(j);
+          if (k >= pages || idx >= mask) break;
+        }
         idx++;
         advance(1);
         const ea = table + idx * eb;

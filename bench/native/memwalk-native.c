@@ -20,12 +20,19 @@
  *           name=list:MAX            enumerate every leaf, MAX records a call
  *           name=chase:NEXTFILE:FROM:MAX  follow a page list's next links (u32 column)
  *           name=census:TYPEFILE:OWNERFILE:KEY:DOM:FROM:TO  count frames by type/owner
+ *           name=fixup:STRATEGY:TYPE:NEXT:PREV:OWNER:L4NEXT:L4LIST:SLOTS:DOM:HEAD:TAIL:COUNT:L4HEAD:RAMFRAMES
+ *                                      the m2p-strict fix-up (faithful, counted, flat, indexed)
+ *                                      over the frame columns and slot 256 of the RAM
+ *                                      frames (SLOTS: u64 per frame; the task builds its
+ *                                      own image from it: the page of every L4 frame)
  *           name=map:VA:PA:BYTES:POOL  map BYTES (hex) of 4 KiB leaves into fresh
  *                                      tables from frame POOL up (a private root
  *                                      at POOL), then unmap them; the checksum
  *                                      covers the tables as map left them
  * Prints one JSON object per task: {"name","ms":[...],"checksum","count"}; for
- * chase and census the checksum is the result and the count (8 hex digits each).
+ * chase and census the checksum is the result and the count (8 hex digits each);
+ * for fixup it is the slot-256 hash of the guest's L4s (LIST order), frames
+ * visited, L4s of the domain with the slot set, and the list's head and tail.
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
@@ -530,6 +537,152 @@ static void print_result(const char *name, double *ms, int repeats, struct sum s
   fflush(stdout);
 }
 
+
+/* ---- the m2p-strict fix-up (assembly/frames/m2p-fixup.ts), run to completion -------- */
+
+#define FNULL 0xffffffffu
+#define T_L4 4u
+#define T_VALID_L4 ((T_L4 << 1) | 1u)
+#define T_LOCKED 0x02000000u
+#define T_VALIDATED 0x10000000u
+#define T_COUNT_MASK 0x001fffffu
+#define RO_MPT_ENTRY ((0xfffffull << 32) | 0x1025ull)
+#define SLOT_OFF (256u * 8u)
+#define CHECK_EVERY 256u
+#define NEVER_SLICE 4096u /* checks per kernel call with preemption `never` (src/xen/m2p-fixup.ts) */
+
+enum { V_LOCKED = 0, V_FILLED = 1, V_ALREADY = 2, V_NOLOCK = 3, V_NOLOCK_L4 = 4 };
+
+struct fx {
+  uint32_t *type, *next, *prev;
+  const uint32_t *owner, *l4next;
+  uint32_t frames, ram_frames, dom, head, tail, count, l4head;
+  uint32_t visited, filled, already, lock_failed, l4_lock_failed;
+};
+
+/* page_lock f; if an L4 table, fill its RO_MPT slot; page_unlock. */
+static inline uint32_t fx_visit(struct fx *c, uint32_t f) {
+  uint32_t x = c->type[f];
+  uint32_t cnt = x & T_COUNT_MASK;
+  if ((x & (T_LOCKED | T_VALIDATED)) != T_VALIDATED || cnt == 0 || cnt == T_COUNT_MASK)
+    return x >> 28 == T_VALID_L4 ? V_NOLOCK_L4 : V_NOLOCK;
+  ((volatile uint32_t *)c->type)[f] = (x + 1) | T_LOCKED; /* the lock: kept as a real store */
+  uint32_t v = V_LOCKED;
+  if (x >> 29 == T_L4 && f < c->ram_frames) {
+    uint64_t ea = ((uint64_t)f << 12) + SLOT_OFF;
+    if (rd(ea) != 0) v = V_ALREADY;
+    else { wr(ea, RO_MPT_ENTRY); v = V_FILLED; }
+  }
+  c->type[f] = x; /* page_unlock */
+  return v;
+}
+
+static inline void fx_count(struct fx *c, uint32_t v) {
+  if (v == V_LOCKED) return;
+  if (v == V_FILLED) c->filled++;
+  else if (v == V_ALREADY) c->already++;
+  else {
+    c->lock_failed++;
+    if (v == V_NOLOCK_L4) c->l4_lock_failed++;
+  }
+}
+
+/* Head to tail rotation until the first L4 already set; stopped as `stuck` at a call
+   boundary once past twice the list's length, as src/xen/m2p-fixup.ts does. */
+static void fx_faithful(struct fx *c) {
+  uint32_t head = c->head, tail = c->tail, frames = c->frames;
+  if (head >= frames || tail >= frames) return;
+  uint64_t bound = 2ull * c->count + 2ull * CHECK_EVERY;
+  uint64_t i = 0;
+  uint32_t checks = 0;
+  uint32_t *next = c->next, *prev = c->prev;
+  for (;;) {
+    uint32_t f = head;
+    uint32_t n = next[f];
+    uint32_t v = fx_visit(c, f);
+    if (n < frames) {
+      prev[n] = FNULL;
+      next[tail] = f;
+      prev[f] = tail;
+      next[f] = FNULL;
+      tail = f;
+      head = n;
+    }
+    i++;
+    if (v != V_LOCKED) {
+      fx_count(c, v);
+      if (v == V_ALREADY) break;
+    }
+    if ((i & 0xff) == 0) {
+      checks++;
+      if (checks % NEVER_SLICE == 0 && i > bound) break;
+    }
+  }
+  c->head = head;
+  c->tail = tail;
+  c->visited = (uint32_t)i;
+}
+
+static void fx_counted(struct fx *c) {
+  uint32_t head = c->head, tail = c->tail, frames = c->frames, left = c->count, i = 0;
+  uint32_t *next = c->next, *prev = c->prev;
+  if (tail >= frames) left = 0;
+  while (left > 0 && head < frames) {
+    uint32_t f = head;
+    uint32_t n = next[f];
+    uint32_t v = fx_visit(c, f);
+    if (n < frames) {
+      prev[n] = FNULL;
+      next[tail] = f;
+      prev[f] = tail;
+      next[f] = FNULL;
+      tail = f;
+      head = n;
+    }
+    fx_count(c, v);
+    left--;
+    i++;
+  }
+  c->head = head;
+  c->tail = tail;
+  c->visited = i;
+}
+
+static void fx_flat(struct fx *c) {
+  const uint32_t *col = c->type, *own = c->owner;
+  uint32_t frames = c->frames, owner = c->dom + 1, f = 0;
+  uint32_t end8 = frames - (frames & 7);
+  /* Eight frames per step, one branch: most steps hold no match. */
+  for (; f < end8; f += 8) {
+    uint32_t m = 0;
+    for (int j = 0; j < 8; j++) m |= (col[f + j] >> 28) == T_VALID_L4;
+    if (m)
+      for (uint32_t g = f; g < f + 8; g++)
+        if (col[g] >> 28 == T_VALID_L4 && own[g] == owner) fx_count(c, fx_visit(c, g));
+  }
+  for (; f < frames; f++)
+    if (col[f] >> 28 == T_VALID_L4 && own[f] == owner) fx_count(c, fx_visit(c, f));
+  c->visited = frames;
+}
+
+static void fx_indexed(struct fx *c) {
+  uint32_t cur = c->l4head, i = 0;
+  while (cur < c->ram_frames) {
+    uint32_t f = cur;
+    cur = c->l4next[f];
+    i++;
+    fx_count(c, fx_visit(c, f));
+  }
+  c->visited = i;
+}
+
+static void print_result_str(const char *name, double *ms, int repeats, const char *checksum, uint64_t count) {
+  printf("{\"name\":\"%s\",\"ms\":[", name);
+  for (int i = 0; i < repeats; i++) printf("%s%.6f", i ? "," : "", ms[i]);
+  printf("],\"checksum\":\"%s\",\"count\":%llu}\n", checksum, (unsigned long long)count);
+  fflush(stdout);
+}
+
 int main(int argc, char **argv) {
   if (argc < 5) {
     fprintf(stderr, "usage: memwalk-native IMAGE ROOT REPEATS TASK...\n");
@@ -687,6 +840,84 @@ int main(int argc, char **argv) {
       count = n;
       free(ti);
       free(ow);
+    } else if (kind && strcmp(kind, "fixup") == 0) {
+      const char *strategy = strtok(NULL, ":");
+      const char *files[7];
+      for (int k = 0; k < 7; k++) files[k] = strtok(NULL, ":");
+      uint32_t arg[6];
+      for (int k = 0; k < 6; k++) arg[k] = (uint32_t)strtoul(strtok(NULL, ":"), NULL, 10);
+      int mode = strcmp(strategy, "faithful") == 0 ? 0 : strcmp(strategy, "counted") == 0 ? 1
+               : strcmp(strategy, "flat") == 0 ? 2 : strcmp(strategy, "indexed") == 0 ? 3 : -1;
+      if (mode < 0) { fprintf(stderr, "memwalk-native: unknown fix-up strategy '%s'\n", strategy); return 1; }
+      uint64_t tb, nb, pb, ob, lb, qb;
+      uint32_t *type0 = read_file(files[0], &tb), *next0 = read_file(files[1], &nb), *prev0 = read_file(files[2], &pb);
+      uint32_t *own = read_file(files[3], &ob), *l4next = read_file(files[4], &lb), *l4list = read_file(files[5], &qb);
+      uint64_t sb;
+      uint64_t *slots = read_file(files[6], &sb);
+      uint32_t frames = (uint32_t)(tb / 4), nl4 = (uint32_t)(qb / 4);
+      if (nb / 4 != frames || pb / 4 != frames || ob / 4 != frames) { fprintf(stderr, "memwalk-native: fixup: column sizes differ\n"); return 1; }
+      uint32_t ram_frames = arg[5];
+      if (ram_frames > frames) ram_frames = frames;
+      if (ram_frames > lb / 4) ram_frames = (uint32_t)(lb / 4);
+      if (ram_frames > sb / 8) ram_frames = (uint32_t)(sb / 8);
+      /* The task's own RAM image (zero pages, untouched but for the L4 frames' slots, written below),
+         so the slot accesses have the engine's stride: frame f's slot at f * 4096 + 2048. */
+      uint8_t *ram_saved = ram;
+      uint64_t ram_bytes_saved = ram_bytes;
+      ram_bytes = (uint64_t)ram_frames << 12;
+      ram = calloc(ram_bytes ? ram_bytes : 1, 1);
+      if (!ram) { fprintf(stderr, "memwalk-native: fixup: cannot allocate the image\n"); return 1; }
+      uint32_t *type = malloc((size_t)frames * 4 + 4), *next = malloc((size_t)frames * 4 + 4), *prev = malloc((size_t)frames * 4 + 4);
+      /* Slots the run may fill: those of every L4-typed frame of the image. Saved once, put back after each run. */
+      uint32_t nt = 0;
+      for (uint32_t f = 0; f < ram_frames; f++) if (type0[f] >> 29 == T_L4) nt++;
+      uint32_t *tf = malloc((size_t)nt * 4 + 4);
+      uint64_t *tslot = malloc((size_t)nt * 8 + 8);
+      nt = 0;
+      for (uint32_t f = 0; f < ram_frames; f++)
+        if (type0[f] >> 29 == T_L4) { tf[nt] = f; tslot[nt] = slots[f]; nt++; }
+      for (uint32_t k = 0; k < nl4; k++)
+        if (l4list[k] < ram_frames) wr(((uint64_t)l4list[k] << 12) + SLOT_OFF, slots[l4list[k]]);
+      struct fx c;
+      char sumtext[96];
+      for (int r = -1; r < repeats; r++) {
+        for (uint32_t k = 0; k < nt; k++) wr(((uint64_t)tf[k] << 12) + SLOT_OFF, tslot[k]); /* the slots as they were */
+        memcpy(type, type0, (size_t)frames * 4);
+        memcpy(next, next0, (size_t)frames * 4);
+        memcpy(prev, prev0, (size_t)frames * 4);
+        memset(&c, 0, sizeof c);
+        c.type = type; c.next = next; c.prev = prev; c.owner = own; c.l4next = l4next;
+        c.frames = frames; c.ram_frames = ram_frames; c.dom = arg[0];
+        c.head = arg[1]; c.tail = arg[2]; c.count = arg[3]; c.l4head = arg[4];
+        double t0 = now_ms();
+        if (mode == 0) fx_faithful(&c);
+        else if (mode == 1) fx_counted(&c);
+        else if (mode == 2) fx_flat(&c);
+        else fx_indexed(&c);
+        double dt = now_ms() - t0;
+        if (r >= 0) ms[r] = dt;
+        if (r == repeats - 1) {
+          /* Untimed: the guest's L4 slots, frames visited, the domain's L4s with the slot set, head and tail. */
+          struct sum h = {2166136261u, 0x9747b28cu};
+          for (uint32_t k = 0; k < nl4; k++) {
+            uint64_t ea = ((uint64_t)l4list[k] << 12) + SLOT_OFF;
+            if (ea + 8 <= ram_bytes) sum_words(&h, ram + ea, 8);
+          }
+          uint32_t set = 0;
+          for (uint32_t f = 0; f < ram_frames; f++)
+            if (type[f] >> 28 == T_VALID_L4 && own[f] == c.dom + 1 && rd(((uint64_t)f << 12) + SLOT_OFF) != 0) set++;
+          snprintf(sumtext, sizeof sumtext, "%08x%08x:%u:%u:%u:%u", h.a, h.b, c.visited, set, c.head, c.tail);
+          count = c.visited;
+        }
+      }
+      free(type); free(next); free(prev); free(tf); free(tslot);
+      free(type0); free(next0); free(prev0); free(own); free(l4next); free(l4list); free(slots);
+      free(ram);
+      ram = ram_saved;
+      ram_bytes = ram_bytes_saved;
+      qsort(ms, (size_t)repeats, sizeof(double), cmp_double);
+      print_result_str(name, ms, repeats, sumtext, count);
+      continue;
     } else {
       fprintf(stderr, "memwalk-native: unknown task kind in '%s'\n", argv[t]);
       return 1;

@@ -68,6 +68,17 @@ function snapshot(e: Engine, l4s: readonly number[]): () => void {
   };
 }
 
+/** The RO_MPT slot (two u32 words) of each of the first `ramFrames` frames of the RAM image. */
+function slotWords(e: Engine, ramFrames: number): Uint32Array {
+  const out = new Uint32Array(ramFrames * 2);
+  const base = (e.layout.ramBase + A.RO_MPT_SLOT * 8) >>> 2;
+  for (let f = 0; f < ramFrames; f++) {
+    out[2 * f] = e.u32[base + f * 1024]!;
+    out[2 * f + 1] = e.u32[base + f * 1024 + 1]!;
+  }
+  return out;
+}
+
 export function frameWorkloads(scn: GuestScenario, options: FrameWorkloadOptions = {}): Workload[] {
   const e0 = scn.engine;
   const g = scn.guest;
@@ -130,6 +141,22 @@ export function frameWorkloads(scn: GuestScenario, options: FrameWorkloadOptions
   }
   if (want('fixup')) {
     let restore: (() => void) | undefined;
+    const domAt = e0.layout.domains + dom * A.DOM_STRIDE;
+    const domField = (e: Engine, field: number) => e.view.getUint32(domAt + field, true);
+    const ramFrames = Math.min(frames, Math.floor(e0.layout.ramBytes / 4096));
+    // The native task's inputs: the columns the kernels read and write, the L4 index, the guest's L4s (checksum order).
+    const fx = (n: string) => `${dir}/fixup-${n}-${scn.order}.bin`;
+    const fixFiles = [
+      { path: `${dir}/type-${scn.order}.bin`, data: col(e0, e0.layout.colType) },
+      { path: `${dir}/next-${scn.order}.bin`, data: col(e0, e0.layout.colNext) },
+      { path: fx('prev'), data: col(e0, e0.layout.colPrev) },
+      { path: `${dir}/owner-${scn.order}.bin`, data: col(e0, e0.layout.colOwner) },
+      { path: fx('l4next'), data: new Uint32Array(e0.memory.buffer, e0.layout.l4Next, ramFrames) },
+      { path: fx('l4list'), data: Uint32Array.from(g.l4s) },
+      // Slot 256 (RO_MPT) of every frame of the RAM image, as u32 pairs: the native program gets no image here.
+      { path: fx('slots'), data: slotWords(e0, ramFrames) },
+    ];
+    const domArgs = [dom, domField(e0, A.DOM_HEAD), domField(e0, A.DOM_TAIL), domField(e0, A.DOM_COUNT), domField(e0, A.DOM_L4_HEAD), ramFrames];
     for (const strategy of options.strategies ?? STRATEGIES) {
       let last = '';
       out.push({
@@ -150,11 +177,16 @@ export function frameWorkloads(scn: GuestScenario, options: FrameWorkloadOptions
           const { elapsedMs: _t, ...r } = m2pFixup(e, dom, { strategy });
           const s = new Checksum();
           for (const f of g.l4s) s.words(e.u32, e.layout.ramBase + f * 4096 + A.RO_MPT_SLOT * 8, 8);
-          last = `${s.hex()}:${r.framesVisited}:${r.l4Filled}:${r.calls}`;
+          // The guest's L4 slots, frames visited, the domain's L4s with the slot set, the list's head and tail (what the native task prints too).
+          last = `${s.hex()}:${r.framesVisited}:${r.l4Filled}:${domField(e, A.DOM_HEAD)}:${domField(e, A.DOM_TAIL)}`;
           return r.framesVisited;
         },
         reset: () => restore!(),
         checksum: () => last,
+        native: {
+          spec: `fixup:${strategy}:${fixFiles.map((f) => f.path).join(':')}:${domArgs.join(':')}`,
+          files: fixFiles,
+        },
       });
     }
   }

@@ -71,15 +71,25 @@ const reserved = [
   { start: 768n * G, size: 1n * G },
 ];
 
-function relocateWorkload(): Workload {
+/**
+ * The relocation over a Xen-like table set (built into `engine` now, so the
+ * native task's input exists before the run): the native task gets the 8 MiB
+ * image as a file, copies it to base + delta before each run and prints
+ * `entries:hash of the moved image`, what verify() computes.
+ */
+function relocateWorkload(engine: Engine, dir: string): Workload {
   const base = 16n * M, delta = 32n * M;
+  const imageBytes = 8 * 2 ** 20;
   let tables: ReturnType<typeof buildHypervisorTables> | undefined;
   let n = 0;
   const fresh = (e: Engine) => {
     tables = buildHypervisorTables(e, base);
     // move_xen's memcpy is not what is measured: the copy is in place before each run.
-    e.phys.write(base + delta, e.phys.read(base, 8 * 2 ** 20));
+    e.phys.write(base + delta, e.phys.read(base, imageBytes));
   };
+  fresh(engine);
+  const file = `${dir}/relocate-image.bin`;
+  const hexOf = (v: bigint) => v.toString(16);
   return {
     name: 'relocate hypervisor tables (move_xen fix-up, 6 tables)',
     family: 'relocate',
@@ -96,9 +106,13 @@ function relocateWorkload(): Workload {
     checksum: () => String(n),
     verify: (e) => {
       relocateHypervisorTables(e, { root: tables!.root, l2xenmap: tables!.l2xenmap, delta });
-      const sum = `${n}:${checksumOf(e.u32, e.layout.ramBase + Number(base + delta), 8 * 2 ** 20)}`;
+      const sum = `${n}:${checksumOf(e.u32, e.layout.ramBase + Number(base + delta), imageBytes)}`;
       fresh(e);
       return sum;
+    },
+    native: {
+      spec: `relocate:${file}:${[base, delta, tables!.root, tables!.l2xenmap, BigInt(engine.layout.ramBytes)].map(hexOf).join(':')}`,
+      files: [{ path: file, data: engine.phys.read(base, imageBytes) }],
     },
   };
 }
@@ -156,18 +170,20 @@ export const xenSuite: ExtraRun = async (args, native, timer, log) => {
   const result: SuiteResult = { tasks: [], mismatches: [], scenario: {} };
   const run = async (engine: Engine, ws: Workload[]) => {
     if (ws.length === 0) return;
-    const r = await runWorkloads(engine, ws, { runs: args.runs, timer, log });
+    const r = await runWorkloads(engine, ws, { runs: args.runs, timer, log, native: { status: native, repeats: args.runs, root: 0n } });
     result.tasks.push(...r.tasks);
     result.mismatches.push(...r.mismatches);
   };
-  void native;
   if (want('directmap')) {
     await run(createEngine({ ramBytes: '64M', ioBytes: 1 << 20 }), [
       directMapWorkload('direct map, 1 TiB in two banks (x86_64)', { format: x86_64, banks, reserved }),
       directMapWorkload('direct map, 1 TiB in two banks (aarch64_4k, contiguous hint)', { format: aarch64_4k, banks, reserved }),
     ]);
   }
-  if (want('relocate')) await run(createEngine({ ramBytes: '64M', ioBytes: 1 << 20 }), [relocateWorkload()]);
+  if (want('relocate')) {
+    const engine = createEngine({ ramBytes: '64M', ioBytes: 1 << 20 });
+    await run(engine, [relocateWorkload(engine, args.out)]);
+  }
   if (want('qemu')) {
     const q = await qemuEngine();
     result.scenario['qemu dump'] = `page tables of a real 512 MiB Linux 6.1 guest (QEMU 7.2, 4-level), ${q.lines} info tlb lines`;

@@ -29,10 +29,19 @@
  *                                      tables from frame POOL up (a private root
  *                                      at POOL), then unmap them; the checksum
  *                                      covers the tables as map left them
+ *           name=relocate:FILE:BASE:DELTA:ROOT:XENMAP:RAMBYTES  move_xen's fix-up
+ *                                      (assembly/paging/relocate.ts): FILE is the image
+ *                                      at BASE (hex); before each run it is copied to
+ *                                      BASE+DELTA (untimed), then a checking dry run and
+ *                                      the real run fix the copy's tables (ROOT, XENMAP:
+ *                                      addresses before the move) in a private RAM image
+ *                                      of RAMBYTES
  * Prints one JSON object per task: {"name","ms":[...],"checksum","count"}; for
  * chase and census the checksum is the result and the count (8 hex digits each);
  * for fixup it is the slot-256 hash of the guest's L4s (LIST order), frames
- * visited, L4s of the domain with the slot set, and the list's head and tail.
+ * visited, L4s of the domain with the slot set, and the list's head and tail;
+ * for relocate it is "ENTRIES:HASH", entries relocated and the hash of the
+ * moved image after the fix-up (the workload's verify()).
  */
 #define _POSIX_C_SOURCE 199309L
 #include <stdint.h>
@@ -683,6 +692,62 @@ static void print_result_str(const char *name, double *ms, int repeats, const ch
   fflush(stdout);
 }
 
+/* ---- relocate: move_xen's fix-up (assembly/paging/relocate.ts, x86-64 4-level) ---- */
+
+static inline int rl_in_image(uint64_t ea, uint64_t bytes) { return ea < ram_bytes && bytes <= ram_bytes - ea; }
+
+/* Each table fixed once, at the first level it is met; l2_xenmap (level 2) must hold 2 MiB leaves only.
+   Dry run: checks and counts only. Returns 0, or 1 (4 KiB table in l2_xenmap), 2 (outside), 3 (too many). */
+static int relocate_run(uint64_t root, uint64_t xenmap, uint64_t delta, uint64_t *seen, uint64_t *stk, int *stk_lv,
+                        uint32_t cap, int dry, uint64_t *count_out) {
+  const int xl = 2;
+  root &= ADDR_MASK;
+  if (!rl_in_image(xenmap, 512 * 8)) return 2;
+  for (uint32_t s = 0; s < 512; s++) {
+    uint64_t e = rd(xenmap + s * 8);
+    if ((e & P) && !(e & PS)) return 1;
+  }
+  uint32_t n_seen = 1, top = 1;
+  seen[0] = root;
+  stk[0] = root;
+  stk_lv[0] = 0;
+  uint64_t count = 0;
+  while (top > 0) {
+    top--;
+    uint64_t t = stk[top];
+    int i = stk_lv[top];
+    if (!rl_in_image(t, 512 * 8)) return 2;
+    for (uint32_t s = 0; s < 512; s++) {
+      uint64_t ea = t + s * 8;
+      uint64_t e = rd(ea);
+      if (!(e & P) || (i > 0 && (e & PS))) continue;
+      uint64_t moved = e + delta;
+      if (!dry) wr(ea, moved);
+      count++;
+      if (i + 1 > xl) continue;
+      uint64_t child = moved & ADDR_MASK;
+      int known = 0;
+      for (uint32_t k = 0; k < n_seen; k++)
+        if (seen[k] == child) { known = 1; break; }
+      if (known) continue;
+      if (n_seen == cap || top == cap) return 3;
+      seen[n_seen++] = child;
+      stk[top] = child;
+      stk_lv[top] = i + 1;
+      top++;
+    }
+  }
+  for (uint32_t s = 0; s < 512; s++) {
+    uint64_t ea = xenmap + s * 8;
+    uint64_t e = rd(ea);
+    if (!(e & P)) continue;
+    if (!dry) wr(ea, e + delta);
+    count++;
+  }
+  *count_out = count;
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 5) {
     fprintf(stderr, "usage: memwalk-native IMAGE ROOT REPEATS TASK...\n");
@@ -912,6 +977,48 @@ int main(int argc, char **argv) {
       }
       free(type); free(next); free(prev); free(tf); free(tslot);
       free(type0); free(next0); free(prev0); free(own); free(l4next); free(l4list); free(slots);
+      free(ram);
+      ram = ram_saved;
+      ram_bytes = ram_bytes_saved;
+      qsort(ms, (size_t)repeats, sizeof(double), cmp_double);
+      print_result_str(name, ms, repeats, sumtext, count);
+      continue;
+    } else if (kind && strcmp(kind, "relocate") == 0) {
+      const char *file = strtok(NULL, ":");
+      uint64_t base = strtoull(strtok(NULL, ":"), NULL, 16);
+      uint64_t delta = strtoull(strtok(NULL, ":"), NULL, 16);
+      uint64_t troot = strtoull(strtok(NULL, ":"), NULL, 16);
+      uint64_t xenmap = strtoull(strtok(NULL, ":"), NULL, 16);
+      uint64_t rbytes = strtoull(strtok(NULL, ":"), NULL, 16);
+      uint64_t len;
+      uint8_t *img = read_file(file, &len);
+      uint64_t to = base + delta;
+      if (base + len > rbytes || to + len > rbytes) { fprintf(stderr, "memwalk-native: relocate: image outside the RAM image\n"); return 1; }
+      uint8_t *ram_saved = ram;
+      uint64_t ram_bytes_saved = ram_bytes;
+      ram_bytes = rbytes;
+      ram = calloc(ram_bytes, 1);
+      if (!ram) { fprintf(stderr, "memwalk-native: relocate: cannot allocate the image\n"); return 1; }
+      memcpy(ram + base, img, len);
+      const uint32_t cap = 4096;
+      uint64_t *seen = malloc(cap * 8), *stk = malloc(cap * 8);
+      int *stk_lv = malloc(cap * sizeof(int));
+      char sumtext[64];
+      for (int r = -1; r < repeats; r++) {
+        memcpy(ram + to, img, len); /* move_xen's memcpy: in place before each run, untimed */
+        uint64_t n = 0;
+        double t0 = now_ms();
+        int rc = relocate_run(troot + delta, xenmap + delta, delta, seen, stk, stk_lv, cap, 1, &n);
+        if (rc == 0) rc = relocate_run(troot + delta, xenmap + delta, delta, seen, stk, stk_lv, cap, 0, &n);
+        double dt = now_ms() - t0;
+        if (rc) { fprintf(stderr, "memwalk-native: relocate: failed (%d)\n", rc); return 1; }
+        if (r >= 0) ms[r] = dt;
+        count = n;
+      }
+      /* Untimed: entries relocated and the moved image as the last run left it. */
+      sum_words(&s, ram + to, (size_t)len);
+      snprintf(sumtext, sizeof sumtext, "%llu:%08x%08x", (unsigned long long)count, s.a, s.b);
+      free(seen); free(stk); free(stk_lv); free(img);
       free(ram);
       ram = ram_saved;
       ram_bytes = ram_bytes_saved;

@@ -114,16 +114,16 @@ function leafKeyMask(i: i32): u64 {
 // A per-instance global, like the walk cache (see setScratch).
 let IG_BASE: usize = <usize>IG;
 // @ts-ignore: decorator
-@inline function ig(g: u32): usize { return IG_BASE + (<usize>g << 5); }
+@inline function ig(g: u32): usize { return IG_BASE + (<usize>g << 6); }
 
 /**
- * Give this instance its own scratch at `ptr` (1 KiB): the walk cache at +0, the
+ * Give this instance its own scratch at `ptr` (1280 bytes): the walk cache at +0, the
  * interleaving state at +256. Kernel instances in worker threads over one shared
  * memory call it so their batches do not overwrite each other's state.
  */
 export function setScratch(ptr: usize): void {
   setWalkCache(ptr);
-  IG_BASE = ptr + 256;
+  IG_BASE = ptr + 256; // 16 members x 64 bytes: the scratch is 1280 bytes
 }
 
 /**
@@ -155,16 +155,28 @@ function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc
     const imask = load<u32>(L + LV_INDEX_MASK);
     const fm = load<u64>(L + LV_FAST_MASK), fv = load<u64>(L + LV_FAST_VALUE);
     const ak = load<u64>(L + LV_AND_KEEP), ok = load<u64>(L + LV_OR_KEEP), ta = load<u64>(L + LV_TABLE_ADDR);
+    // Pass 1: issue every member's entry read before using any of them, so their
+    // cache misses are in flight together (at the leaf level this is what matters).
     let rest = active;
+    while (rest != 0) {
+      const g = <u32>ctz(rest);
+      rest &= rest - 1;
+      const s = ig(g);
+      const ea = load<u64>(s) + <u64>((<u32>(load<u64>(s, 24) >> shift) & imask) * eb);
+      const inside = ea + eb <= RAM_BYTES;
+      store<u32>(s, <u32>inside, 40);
+      if (inside) store<u64>(s, readEntry(ea, eb), 32);
+    }
+    // Pass 2: advance the members that met a plain table pointer; finish the others.
+    rest = active;
     while (rest != 0) {
       const g = <u32>ctz(rest);
       rest &= rest - 1;
       const s = ig(g);
       const table = load<u64>(s);
       const va = load<u64>(s, 24);
-      const ea = table + <u64>((<u32>(va >> shift) & imask) * eb);
-      if (ea + eb <= RAM_BYTES) {
-        const e = readEntry(ea, eb);
+      if (load<u32>(s, 40) != 0) {
+        const e = load<u64>(s, 32);
         if ((e & fm) == fv) {
           store<u64>(s, e & ta);
           store<u64>(s, load<u64>(s, 8) & (e | ak), 8);

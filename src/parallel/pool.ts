@@ -26,7 +26,7 @@ function workerFile(): string {
 const STRATEGY: Record<BatchStrategy, number> = { naive: A.BATCH_NAIVE, cached: A.BATCH_CACHED, interleaved: A.BATCH_INTERLEAVED };
 
 /** Bytes of scratch per worker: the wasm walk cache (5 x 32 B) at +0, the interleaving state (16 x 32 B) at +256. */
-const SCRATCH_STRIDE = 1024;
+const SCRATCH_STRIDE = 2048;
 const MAX_WORKERS = 16;
 
 export interface ScanPoolOptions {

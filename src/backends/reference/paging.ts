@@ -368,6 +368,9 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
   private readonly gTable = new Float64Array(A.BATCH_GROUP);
   private readonly gVa = new Int32Array(A.BATCH_GROUP * 2);
   private readonly gAcc = new Int32Array(A.BATCH_GROUP * 4);
+  /** Each member's entry at the current level ([lo, hi]), read in the first pass, and whether it was inside the image. */
+  private readonly gE = new Int32Array(A.BATCH_GROUP * 2);
+  private readonly gIn = new Uint8Array(A.BATCH_GROUP);
 
   /** Addresses [k, k+m) walked together level by level (see assembly/paging/translate.ts). */
   private interleaved(root: number, inPtr: number, outPtr: number, k: number, m: number, access: number): void {
@@ -389,17 +392,29 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
     }
     for (let i = 0; i < this.n && active !== 0; i++) {
       const q = i * 16;
+      // Pass 1: read every member's entry before using any (their misses overlap).
       let rest = active;
+      while (rest !== 0) {
+        const g = 31 - Math.clz32(rest & -rest);
+        rest &= rest - 1;
+        const ea = this.gTable[g]! + this.index(i, this.gVa[g * 2]!, this.gVa[g * 2 + 1]!) * eb;
+        const inside = ea + eb <= this.ramBytes;
+        this.gIn[g] = inside ? 1 : 0;
+        if (inside) {
+          const w = (this.ramBase + ea) >>> 2;
+          this.gE[g * 2] = i32[w]!;
+          this.gE[g * 2 + 1] = eb === 8 ? i32[w + 1]! : 0;
+        }
+      }
+      // Pass 2: advance the members that met a plain table pointer; finish the others.
+      rest = active;
       while (rest !== 0) {
         const g = 31 - Math.clz32(rest & -rest);
         rest &= rest - 1;
         const table = this.gTable[g]!;
         const vlo = this.gVa[g * 2]!, vhi = this.gVa[g * 2 + 1]!;
-        const ea = table + this.index(i, vlo, vhi) * eb;
-        if (ea + eb <= this.ramBytes) {
-          const w = (this.ramBase + ea) >>> 2;
-          const lo = i32[w]!;
-          const hi = eb === 8 ? i32[w + 1]! : 0;
+        if (this.gIn[g]) {
+          const lo = this.gE[g * 2]!, hi = this.gE[g * 2 + 1]!;
           if ((lo & f[q]!) === f[q + 2] && (hi & f[q + 1]!) === f[q + 3]) {
             this.gTable[g] = (hi & this.tAddr[i * 2 + 1]!) * TWO32 + ((lo & this.tAddr[i * 2]!) >>> 0);
             const c = g * 4;

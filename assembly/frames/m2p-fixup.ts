@@ -135,16 +135,37 @@ export function fixFaithful(d: u32, maxChecks: u32): u32 {
   return finish(code);
 }
 
+/**
+ * Start run `mode` of a resumable fix-up, or continue the one in progress: a new
+ * run puts `from` in its state `field` (rounds left, or a cursor). Returns the state.
+ */
+function enterFix(d: u32, mode: u32, field: u32, from: u32): u32 {
+  if (domGet(d, DOM_FIX_MODE) != mode) {
+    domSet(d, DOM_FIX_MODE, mode);
+    domSet(d, field, from);
+  }
+  return domGet(d, field);
+}
+
+/** Stop for preemption: the next call continues from `at`. */
+function restartFix(d: u32, field: u32, at: u32): u32 {
+  domSet(d, field, at);
+  return finish(FX_RESTART);
+}
+
+/** The run is complete: clear its state (`idle` is the field's resting value). */
+function doneFix(d: u32, field: u32, idle: u32): u32 {
+  domSet(d, DOM_FIX_MODE, FIXM_NONE);
+  domSet(d, field, idle);
+  return finish(FX_DONE);
+}
+
 /** Rotate the list exactly once round (its length when the run began), filling every L4. */
 export function fixCounted(d: u32, maxChecks: u32): u32 {
   start();
   if (!domainLive(d)) return finish(TE_NO_DOMAIN);
   if (maxChecks == 0) maxChecks = 1;
-  if (domGet(d, DOM_FIX_MODE) != FIXM_COUNTED) {
-    domSet(d, DOM_FIX_MODE, FIXM_COUNTED);
-    domSet(d, DOM_FIX_LEFT, domGet(d, DOM_COUNT));
-  }
-  let left = domGet(d, DOM_FIX_LEFT);
+  let left = enterFix(d, FIXM_COUNTED, DOM_FIX_LEFT, domGet(d, DOM_COUNT));
   let head = domGet(d, DOM_HEAD);
   let tail = domGet(d, DOM_TAIL);
   const frames = FRAMES;
@@ -181,13 +202,7 @@ export function fixCounted(d: u32, maxChecks: u32): u32 {
   domSet(d, DOM_TAIL, tail);
   visited += i;
   lockFailed += nolock;
-  if (code == FX_RESTART) {
-    domSet(d, DOM_FIX_LEFT, left);
-    return finish(code);
-  }
-  domSet(d, DOM_FIX_MODE, FIXM_NONE);
-  domSet(d, DOM_FIX_LEFT, 0);
-  return finish(FX_DONE);
+  return code == FX_RESTART ? restartFix(d, DOM_FIX_LEFT, left) : doneFix(d, DOM_FIX_LEFT, 0);
 }
 
 /** Scan the type column of the whole frame table for the domain's L4 tables. */
@@ -195,15 +210,11 @@ export function fixFlat(d: u32, maxChecks: u32): u32 {
   start();
   if (!domainLive(d)) return finish(TE_NO_DOMAIN);
   if (maxChecks == 0) maxChecks = 1;
-  if (domGet(d, DOM_FIX_MODE) != FIXM_FLAT) {
-    domSet(d, DOM_FIX_MODE, FIXM_FLAT);
-    domSet(d, DOM_FIX_CURSOR, 0);
-  }
+  let f = enterFix(d, FIXM_FLAT, DOM_FIX_CURSOR, 0);
   const frames = FRAMES;
   const col = COL_TYPE;
   const owner = d + OWNER_BIAS;
   const k = i32x4.splat(VALID_L4);
-  let f = domGet(d, DOM_FIX_CURSOR);
   while (f < frames) {
     const end = frames - f > 256 ? f + 256 : frames;
     visited += end - f;
@@ -221,15 +232,10 @@ export function fixFlat(d: u32, maxChecks: u32): u32 {
     }
     if (f < frames) {
       checks++;
-      if (checks >= maxChecks) {
-        domSet(d, DOM_FIX_CURSOR, f);
-        return finish(FX_RESTART);
-      }
+      if (checks >= maxChecks) return restartFix(d, DOM_FIX_CURSOR, f);
     }
   }
-  domSet(d, DOM_FIX_MODE, FIXM_NONE);
-  domSet(d, DOM_FIX_CURSOR, 0);
-  return finish(FX_DONE);
+  return doneFix(d, DOM_FIX_CURSOR, 0);
 }
 
 /** Visit the domain's L4 index (kept by promote/demote) only. */
@@ -237,11 +243,7 @@ export function fixIndexed(d: u32, maxChecks: u32): u32 {
   start();
   if (!domainLive(d)) return finish(TE_NO_DOMAIN);
   if (maxChecks == 0) maxChecks = 1;
-  if (domGet(d, DOM_FIX_MODE) != FIXM_INDEXED) {
-    domSet(d, DOM_FIX_MODE, FIXM_INDEXED);
-    domSet(d, DOM_FIX_CURSOR, domGet(d, DOM_L4_HEAD));
-  }
-  let c = domGet(d, DOM_FIX_CURSOR);
+  let c = enterFix(d, FIXM_INDEXED, DOM_FIX_CURSOR, domGet(d, DOM_L4_HEAD));
   let i: u32 = 0;
   while (c < RAM_FRAMES) {
     const f = c;
@@ -250,13 +252,8 @@ export function fixIndexed(d: u32, maxChecks: u32): u32 {
     count(visit(f));
     if ((++i & 0xff) == 0 && c < RAM_FRAMES) {
       checks++;
-      if (checks >= maxChecks) {
-        domSet(d, DOM_FIX_CURSOR, c);
-        return finish(FX_RESTART);
-      }
+      if (checks >= maxChecks) return restartFix(d, DOM_FIX_CURSOR, c);
     }
   }
-  domSet(d, DOM_FIX_MODE, FIXM_NONE);
-  domSet(d, DOM_FIX_CURSOR, NULL);
-  return finish(FX_DONE);
+  return doneFix(d, DOM_FIX_CURSOR, NULL);
 }

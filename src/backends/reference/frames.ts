@@ -895,17 +895,35 @@ export class ReferenceFrames implements FrameKernels {
     return this.finish(code);
   }
 
+  /** Start run `mode` of a resumable fix-up, or continue it; a new run puts `from` in `field`. */
+  private enterFix(d: number, mode: number, field: number, from: number): number {
+    if (this.domGet(d, A.DOM_FIX_MODE) !== mode) {
+      this.domSet(d, A.DOM_FIX_MODE, mode);
+      this.domSet(d, field, from);
+    }
+    return this.domGet(d, field);
+  }
+
+  /** Stop for preemption: the next call continues from `at`. */
+  private restartFix(d: number, field: number, at: number): number {
+    this.domSet(d, field, at);
+    return this.finish(A.FX_RESTART);
+  }
+
+  /** The run is complete: clear its state (`idle` is the field's resting value). */
+  private doneFix(d: number, field: number, idle: number): number {
+    this.domSet(d, A.DOM_FIX_MODE, A.FIXM_NONE);
+    this.domSet(d, field, idle);
+    return this.finish(A.FX_DONE);
+  }
+
   fixCounted(d: number, maxChecks: number): number {
     d >>>= 0;
     maxChecks >>>= 0;
     this.start();
     if (!this.live(d)) return this.finish(A.TE_NO_DOMAIN);
     if (maxChecks === 0) maxChecks = 1;
-    if (this.domGet(d, A.DOM_FIX_MODE) !== A.FIXM_COUNTED) {
-      this.domSet(d, A.DOM_FIX_MODE, A.FIXM_COUNTED);
-      this.domSet(d, A.DOM_FIX_LEFT, this.domGet(d, A.DOM_COUNT));
-    }
-    let left = this.domGet(d, A.DOM_FIX_LEFT);
+    let left = this.enterFix(d, A.FIXM_COUNTED, A.DOM_FIX_LEFT, this.domGet(d, A.DOM_COUNT));
     let head = this.domGet(d, A.DOM_HEAD);
     let tail = this.domGet(d, A.DOM_TAIL);
     const u = this.u, next = this.cNext, prev = this.cPrev, frames = this.frames;
@@ -936,13 +954,7 @@ export class ReferenceFrames implements FrameKernels {
     }
     this.domSet(d, A.DOM_HEAD, head);
     this.domSet(d, A.DOM_TAIL, tail);
-    if (code === A.FX_RESTART) {
-      this.domSet(d, A.DOM_FIX_LEFT, left);
-      return this.finish(code);
-    }
-    this.domSet(d, A.DOM_FIX_MODE, A.FIXM_NONE);
-    this.domSet(d, A.DOM_FIX_LEFT, 0);
-    return this.finish(A.FX_DONE);
+    return code === A.FX_RESTART ? this.restartFix(d, A.DOM_FIX_LEFT, left) : this.doneFix(d, A.DOM_FIX_LEFT, 0);
   }
 
   fixFlat(d: number, maxChecks: number): number {
@@ -951,13 +963,9 @@ export class ReferenceFrames implements FrameKernels {
     this.start();
     if (!this.live(d)) return this.finish(A.TE_NO_DOMAIN);
     if (maxChecks === 0) maxChecks = 1;
-    if (this.domGet(d, A.DOM_FIX_MODE) !== A.FIXM_FLAT) {
-      this.domSet(d, A.DOM_FIX_MODE, A.FIXM_FLAT);
-      this.domSet(d, A.DOM_FIX_CURSOR, 0);
-    }
+    let f = this.enterFix(d, A.FIXM_FLAT, A.DOM_FIX_CURSOR, 0);
     const u = this.u, col = this.cType, own = this.cOwner, frames = this.frames;
     const owner = d + A.OWNER_BIAS;
-    let f = this.domGet(d, A.DOM_FIX_CURSOR);
     while (f < frames) {
       const end = frames - f > 256 ? f + 256 : frames;
       this.visited += end - f;
@@ -967,14 +975,11 @@ export class ReferenceFrames implements FrameKernels {
       if (f < frames) {
         this.checks++;
         if (this.checks >= maxChecks) {
-          this.domSet(d, A.DOM_FIX_CURSOR, f);
-          return this.finish(A.FX_RESTART);
+          return this.restartFix(d, A.DOM_FIX_CURSOR, f);
         }
       }
     }
-    this.domSet(d, A.DOM_FIX_MODE, A.FIXM_NONE);
-    this.domSet(d, A.DOM_FIX_CURSOR, 0);
-    return this.finish(A.FX_DONE);
+    return this.doneFix(d, A.DOM_FIX_CURSOR, 0);
   }
 
   fixIndexed(d: number, maxChecks: number): number {
@@ -983,12 +988,8 @@ export class ReferenceFrames implements FrameKernels {
     this.start();
     if (!this.live(d)) return this.finish(A.TE_NO_DOMAIN);
     if (maxChecks === 0) maxChecks = 1;
-    if (this.domGet(d, A.DOM_FIX_MODE) !== A.FIXM_INDEXED) {
-      this.domSet(d, A.DOM_FIX_MODE, A.FIXM_INDEXED);
-      this.domSet(d, A.DOM_FIX_CURSOR, this.domGet(d, A.DOM_L4_HEAD));
-    }
     const u = this.u, rf = this.ramFrames;
-    let c = this.domGet(d, A.DOM_FIX_CURSOR);
+    let c = this.enterFix(d, A.FIXM_INDEXED, A.DOM_FIX_CURSOR, this.domGet(d, A.DOM_L4_HEAD));
     let i = 0;
     while (c < rf) {
       const f = c;
@@ -998,13 +999,10 @@ export class ReferenceFrames implements FrameKernels {
       if ((++i & 0xff) === 0 && c < rf) {
         this.checks++;
         if (this.checks >= maxChecks) {
-          this.domSet(d, A.DOM_FIX_CURSOR, c);
-          return this.finish(A.FX_RESTART);
+          return this.restartFix(d, A.DOM_FIX_CURSOR, c);
         }
       }
     }
-    this.domSet(d, A.DOM_FIX_MODE, A.FIXM_NONE);
-    this.domSet(d, A.DOM_FIX_CURSOR, NULL);
-    return this.finish(A.FX_DONE);
+    return this.doneFix(d, A.DOM_FIX_CURSOR, NULL);
   }
 }

@@ -19,18 +19,19 @@ export interface PhysRange {
 }
 
 /** What the source can say about a frame it is asked for. */
-export const enum FrameState {
+export const FrameState = {
   /** The frame's bytes were written to `out`. */
-  Present = 0,
+  Present: 0,
   /**
    * The frame is inside the machine's RAM but the dump left it out as zero (a
    * kdump's dumpable bitmap, a Xen dump-core page the guest did not have):
    * `out` holds zeros, and the caller reports it as a hole where its API does.
    */
-  Excluded = 1,
+  Excluded: 1,
   /** No range of the source holds this frame (a gap between segments, beyond RAM). */
-  Absent = 2,
-}
+  Absent: 2,
+} as const;
+export type FrameState = (typeof FrameState)[keyof typeof FrameState];
 
 /** The format-specific facts a dump carries, for `memwalk info` and `openDump`. */
 export interface SourceDescription {

@@ -354,3 +354,17 @@ export const RR_VA = 0; // u64: va of the run's first page (the range's va plus 
 export const RR_PA = 8; // u64: first page's pa (OK), else its entry address
 export const RR_PAGES = 16; // u32: pages in the run
 export const RR_STATUS = 20; // u32: status word of every page of the run
+
+// ---- Frame map of an engine over a source (see src/memory/frame-cache.ts) ----------
+// Open addressing, linear probing; written only by the TS frame cache, read by the
+// kernels of both backends. Entry: u64 key (frame number + 1; 0 = empty), u32 slot
+// address in the engine's memory (0 = the source has no such frame), u32 flags.
+export const FM_ENTRY_BYTES = 16;
+export const FM_KEY_LO = 0;
+export const FM_KEY_HI = 4;
+export const FM_ADDR = 8;
+export const FM_FLAGS = 12;
+export const FM_PRIVATE = 1; // written in the engine: pinned, never evicted
+// Fibonacci hashing: home = ((lo ^ hi * MIX) * MULT) >>> (32 - bits), 32-bit products.
+export const FM_HASH_MULT = -1640531535; // 0x9e3779b1 as i32
+export const FM_HASH_MIX = -2048144789; // 0x85ebca6b as i32

@@ -1,0 +1,242 @@
+/**
+ * The frame cache: physical memory of an engine over a source (a dump file), held
+ * as a bounded set of 4 KiB slots in the engine's WebAssembly memory, found through
+ * a frame map that both backends read.
+ *
+ * The frame map is an open-addressing hash table in the engine's memory, keyed by
+ * frame number. The kernels (wasm and TS alike) only look it up; on a miss they
+ * call `fetch`, which reads the frame from the source into a slot (evicting the
+ * oldest clean slot), records it in the map and returns the slot's address. Only
+ * this class writes the map, so the two backends see the same cache.
+ *
+ * Writes never reach the source: a frame about to be written is made private
+ * (pinned in its slot, never evicted), so a write to a dump-backed engine is
+ * copy-on-write in the engine. Frames the source does not have are remembered as
+ * absent (address 0) so a walk that keeps hitting a hole does not keep asking.
+ */
+import { CapacityError } from '../errors.js';
+import { hex, sizeName } from '../util/numbers.js';
+import { FRAME_SIZE, FrameState, type PhysicalSource } from './source.js';
+import {
+  FM_ENTRY_BYTES, FM_KEY_LO, FM_KEY_HI, FM_ADDR, FM_FLAGS, FM_PRIVATE, FM_HASH_MULT, FM_HASH_MIX,
+} from '../abi.js';
+
+/** Where the cache lives in the engine's memory. */
+export interface FrameCacheRegion {
+  /** Byte offset of slot 0; slots are FRAME_SIZE apart. */
+  readonly slotsBase: number;
+  readonly slots: number;
+  /** Byte offset of the frame map (a power of two of FM_ENTRY_BYTES entries). */
+  readonly mapBase: number;
+  /** log2 of the frame map's entries (at least log2(2 * slots): load stays <= 1/2). */
+  readonly mapBits: number;
+}
+
+export interface FrameCacheStats {
+  /** Frames read from the source. */
+  readonly reads: number;
+  /** Clean frames dropped to make room. */
+  readonly evictions: number;
+  /** Frames made private by a write (pinned until the engine is dropped). */
+  readonly privateFrames: number;
+  /** Frames found absent from the source. */
+  readonly absent: number;
+  readonly slots: number;
+}
+
+/** Slot of the frame map entry for `pfn` first probed: Fibonacci hashing of both halves. */
+export function frameHash(pfn: number, mapBits: number): number {
+  const lo = pfn >>> 0;
+  const hi = Math.floor(pfn / 2 ** 32) >>> 0;
+  return Math.imul(lo ^ Math.imul(hi, FM_HASH_MIX), FM_HASH_MULT) >>> (32 - mapBits);
+}
+
+const NO_FRAME = -1;
+
+export class FrameCache {
+  readonly region: FrameCacheRegion;
+  private readonly source: PhysicalSource;
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly mask: number;
+  /** Frame held by each slot (NO_FRAME: free). */
+  private readonly slotFrame: Float64Array;
+  private readonly slotPrivate: Uint8Array;
+  /** Next slot the FIFO hand looks at for a victim. */
+  private hand = 0;
+  private used = 0;
+  private absentEntries = 0;
+  private readonly absentLimit: number;
+  private stats = { reads: 0, evictions: 0, privateFrames: 0, absent: 0 };
+
+  constructor(memory: WebAssembly.Memory, region: FrameCacheRegion, source: PhysicalSource) {
+    if (region.slots < 16) {
+      throw new CapacityError(`frame cache: ${region.slots} slots is too few (at least 16 frames, 64 KiB)`, { slots: region.slots });
+    }
+    if (2 ** region.mapBits < 2 * region.slots || region.mapBits > 30) {
+      throw new CapacityError(`frame cache: a map of 2^${region.mapBits} entries cannot index ${region.slots} slots`, { ...region });
+    }
+    this.region = region;
+    this.source = source;
+    this.u8 = new Uint8Array(memory.buffer);
+    this.u32 = new Uint32Array(memory.buffer);
+    this.mask = 2 ** region.mapBits - 1;
+    this.slotFrame = new Float64Array(region.slots).fill(NO_FRAME);
+    this.slotPrivate = new Uint8Array(region.slots);
+    this.absentLimit = Math.max(64, region.slots >>> 2);
+    this.u8.fill(0, region.mapBase, region.mapBase + (this.mask + 1) * FM_ENTRY_BYTES);
+  }
+
+  get statistics(): FrameCacheStats {
+    return { ...this.stats, slots: this.region.slots };
+  }
+
+  /** Byte offset of the map entry holding `pfn`, or -1. */
+  private find(pfn: number): number {
+    const keyLo = (pfn + 1) >>> 0;
+    const keyHi = Math.floor((pfn + 1) / 2 ** 32) >>> 0;
+    for (let i = frameHash(pfn, this.region.mapBits); ; i = (i + 1) & this.mask) {
+      const e = this.region.mapBase + i * FM_ENTRY_BYTES;
+      const lo = this.u32[(e + FM_KEY_LO) >>> 2]!;
+      const hi = this.u32[(e + FM_KEY_HI) >>> 2]!;
+      if (lo === keyLo && hi === keyHi) return e;
+      if (lo === 0 && hi === 0) return -1;
+    }
+  }
+
+  /**
+   * Address in the engine's memory of frame `pfn`'s slot, 0 when the source does
+   * not have it. With `write`, the frame is made private first (an absent frame
+   * becomes a private zero frame: writing creates it, in the engine only).
+   * The kernels call this on a miss (or on a write to a clean frame).
+   */
+  fetch(pfn: number, write: boolean): number {
+    let e = this.find(pfn);
+    if (e >= 0) {
+      const addr = this.u32[(e + FM_ADDR) >>> 2]!;
+      if (!write || this.u32[(e + FM_FLAGS) >>> 2]! & FM_PRIVATE) return addr;
+      if (addr !== 0) {
+        this.makePrivate((addr - this.region.slotsBase) / FRAME_SIZE, e);
+        return addr;
+      }
+      // An absent frame about to be written: drop the absent record, create it below.
+      this.remove(e);
+      this.absentEntries--;
+    }
+    const slot = this.takeSlot();
+    const addr = this.region.slotsBase + slot * FRAME_SIZE;
+    const out = this.u8.subarray(addr, addr + FRAME_SIZE);
+    const state = this.source.readFrame(pfn, out);
+    this.stats.reads++;
+    if (state === FrameState.Absent && !write) {
+      this.absentFrame(pfn);
+      return 0;
+    }
+    if (state === FrameState.Absent) out.fill(0);
+    e = this.insert(pfn, addr, 0);
+    this.slotFrame[slot] = pfn;
+    this.used++;
+    if (write) this.makePrivate(slot, e);
+    return addr;
+  }
+
+  /** The slot address of `pfn` if it is cached (no source read), else 0. */
+  peek(pfn: number): number {
+    const e = this.find(pfn);
+    return e < 0 ? 0 : this.u32[(e + FM_ADDR) >>> 2]!;
+  }
+
+  private makePrivate(slot: number, entry: number): void {
+    if (this.slotPrivate[slot]) return;
+    if (this.stats.privateFrames + 1 >= this.region.slots) {
+      throw new CapacityError(
+        `frame cache: writes have made ${this.stats.privateFrames} frames private, the whole cache of ` +
+          `${sizeName(this.region.slots * FRAME_SIZE)}; open the dump with a larger cacheBytes`,
+        { privateFrames: this.stats.privateFrames, slots: this.region.slots },
+      );
+    }
+    this.slotPrivate[slot] = 1;
+    this.u32[(entry + FM_FLAGS) >>> 2] = FM_PRIVATE;
+    this.stats.privateFrames++;
+  }
+
+  private absentFrame(pfn: number): void {
+    // The slot taken for the read stays free.
+    if (this.absentEntries >= this.absentLimit) this.forgetAbsent();
+    this.insert(pfn, 0, 0);
+    this.absentEntries++;
+    this.stats.absent++;
+  }
+
+  /** A free slot, evicting the oldest clean frame when none is free. */
+  private takeSlot(): number {
+    const n = this.region.slots;
+    for (let tries = 0; tries < n; tries++) {
+      const slot = this.hand;
+      this.hand = (this.hand + 1) % n;
+      const pfn = this.slotFrame[slot]!;
+      if (pfn === NO_FRAME) return slot;
+      if (this.slotPrivate[slot]) continue;
+      this.remove(this.find(pfn));
+      this.slotFrame[slot] = NO_FRAME;
+      this.used--;
+      this.stats.evictions++;
+      return slot;
+    }
+    throw new CapacityError(`frame cache: every one of ${n} slots holds a private (written) frame`, { slots: n });
+  }
+
+  private insert(pfn: number, addr: number, flags: number): number {
+    const key = pfn + 1;
+    for (let i = frameHash(pfn, this.region.mapBits); ; i = (i + 1) & this.mask) {
+      const e = this.region.mapBase + i * FM_ENTRY_BYTES;
+      if (this.u32[(e + FM_KEY_LO) >>> 2] === 0 && this.u32[(e + FM_KEY_HI) >>> 2] === 0) {
+        this.u32[(e + FM_ADDR) >>> 2] = addr;
+        this.u32[(e + FM_FLAGS) >>> 2] = flags;
+        this.u32[(e + FM_KEY_HI) >>> 2] = Math.floor(key / 2 ** 32);
+        this.u32[(e + FM_KEY_LO) >>> 2] = key >>> 0;
+        return e;
+      }
+    }
+  }
+
+  /** Remove the entry at byte offset `e`, shifting later entries of its probe run back. */
+  private remove(e: number): void {
+    const base = this.region.mapBase;
+    let hole = (e - base) / FM_ENTRY_BYTES;
+    for (let j = (hole + 1) & this.mask; ; j = (j + 1) & this.mask) {
+      const je = base + j * FM_ENTRY_BYTES;
+      const lo = this.u32[(je + FM_KEY_LO) >>> 2]!;
+      const hi = this.u32[(je + FM_KEY_HI) >>> 2]!;
+      if (lo === 0 && hi === 0) break;
+      const home = frameHash(hi * 2 ** 32 + lo - 1, this.region.mapBits);
+      // Move j into the hole unless its home lies cyclically in (hole, j].
+      const between = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (between) continue;
+      this.u8.copyWithin(base + hole * FM_ENTRY_BYTES, je, je + FM_ENTRY_BYTES);
+      hole = j;
+    }
+    const he = base + hole * FM_ENTRY_BYTES;
+    this.u8.fill(0, he, he + FM_ENTRY_BYTES);
+  }
+
+  /** Drop every absent-frame record (they are cheap to learn again). */
+  private forgetAbsent(): void {
+    const base = this.region.mapBase;
+    for (let i = 0; i <= this.mask; ) {
+      const e = base + i * FM_ENTRY_BYTES;
+      const key = this.u32[(e + FM_KEY_LO) >>> 2]! | this.u32[(e + FM_KEY_HI) >>> 2]!;
+      if (key !== 0 && this.u32[(e + FM_ADDR) >>> 2] === 0) {
+        this.remove(e); // an entry may have shifted into i: look at it again
+        continue;
+      }
+      i++;
+    }
+    this.absentEntries = 0;
+  }
+
+  /** Describe the cache for messages ("12 MiB of 256 MiB used"). */
+  describe(): string {
+    return `${sizeName(this.used * FRAME_SIZE)} of ${sizeName(this.region.slots * FRAME_SIZE)} cached, ${this.stats.privateFrames} private frames, map at ${hex(this.region.mapBase)}`;
+  }
+}

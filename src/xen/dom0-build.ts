@@ -26,7 +26,7 @@ import { computeLayout, MAX_MEMORY } from '../engine/layout.js';
 import { allocate } from '../frames/allocation.js';
 import { encodeTypeInfo, typeCode, typeName, type FrameType, type TableType } from '../frames/frame-info.js';
 import { getType } from '../frames/type-system.js';
-import { checkDomainId } from './domain.js';
+import { checkDomainId } from '../frames/domains.js';
 import { x86_64 } from '../paging/formats/x86.js';
 import { x86_pae } from '../paging/formats/x86-legacy.js';
 import type { FrameAllocator } from '../paging/allocator.js';

@@ -4,26 +4,12 @@
 
 import type { NativeStatus } from '../src/perf/native.js';
 import { runWorkloads, type Timer } from '../src/perf/runner.js';
-import type { TaskRecord } from '../src/perf/report.js';
 import { buildGuestScenario, frameWorkloads } from '../src/perf/frame-workloads.js';
 import { bytesName } from '../src/perf/paging-workloads.js';
 import { startProgress } from '../src/util/progress.js';
 import { GiB } from '../src/perf/scenario.js';
-
-export interface SuiteArgs {
-  readonly quick: boolean;
-  readonly only?: string[];
-  readonly runs: number;
-  readonly out: string;
-}
-
-export interface SuiteResult {
-  tasks: TaskRecord[];
-  mismatches: string[];
-  scenario: Record<string, unknown>;
-}
-
-export type ExtraRun = (args: SuiteArgs, native: NativeStatus, timer: Timer, log: (s: string) => void) => Promise<SuiteResult>;
+import type { ExtraRun, SuiteArgs, SuiteResult } from './suite.js';
+import { xenSuite } from './xen-suites.js';
 
 /** Guests: 64 GiB with its page list in frame order, 16 GiB in random order (a random chase of 64 GiB takes ~6 s a run). */
 async function guests(args: SuiteArgs, native: NativeStatus, timer: Timer, log: (s: string) => void): Promise<SuiteResult> {
@@ -53,8 +39,6 @@ async function guests(args: SuiteArgs, native: NativeStatus, timer: Timer, log: 
   }
   return result;
 }
-
-import { xenSuite } from './xen-suites.js';
 
 export const extraRuns: ExtraRun[] = [guests, xenSuite];
 

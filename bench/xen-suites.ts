@@ -14,7 +14,7 @@ import { infoMemLines, infoTlbLines } from '../src/images/qemu-format.js';
 import { Checksum, checksumOf } from '../src/perf/checksum.js';
 import { runWorkloads } from '../src/perf/runner.js';
 import type { Workload } from '../src/perf/workload.js';
-import type { ExtraRun, SuiteResult } from './suites.js';
+import type { ExtraRun, SuiteResult } from './suite.js';
 
 const K = 1n << 10n, M = 1n << 20n, G = 1n << 30n, T = 1n << 40n;
 /** The package root, from bench/ (ts) or dist/bench/ (built). */

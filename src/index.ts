@@ -27,7 +27,7 @@ export { getType, putType, pin, unpin, pageLock, pageUnlock } from './frames/typ
 export { allocate, allocateFrames, freeFrame, patternFrame, type AllocateOptions, type AllocationOrder, type FramePattern } from './frames/allocation.js';
 export { audit, type AuditReport, type AuditOptions, type Violation } from './frames/audit.js';
 export { RULES as TYPE_RULES, refusalFacts, type RefusalFacts } from './frames/refusal.js';
-export { Domain, Domains, type DomainOptions, type DomainRecord } from './xen/domain.js';
+export { Domain, Domains, type DomainOptions, type DomainRecord } from './frames/domains.js';
 export { parsePreempt, formatPreempt, type PreemptPolicy } from './xen/preemption.js';
 export { m2pFixup, fixupCall, setVcpuContext, restoreVcpuContext, l4Status, STRATEGIES, type FixupStrategy, type FixupOptions, type FixupCall, type FixupReport, type SetContextOptions, type SetContextResult, type RunOptions } from './xen/m2p-fixup.js';
 export { buildGuest, guestEngineOptions, planGuest, GUEST_ORDERS, USER_VA, KERNEL_VA, type Guest, type GuestOptions, type GuestOrder, type GuestProcess } from './xen/guest-builder.js';

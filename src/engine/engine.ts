@@ -1,16 +1,16 @@
 import { computeLayout, type Layout } from './layout.js';
-import { PhysicalMemory } from './phys.js';
-import { createWasmBackend } from '../backends/wasm.js';
-import { createReferenceBackend } from '../backends/reference/index.js';
-import type { Backend, BackendName, BackendContext } from '../backends/backend.js';
-import { writeWalkParams, type PagingFormat, type WalkParams } from '../paging/format.js';
-import { x86_64 } from '../paging/formats/x86.js';
-import type { WalkOptions } from '../paging/types.js';
+import type { PhysicalMemory } from './phys.js';
+import { createContext, type EngineContext } from './context.js';
+import type { Backend, BackendName } from '../backends/backend.js';
+import type { WalkParams } from '../paging/format.js';
 import { InvalidInputError } from '../errors.js';
 import { parseBig } from '../util/numbers.js';
 import * as ops from '../paging/operations.js';
+import { prepareWalk, type PagingOptions } from '../paging/prepare.js';
 import { FrameTable } from '../frames/frame-table.js';
-import { Domains } from '../xen/domain.js';
+import { Domains } from '../frames/domains.js';
+
+export type { PagingOptions } from '../paging/prepare.js';
 
 export interface EngineOptions {
   /** Bytes of RAM image (a multiple of 4096; numbers, bigints or strings such as '512M'). */
@@ -28,22 +28,12 @@ export interface EngineOptions {
   readonly shared?: boolean;
 }
 
-/** Options of a paging call: the walk options plus the table format (default x86_64). */
-export interface PagingOptions extends WalkOptions {
-  readonly format?: PagingFormat;
-}
-
-/** State shared by every Engine view of one memory (see Engine.withBackend). */
-interface SharedState {
-  paramsKey: string;
-  params: WalkParams | undefined;
-}
-
 /**
  * One machine's memory: a RAM image with metadata for every frame, in one
- * WebAssembly memory, and a backend that runs the kernels over it.
+ * WebAssembly memory, and a backend that runs the kernels over it. The facade
+ * over the models: it is itself an EngineContext, handed to each of them.
  */
-export class Engine {
+export class Engine implements EngineContext {
   readonly memory: WebAssembly.Memory;
   readonly layout: Layout;
   readonly backend: Backend;
@@ -52,44 +42,29 @@ export class Engine {
   readonly view: DataView;
   readonly u32: Uint32Array;
   readonly big: BigUint64Array;
-  private readonly shared: SharedState;
 
   /** @internal use createEngine */
-  constructor(memory: WebAssembly.Memory, layout: Layout, backend: BackendName, shared?: SharedState) {
-    if (backend !== 'wasm' && backend !== 'reference') {
-      throw new InvalidInputError(`backend: '${backend}' is not one of wasm, reference`, { input: 'backend', value: backend });
-    }
-    this.memory = memory;
-    this.layout = layout;
-    const ctx: BackendContext = { memory, layout };
-    this.backend = backend === 'wasm' ? createWasmBackend(ctx) : createReferenceBackend(ctx);
-    this.phys = new PhysicalMemory(memory, layout);
-    this.view = new DataView(memory.buffer);
-    this.u32 = new Uint32Array(memory.buffer);
-    this.big = new BigUint64Array(memory.buffer);
-    this.shared = shared ?? { paramsKey: '', params: undefined };
+  constructor(ctx: EngineContext) {
+    this.memory = ctx.memory;
+    this.layout = ctx.layout;
+    this.backend = ctx.backend;
+    this.phys = ctx.phys;
+    this.view = ctx.view;
+    this.u32 = ctx.u32;
+    this.big = ctx.big;
   }
 
   /** Another view of the same memory running the other (or same) backend. */
   withBackend(backend: BackendName): Engine {
-    return new Engine(this.memory, this.layout, backend, this.shared);
+    return new Engine(createContext(this.memory, this.layout, backend));
   }
 
   /** Resolve and, if changed, write the walk parameters; returns them. */
   prepare(options: PagingOptions = {}, maxLeafIndex = 0): WalkParams {
-    const format = options.format ?? x86_64;
-    const { format: _f, ...walk } = options;
-    const key = `${format.name}|${maxLeafIndex}|${JSON.stringify(walk)}`;
-    if (key !== this.shared.paramsKey || !this.shared.params) {
-      const params = format.params(walk);
-      writeWalkParams(this.view, params, maxLeafIndex);
-      this.shared.params = params;
-      this.shared.paramsKey = key;
-    }
-    return this.shared.params;
+    return prepareWalk(this, options, maxLeafIndex);
   }
 
-  // ---- frames and domains (see frames/, xen/domain.ts) ------------------------------
+  // ---- frames and domains (see frames/) ------------------------------
   private framesView: FrameTable | undefined;
   private domainsView: Domains | undefined;
   /** Frame metadata, page lists, the type system and allocation over this memory. */
@@ -148,5 +123,5 @@ export function createEngine(options: EngineOptions): Engine {
   const layout = computeLayout(ramBytes, options.frames ?? ramBytes / 4096, options.ioBytes);
   const pages = layout.totalBytes / 65536;
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: options.shared ?? false });
-  return new Engine(memory, layout, options.backend ?? 'wasm');
+  return new Engine(createContext(memory, layout, options.backend ?? 'wasm'));
 }

@@ -3,7 +3,7 @@
 // order says in which order they join the domain's page list. The kernels do the
 // per-frame work; a large allocation runs in slices so a progress bar can move.
 import * as A from '../abi.js';
-import type { Engine } from '../engine/engine.js';
+import type { EngineContext } from '../engine/context.js';
 import { InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 import type { ProgressCallback } from '../util/progress.js';
@@ -42,7 +42,7 @@ export function patternFrame(p: FramePattern, k: number): number {
   return p.first + Math.floor(k / chunk) * stride + (k % chunk);
 }
 
-function checkPattern(engine: Engine, p: FramePattern): { chunk: number; stride: number } {
+function checkPattern(ctx: EngineContext, p: FramePattern): { chunk: number; stride: number } {
   const chunk = p.chunk ?? 1;
   const stride = p.stride ?? chunk;
   for (const [name, v] of [['first', p.first], ['count', p.count], ['chunk', chunk], ['stride', stride]] as const) {
@@ -56,9 +56,9 @@ function checkPattern(engine: Engine, p: FramePattern): { chunk: number; stride:
   }
   if (p.count > 0) {
     const last = patternFrame(p, p.count - 1);
-    if (last >= engine.layout.frames) {
+    if (last >= ctx.layout.frames) {
       throw new InvalidInputError(
-        `allocate: the pattern's last frame ${hex(last)} is beyond the frame table (${engine.layout.frames} frames)`,
+        `allocate: the pattern's last frame ${hex(last)} is beyond the frame table (${ctx.layout.frames} frames)`,
         { input: 'count', value: p.count, last },
       );
     }
@@ -71,9 +71,9 @@ function checkPattern(engine: Engine, p: FramePattern): { chunk: number; stride:
  * list in ascending pattern order or in a seeded random order. All or nothing:
  * if any frame is not free, nothing is allocated and the error names it.
  */
-export function allocate(engine: Engine, dom: number, options: AllocateOptions): void {
-  const { chunk, stride } = checkPattern(engine, options);
-  const k = engine.backend.frames;
+export function allocate(ctx: EngineContext, dom: number, options: AllocateOptions): void {
+  const { chunk, stride } = checkPattern(ctx, options);
+  const k = ctx.backend.frames;
   const busy = k.allocCheck(options.first, chunk, stride, options.count) >>> 0;
   if (busy !== NO_FRAME) {
     throw new InvalidInputError(`allocate: frame ${hex(busy)} of the pattern is not free [not-free]`, { rule: 'not-free', frame: busy });
@@ -102,8 +102,8 @@ export function allocate(engine: Engine, dom: number, options: AllocateOptions):
 }
 
 /** Allocate exactly these frames, in this order, to `dom` (all or nothing). */
-export function allocateFrames(engine: Engine, dom: number, frames: ArrayLike<number>): void {
-  const e = engine;
+export function allocateFrames(ctx: EngineContext, dom: number, frames: ArrayLike<number>): void {
+  const e = ctx;
   const per = Math.floor(e.layout.ioBytes / 4);
   if (frames.length > per) {
     throw new InvalidInputError(`allocateFrames: ${frames.length} frames exceed one I/O buffer (${per}); use allocate() with a pattern`, {
@@ -121,8 +121,8 @@ export function allocateFrames(engine: Engine, dom: number, frames: ArrayLike<nu
 }
 
 /** Give one frame back to the free pool: it must hold only its allocation reference. */
-export function freeFrame(engine: Engine, frame: number): void {
-  checkFrameNumber(engine, frame);
-  const rc = engine.backend.frames.freeFrame(frame);
+export function freeFrame(ctx: EngineContext, frame: number): void {
+  checkFrameNumber(ctx, frame);
+  const rc = ctx.backend.frames.freeFrame(frame);
   if (rc !== A.TE_OK) throw frameError(rc, 'free', `frame ${hex(frame)}`);
 }

@@ -3,7 +3,7 @@
 // Each violation names the frame (or domain), the field, what was expected and
 // what was found.
 import * as A from '../abi.js';
-import type { Engine } from '../engine/engine.js';
+import type { EngineContext } from '../engine/context.js';
 import { NO_FRAME, typeName } from './frame-info.js';
 
 export interface Violation {
@@ -32,9 +32,9 @@ export interface AuditReport {
 
 const show = (f: number) => (f === NO_FRAME ? 'none' : f);
 
-export function audit(engine: Engine, options: AuditOptions = {}): AuditReport {
-  const l = engine.layout;
-  const u = new Uint32Array(engine.memory.buffer);
+export function audit(ctx: EngineContext, options: AuditOptions = {}): AuditReport {
+  const l = ctx.layout;
+  const u = new Uint32Array(ctx.memory.buffer);
   const frames = l.frames;
   const ramFrames = Math.min(frames, Math.floor(l.ramBytes / 4096));
   const T = l.colType >>> 2, C = l.colCount >>> 2, O = l.colOwner >>> 2, N = l.colNext >>> 2, P = l.colPrev >>> 2;
@@ -147,7 +147,7 @@ export function audit(engine: Engine, options: AuditOptions = {}): AuditReport {
     if (steps !== l4s.get(d)) bad(undefined, d, 'l4_index', `${l4s.get(d)} validated L4s`, steps);
   }
 
-  if (options.references) checkReferences(engine, u, bad);
+  if (options.references) checkReferences(ctx, u, bad);
   return { ok: total === 0, total, violations, domains: live.length, framesChecked: frames };
 }
 
@@ -158,11 +158,11 @@ export function audit(engine: Engine, options: AuditOptions = {}): AuditReport {
  * next level; L1 entries: general, + writable type when RW).
  */
 function checkReferences(
-  engine: Engine,
+  ctx: EngineContext,
   u: Uint32Array,
   bad: (frame: number | undefined, domain: number | undefined, field: string, expected: string | number, found: string | number) => void,
 ): void {
-  const l = engine.layout;
+  const l = ctx.layout;
   const frames = l.frames;
   const ramFrames = Math.min(frames, Math.floor(l.ramBytes / 4096));
   const T = l.colType >>> 2, C = l.colCount >>> 2, O = l.colOwner >>> 2;

@@ -2,7 +2,7 @@
 // "Frames and domains"), decoded for people and tests.
 import * as A from '../abi.js';
 import { InvalidInputError } from '../errors.js';
-import type { Engine } from '../engine/engine.js';
+import type { EngineContext } from '../engine/context.js';
 
 /** Xen's page types: none, the four x86-64 page-table levels, segment descriptors, writable. */
 export type FrameType = 'none' | 'L1' | 'L2' | 'L3' | 'L4' | 'seg-desc' | 'writable';
@@ -91,9 +91,9 @@ export function encodeTypeInfo(t: {
 }
 
 /** Refuse a frame number that is not one of the table's, naming it. */
-export function checkFrameNumber(engine: Engine, frame: number, what = 'frame'): void {
-  if (!Number.isSafeInteger(frame) || frame < 0 || frame >= engine.layout.frames) {
-    throw new InvalidInputError(`${what}: ${frame} is not a frame of the frame table [0, ${engine.layout.frames})`, {
+export function checkFrameNumber(ctx: EngineContext, frame: number, what = 'frame'): void {
+  if (!Number.isSafeInteger(frame) || frame < 0 || frame >= ctx.layout.frames) {
+    throw new InvalidInputError(`${what}: ${frame} is not a frame of the frame table [0, ${ctx.layout.frames})`, {
       input: what,
       value: frame,
     });

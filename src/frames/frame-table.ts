@@ -2,7 +2,7 @@
 // engine's memory (type_info, count_info, owner, next, prev; 20 bytes a frame),
 // with the operations on it gathered behind `engine.frames`.
 import * as A from '../abi.js';
-import type { Engine } from '../engine/engine.js';
+import type { EngineContext } from '../engine/context.js';
 import { InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 import { decodeTypeInfo, typeCode, checkFrameNumber, NO_FRAME, type FrameInfo, type FrameType, type TableType } from './frame-info.js';
@@ -34,21 +34,21 @@ export interface CensusResult {
 }
 
 export class FrameTable {
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly ctx: EngineContext) {}
 
   /** Frames with metadata. */
   get size(): number {
-    return this.engine.layout.frames;
+    return this.ctx.layout.frames;
   }
   /** Frames with contents in the RAM image (only these can be page tables). */
   get imageFrames(): number {
-    return Math.min(this.engine.layout.frames, Math.floor(this.engine.layout.ramBytes / 4096));
+    return Math.min(this.ctx.layout.frames, Math.floor(this.ctx.layout.ramBytes / 4096));
   }
 
   /** Live views of the columns (no copy): for scans in TS and audits. */
   columns(): FrameColumns {
-    const l = this.engine.layout;
-    const b = this.engine.memory.buffer;
+    const l = this.ctx.layout;
+    const b = this.ctx.memory.buffer;
     return {
       typeInfo: new Uint32Array(b, l.colType, l.frames),
       countInfo: new Uint32Array(b, l.colCount, l.frames),
@@ -71,7 +71,7 @@ export class FrameTable {
   }
 
   info(frame: number): FrameInfo {
-    checkFrameNumber(this.engine, frame);
+    checkFrameNumber(this.ctx, frame);
     const c = this.columns();
     const ti = c.typeInfo[frame]!;
     const ci = c.countInfo[frame]!;
@@ -99,7 +99,7 @@ export class FrameTable {
    * set. Default range: the whole table.
    */
   census(type: FrameType, options: { domain?: number; from?: number; to?: number; validated?: boolean } = {}): CensusResult {
-    const e = this.engine;
+    const e = this.ctx;
     const d = options.domain ?? NO_FRAME;
     const key = typeCode(type) * 2 + ((options.validated ?? type !== 'none') ? 1 : 0);
     const from = Math.max(0, Math.min(options.from ?? 0, this.size));
@@ -116,57 +116,57 @@ export class FrameTable {
 
   /** The page list of domain `dom`. */
   list(dom: number): PageList {
-    return new PageList(this.engine, dom);
+    return new PageList(this.ctx, dom);
   }
 
   // ---- type system (frames/type-system.ts) ------------------------------------------
   getType(frame: number, type: FrameType): void {
-    types.getType(this.engine, frame, type);
+    types.getType(this.ctx, frame, type);
   }
   putType(frame: number): void {
-    types.putType(this.engine, frame);
+    types.putType(this.ctx, frame);
   }
   pin(frame: number, type: TableType): void {
-    types.pin(this.engine, frame, type);
+    types.pin(this.ctx, frame, type);
   }
   unpin(frame: number): void {
-    types.unpin(this.engine, frame);
+    types.unpin(this.ctx, frame);
   }
   lock(frame: number): boolean {
-    return types.pageLock(this.engine, frame);
+    return types.pageLock(this.ctx, frame);
   }
   unlock(frame: number): void {
-    types.pageUnlock(this.engine, frame);
+    types.pageUnlock(this.ctx, frame);
   }
 
   // ---- allocation (frames/allocation.ts) --------------------------------------------
   allocate(dom: number, options: alloc.AllocateOptions): void {
-    alloc.allocate(this.engine, dom, options);
+    alloc.allocate(this.ctx, dom, options);
   }
   allocateFrames(dom: number, frames: ArrayLike<number>): void {
-    alloc.allocateFrames(this.engine, dom, frames);
+    alloc.allocateFrames(this.ctx, dom, frames);
   }
   free(frame: number): void {
-    alloc.freeFrame(this.engine, frame);
+    alloc.freeFrame(this.ctx, frame);
   }
 
   // ---- the RO_MPT slot (L4 slot 256) --------------------------------------------------
   /** Value of the RO_MPT slot of table frame `frame`. */
   roMpt(frame: number): bigint {
     this.checkImage(frame);
-    return this.engine.phys.read64(BigInt(frame) * 4096n + BigInt(A.RO_MPT_SLOT * 8));
+    return this.ctx.phys.read64(BigInt(frame) * 4096n + BigInt(A.RO_MPT_SLOT * 8));
   }
   /** fill_ro_mpt: true when the slot was empty and is now filled. */
   fillRoMpt(frame: number): boolean {
     this.checkImage(frame);
-    return this.engine.backend.frames.fillRoMpt(frame) === A.FILL_DONE;
+    return this.ctx.backend.frames.fillRoMpt(frame) === A.FILL_DONE;
   }
   zapRoMpt(frame: number): void {
     this.checkImage(frame);
-    this.engine.backend.frames.zapRoMpt(frame);
+    this.ctx.backend.frames.zapRoMpt(frame);
   }
   private checkImage(frame: number): void {
-    checkFrameNumber(this.engine, frame);
+    checkFrameNumber(this.ctx, frame);
     if (frame >= this.imageFrames) {
       throw new InvalidInputError(`frame: ${hex(frame)} has no contents (the RAM image holds frames [0, ${hex(this.imageFrames)}))`, {
         input: 'frame',
@@ -177,6 +177,6 @@ export class FrameTable {
 
   /** Check every list, link and count (frames/audit.ts). */
   audit(options?: AuditOptions): AuditReport {
-    return audit(this.engine, options);
+    return audit(this.ctx, options);
   }
 }

@@ -1,7 +1,7 @@
 // A domain's page list (xen-mm.md §2): add at head or tail, remove the head or a
 // given frame, iterate, and the chase that walks the next column only.
 import * as A from '../abi.js';
-import type { Engine } from '../engine/engine.js';
+import type { EngineContext } from '../engine/context.js';
 import { frameError } from './refusal.js';
 import { NO_FRAME, checkFrameNumber } from './frame-info.js';
 
@@ -13,12 +13,12 @@ export interface ChaseResult {
 
 export class PageList {
   constructor(
-    private readonly engine: Engine,
+    private readonly ctx: EngineContext,
     readonly domain: number,
   ) {}
 
   private field(o: number): number {
-    return this.engine.view.getUint32(this.engine.layout.domains + this.domain * A.DOM_STRIDE + o, true);
+    return this.ctx.view.getUint32(this.ctx.layout.domains + this.domain * A.DOM_STRIDE + o, true);
   }
 
   /** First frame, or undefined when empty. */
@@ -40,29 +40,29 @@ export class PageList {
   }
 
   addHead(frame: number): void {
-    checkFrameNumber(this.engine, frame);
-    this.check(this.engine.backend.frames.listAddHead(this.domain, frame), 'page list add head');
+    checkFrameNumber(this.ctx, frame);
+    this.check(this.ctx.backend.frames.listAddHead(this.domain, frame), 'page list add head');
   }
 
   addTail(frame: number): void {
-    checkFrameNumber(this.engine, frame);
-    this.check(this.engine.backend.frames.listAddTail(this.domain, frame), 'page list add tail');
+    checkFrameNumber(this.ctx, frame);
+    this.check(this.ctx.backend.frames.listAddTail(this.domain, frame), 'page list add tail');
   }
 
   /** Remove and return the head; undefined when the list is empty. */
   removeHead(): number | undefined {
-    const f = this.engine.backend.frames.listRemoveHead(this.domain) >>> 0;
+    const f = this.ctx.backend.frames.listRemoveHead(this.domain) >>> 0;
     return f === NO_FRAME ? undefined : f;
   }
 
   remove(frame: number): void {
-    checkFrameNumber(this.engine, frame);
-    this.check(this.engine.backend.frames.listRemove(this.domain, frame), 'page list remove', frame);
+    checkFrameNumber(this.ctx, frame);
+    this.check(this.ctx.backend.frames.listRemove(this.domain, frame), 'page list remove', frame);
   }
 
   /** The frames in list order (at most `max`, default the recorded length + 1 to expose a broken list). */
   frames(max = this.length + 1): Uint32Array {
-    const e = this.engine;
+    const e = this.ctx;
     const out = new Uint32Array(Math.min(max, e.layout.frames + 1));
     const io = e.layout.ioBase;
     const per = Math.floor(e.layout.ioBytes / 4);
@@ -84,7 +84,7 @@ export class PageList {
 
   /** Walk the list reading only the next links (at most `max` steps). */
   chase(max = this.length + 1): ChaseResult {
-    const e = this.engine;
+    const e = this.ctx;
     const from = this.head ?? NO_FRAME;
     const checksum = e.backend.frames.listChase(from, max) >>> 0;
     return { steps: e.view.getUint32(A.FR + A.FR_COUNT, true), checksum };

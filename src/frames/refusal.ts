@@ -4,7 +4,7 @@ import * as A from '../abi.js';
 import { TypeViolationError, InvalidInputError, NotFoundError, MemwalkError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 import { describeTypeInfo, typeName, NO_FRAME } from './frame-info.js';
-import type { Engine } from '../engine/engine.js';
+import type { EngineContext } from '../engine/context.js';
 
 /** The rule behind each TE_* code, as named in messages and in `details.rule`. */
 export const RULES: Readonly<Record<number, string>> = {
@@ -71,8 +71,8 @@ export interface RefusalFacts {
   readonly entryValue: bigint | undefined;
 }
 
-export function refusalFacts(engine: Engine, code: number): RefusalFacts {
-  const v = engine.view;
+export function refusalFacts(ctx: EngineContext, code: number): RefusalFacts {
+  const v = ctx.view;
   const g = (o: number) => v.getUint32(A.FR + o, true);
   const table = g(A.FR_ERR_TABLE);
   return {
@@ -93,8 +93,8 @@ export function refusalFacts(engine: Engine, code: number): RefusalFacts {
  * TypeViolationError naming the frame that refused, the type asked of it, what
  * it holds, the rule, and the table entry that led there.
  */
-export function typeViolation(engine: Engine, code: number, op: string, frame: number): MemwalkError {
-  const f = refusalFacts(engine, code);
+export function typeViolation(ctx: EngineContext, code: number, op: string, frame: number): MemwalkError {
+  const f = refusalFacts(ctx, code);
   const where = f.table !== undefined ? ` (entry ${f.entry} = ${hex(f.entryValue!)} of ${f.tableType} table ${hex(f.table)})` : '';
   const holds =
     code === A.TE_FOREIGN

@@ -2,7 +2,8 @@
 // have it, and the check that lists every group whose hint breaks the rules.
 // The kernels are contigUpdate / contigCheckStart / contigCheckNext.
 import * as A from '../abi.js';
-import type { Engine, PagingOptions } from '../engine/engine.js';
+import type { EngineContext } from '../engine/context.js';
+import { prepareWalk, type PagingOptions } from './prepare.js';
 import type { WalkParams } from './format.js';
 import { InvalidInputError } from '../errors.js';
 
@@ -68,26 +69,26 @@ export interface ContiguousCheck {
  * Every group reachable from `root` whose contiguous hint is set on some entry
  * while a rule is broken, each table reported once however many paths reach it.
  */
-export function checkContiguous(engine: Engine, root: bigint, options: ContiguousCheckOptions = {}): ContiguousCheck {
+export function checkContiguous(ctx: EngineContext, root: bigint, options: ContiguousCheckOptions = {}): ContiguousCheck {
   const maxEntries = options.maxEntries ?? 50_000_000;
   if (!Number.isSafeInteger(maxEntries) || maxEntries <= 0) {
     throw new InvalidInputError(`maxEntries: ${maxEntries} must be a whole number > 0`, { input: 'maxEntries' });
   }
   const { maxEntries: _m, ...paging } = options;
-  const p = engine.prepare(paging);
+  const p = prepareWalk(ctx, paging);
   if (!hasContiguousHint(p)) return { violations: [], truncated: false };
-  const k = engine.backend.paging;
-  const out = engine.layout.ioBase;
-  const max = Math.min(4096, Math.floor(engine.layout.ioBytes / A.CR_BYTES));
+  const k = ctx.backend.paging;
+  const out = ctx.layout.ioBase;
+  const max = Math.min(4096, Math.floor(ctx.layout.ioBytes / A.CR_BYTES));
   const seen = new Set<string>();
   const violations: ContiguousViolation[] = [];
   k.contigCheckStart(BigInt.asUintN(64, root));
   let visited = 0;
   for (;;) {
-    engine.prepare(paging);
+    prepareWalk(ctx, paging);
     const steps = Math.min(1 << 20, maxEntries - visited);
     const n = k.contigCheckNext(out, max, steps);
-    const big = engine.big, u32 = engine.u32;
+    const big = ctx.big, u32 = ctx.u32;
     for (let i = 0; i < n; i++) {
       const b = (out + i * A.CR_BYTES) / 8;
       const w = b * 2;
@@ -108,9 +109,9 @@ export function checkContiguous(engine: Engine, root: bigint, options: Contiguou
         rules: contiguousRules(u32[w + 6]!),
       });
     }
-    const depth = engine.view.getInt32(A.CK + A.CK_DEPTH, true);
+    const depth = ctx.view.getInt32(A.CK + A.CK_DEPTH, true);
     if (depth < 0) return { violations, truncated: false };
-    visited += Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+    visited += Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
     if (visited >= maxEntries) return { violations, truncated: true };
   }
 }

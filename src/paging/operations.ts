@@ -1,7 +1,8 @@
 // The paging API over any backend: validation, typed errors and decoding live
 // here; the kernels only see numbers and buffers.
 import * as A from '../abi.js';
-import type { Engine, PagingOptions } from '../engine/engine.js';
+import type { EngineContext } from '../engine/context.js';
+import { prepareWalk, type PagingOptions } from './prepare.js';
 import type { WalkParams, MapFlags } from './format.js';
 import type { AccessKind, FaultKind, Mapping, Rights, TranslateResult } from './types.js';
 import { allocateAll, type FrameAllocator } from './allocator.js';
@@ -66,11 +67,11 @@ export function decodeStatus(p: WalkParams, va: bigint, st: number, addr: bigint
   };
 }
 
-export function translate(engine: Engine, root: bigint, va: bigint, options: PagingOptions & { access?: AccessKind } = {}): TranslateResult {
-  const p = engine.prepare(options);
+export function translate(ctx: EngineContext, root: bigint, va: bigint, options: PagingOptions & { access?: AccessKind } = {}): TranslateResult {
+  const p = prepareWalk(ctx, options);
   const acc = accessFlags(options.access, options.user);
-  const st = engine.backend.paging.translate(BigInt.asUintN(64, root), BigInt.asUintN(64, va), acc) >>> 0;
-  const v = engine.view;
+  const st = ctx.backend.paging.translate(BigInt.asUintN(64, root), BigInt.asUintN(64, va), acc) >>> 0;
+  const v = ctx.view;
   const ea = v.getBigUint64(A.RES + A.RES_ENTRY_ADDR, true);
   const ev = v.getBigUint64(A.RES + A.RES_ENTRY_VALUE, true);
   const r = decodeStatus(p, BigInt.asUintN(64, va), st, (st & A.ST_KIND_MASK) === A.K_OK ? v.getBigUint64(A.RES + A.RES_PA, true) : ea, ev);
@@ -114,12 +115,12 @@ export class BatchResult {
 }
 
 /** Addresses per chunk that fit the I/O buffer (8 bytes in, 16 out). */
-function batchChunk(engine: Engine): number {
-  return Math.floor(engine.layout.ioBytes / (8 + A.BR_BYTES));
+function batchChunk(ctx: EngineContext): number {
+  return Math.floor(ctx.layout.ioBytes / (8 + A.BR_BYTES));
 }
 
-export function translateBatch(engine: Engine, root: bigint, vas: BigUint64Array | readonly bigint[], options: BatchOptions = {}): BatchResult {
-  const p = engine.prepare(options);
+export function translateBatch(ctx: EngineContext, root: bigint, vas: BigUint64Array | readonly bigint[], options: BatchOptions = {}): BatchResult {
+  const p = prepareWalk(ctx, options);
   const acc = accessFlags(options.access, options.user);
   const mode = STRATEGY[options.strategy ?? 'interleaved'];
   if (mode === undefined) throw new InvalidInputError(`strategy: '${options.strategy}' is not one of ${Object.keys(STRATEGY).join(', ')}`, { input: 'strategy' });
@@ -127,22 +128,22 @@ export function translateBatch(engine: Engine, root: bigint, vas: BigUint64Array
   const n = input.length;
   const addr = new BigUint64Array(n);
   const status = new Uint32Array(n);
-  const chunk = batchChunk(engine);
-  const inPtr = engine.layout.ioBase;
+  const chunk = batchChunk(ctx);
+  const inPtr = ctx.layout.ioBase;
   const outPtr = inPtr + chunk * 8;
-  const k = engine.backend.paging;
+  const k = ctx.backend.paging;
   const r = BigInt.asUintN(64, root);
   for (let off = 0; off < n; off += chunk) {
     const m = Math.min(chunk, n - off);
-    engine.big.set(input.subarray(off, off + m), inPtr / 8);
+    ctx.big.set(input.subarray(off, off + m), inPtr / 8);
     k.translateBatch(r, inPtr, outPtr, m, acc, mode);
-    copyRecords(engine, outPtr, m, addr, status, off);
+    copyRecords(ctx, outPtr, m, addr, status, off);
   }
   return new BatchResult(p, input, addr, status);
 }
 
-function copyRecords(engine: Engine, outPtr: number, m: number, addr: BigUint64Array, status: Uint32Array, off: number): void {
-  const big = engine.big, u32 = engine.u32;
+function copyRecords(ctx: EngineContext, outPtr: number, m: number, addr: BigUint64Array, status: Uint32Array, off: number): void {
+  const big = ctx.big, u32 = ctx.u32;
   const b = outPtr / 8, w = outPtr / 4;
   for (let i = 0; i < m; i++) {
     addr[off + i] = big[b + i * 2]!;
@@ -156,22 +157,22 @@ export interface RangeOptions extends PagingOptions {
   readonly viaRuns?: boolean;
 }
 
-export function translateRange(engine: Engine, root: bigint, va: bigint, pages: number, options: RangeOptions = {}): BatchResult {
-  if (options.viaRuns) return translateRuns(engine, root, va, pages, options).expand();
-  const p = engine.prepare(options);
+export function translateRange(ctx: EngineContext, root: bigint, va: bigint, pages: number, options: RangeOptions = {}): BatchResult {
+  if (options.viaRuns) return translateRuns(ctx, root, va, pages, options).expand();
+  const p = prepareWalk(ctx, options);
   if (!Number.isSafeInteger(pages) || pages < 0) throw new InvalidInputError(`pages: ${pages} must be a whole number >= 0`, { input: 'pages' });
   const acc = accessFlags(options.access, options.user);
   const pageSize = BigInt(2 ** p.levels[p.levels.length - 1]!.shift);
   const start = BigInt.asUintN(64, va) & ~(pageSize - 1n);
   const addr = new BigUint64Array(pages);
   const status = new Uint32Array(pages);
-  const chunk = Math.floor(engine.layout.ioBytes / A.BR_BYTES);
-  const outPtr = engine.layout.ioBase;
+  const chunk = Math.floor(ctx.layout.ioBytes / A.BR_BYTES);
+  const outPtr = ctx.layout.ioBase;
   const r = BigInt.asUintN(64, root);
   for (let off = 0; off < pages; off += chunk) {
     const m = Math.min(chunk, pages - off);
-    engine.backend.paging.translateRange(r, BigInt.asUintN(64, start + BigInt(off) * pageSize), m, outPtr, acc);
-    copyRecords(engine, outPtr, m, addr, status, off);
+    ctx.backend.paging.translateRange(r, BigInt.asUintN(64, start + BigInt(off) * pageSize), m, outPtr, acc);
+    copyRecords(ctx, outPtr, m, addr, status, off);
   }
   const vas = new BigUint64Array(pages);
   for (let i = 0; i < pages; i++) vas[i] = BigInt.asUintN(64, start + BigInt(i) * pageSize);
@@ -246,22 +247,22 @@ function runAddr(p: WalkParams, va0: bigint, a0: bigint, st: number, j: bigint):
 }
 
 /** translateRange's walk, written as runs (see RunsResult). */
-export function translateRuns(engine: Engine, root: bigint, va: bigint, pages: number, options: RangeOptions = {}): RunsResult {
-  const p = engine.prepare(options);
+export function translateRuns(ctx: EngineContext, root: bigint, va: bigint, pages: number, options: RangeOptions = {}): RunsResult {
+  const p = prepareWalk(ctx, options);
   if (!Number.isSafeInteger(pages) || pages < 0) throw new InvalidInputError(`pages: ${pages} must be a whole number >= 0`, { input: 'pages' });
   const acc = accessFlags(options.access, options.user);
   const pageSize = BigInt(2 ** p.levels[p.levels.length - 1]!.shift);
   const start = BigInt.asUintN(64, va) & ~(pageSize - 1n);
-  const cap = Math.floor(engine.layout.ioBytes / A.RR_BYTES);
-  const outPtr = engine.layout.ioBase;
+  const cap = Math.floor(ctx.layout.ioBytes / A.RR_BYTES);
+  const outPtr = ctx.layout.ioBase;
   const r = BigInt.asUintN(64, root);
   const vaC: bigint[] = [], addrC: bigint[] = [], pagesC: number[] = [], stC: number[] = [];
-  const big = engine.big, u32 = engine.u32;
+  const big = ctx.big, u32 = ctx.u32;
   let off = 0;
   while (off < pages) {
     const m = Math.min(pages - off, 0x7fffffff);
-    const n = engine.backend.paging.translateRuns(r, BigInt.asUintN(64, start + BigInt(off) * pageSize), m, outPtr, cap, acc) >>> 0;
-    const covered = Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+    const n = ctx.backend.paging.translateRuns(r, BigInt.asUintN(64, start + BigInt(off) * pageSize), m, outPtr, cap, acc) >>> 0;
+    const covered = Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
     for (let i = 0; i < n; i++) {
       const b = (outPtr + i * A.RR_BYTES) / 8, w = (outPtr + i * A.RR_BYTES) / 4;
       const rv = big[b]!, ra = big[b + 1]!, rp = u32[w + 4]!, rs = u32[w + 5]!;
@@ -299,20 +300,20 @@ const ENUM_BATCH = 4096;
  * Every leaf mapping in ascending canonical VA order, streamed through a fixed
  * buffer: memory stays bounded whatever the tables hold.
  */
-export function* mappingsIter(engine: Engine, root: bigint, options: PagingOptions = {}): Generator<Mapping> {
-  engine.prepare(options);
-  const k = engine.backend.paging;
-  const out = engine.layout.ioBase;
-  const max = Math.min(ENUM_BATCH, Math.floor(engine.layout.ioBytes / A.MR_BYTES));
+export function* mappingsIter(ctx: EngineContext, root: bigint, options: PagingOptions = {}): Generator<Mapping> {
+  prepareWalk(ctx, options);
+  const k = ctx.backend.paging;
+  const out = ctx.layout.ioBase;
+  const max = Math.min(ENUM_BATCH, Math.floor(ctx.layout.ioBytes / A.MR_BYTES));
   const batch: Mapping[] = [];
   k.enumStart(BigInt.asUintN(64, root));
   for (;;) {
     // Decode a whole batch before yielding: the caller may run other kernels in between.
-    const p = engine.prepare(options);
+    const p = prepareWalk(ctx, options);
     const n = k.enumNext(out, max);
     if (n === 0) return;
     batch.length = 0;
-    const big = engine.big, u32 = engine.u32;
+    const big = ctx.big, u32 = ctx.u32;
     for (let i = 0; i < n; i++) {
       const b = (out + i * A.MR_BYTES) / 8;
       const st = u32[b * 2 + 6]!;
@@ -329,11 +330,11 @@ export function* mappingsIter(engine: Engine, root: bigint, options: PagingOptio
   }
 }
 
-export function mappings(engine: Engine, root: bigint, options: MappingsOptions = {}): MappingList {
+export function mappings(ctx: EngineContext, root: bigint, options: MappingsOptions = {}): MappingList {
   const limit = options.limit ?? 1_000_000;
   if (!Number.isSafeInteger(limit) || limit < 0) throw new InvalidInputError(`limit: ${limit} must be a whole number >= 0`, { input: 'limit' });
   const list: Mapping[] = [];
-  for (const m of mappingsIter(engine, root, options)) {
+  for (const m of mappingsIter(ctx, root, options)) {
     if (list.length === limit) return { mappings: list, truncated: true };
     list.push(m);
   }
@@ -379,8 +380,8 @@ function checkRange(p: WalkParams, what: string, va: bigint, size: bigint, pa?: 
   if (hs < 0 || he !== hs) fail(`[${hex(start)}, ${hex(end + 1n)}) is not inside one canonical half of the ${p.vaBits}-bit address space`);
 }
 
-function conflictError(engine: Engine, p: WalkParams, op: string, code: number): MappingConflictError {
-  const v = engine.view;
+function conflictError(ctx: EngineContext, p: WalkParams, op: string, code: number): MappingConflictError {
+  const v = ctx.view;
   const va = v.getBigUint64(A.RES + A.RES_VA, true);
   const ea = v.getBigUint64(A.RES + A.RES_ENTRY_ADDR, true);
   const ev = v.getBigUint64(A.RES + A.RES_ENTRY_VALUE, true);
@@ -404,9 +405,9 @@ function conflictError(engine: Engine, p: WalkParams, op: string, code: number):
   }
 }
 
-function maxLeafIndex(engine: Engine, options: MapOptions): number {
+function maxLeafIndex(ctx: EngineContext, options: MapOptions): number {
   if (options.largestLeaf === undefined) return 0;
-  const p = engine.prepare(options);
+  const p = prepareWalk(ctx, options);
   const i = p.levels.findIndex((l) => l.leafAllowed && 2 ** l.shift <= options.largestLeaf!);
   if (i < 0 || 2 ** p.levels[i]!.shift !== options.largestLeaf) {
     const sizes = p.levels.filter((l) => l.leafAllowed).map((l) => sizeName(2 ** l.shift));
@@ -420,63 +421,63 @@ function maxLeafIndex(engine: Engine, options: MapOptions): number {
  * allows. Conflicts are found by a dry run before anything is written or allocated.
  */
 export function map(
-  engine: Engine, root: bigint, va: bigint, pa: bigint, size: bigint, flags: MapFlags, allocator: FrameAllocator, options: MapOptions = {},
+  ctx: EngineContext, root: bigint, va: bigint, pa: bigint, size: bigint, flags: MapFlags, allocator: FrameAllocator, options: MapOptions = {},
 ): MapReport {
-  const p = engine.prepare(options, maxLeafIndex(engine, options));
+  const p = prepareWalk(ctx, options, maxLeafIndex(ctx, options));
   checkRange(p, 'map', va, size, pa);
   const bits = (options.format ?? x86_64).leafBits(flags);
-  const k = engine.backend.paging;
+  const k = ctx.backend.paging;
   const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
   const dry = k.mapRange(r, v, pa, size, bits, 0, 0, 1);
-  if (dry !== A.MAP_OK) throw conflictError(engine, p, 'map', dry);
-  const tables = Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'map', dry);
+  const tables = Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
   const tableBytes = (i: number) => 2 ** p.levels[i]!.bits * p.entryBytes;
   const framesPerTable = Math.max(1, Math.ceil(tableBytes(p.levels.length - 1) / 4096));
   const frames = allocateAll(allocator, tables, framesPerTable, 'map');
-  const poolPtr = engine.layout.ioBase;
-  if (tables * 8 > engine.layout.ioBytes) throw new InvalidInputError(`map: ${tables} table pages do not fit the I/O buffer; map in smaller pieces`);
+  const poolPtr = ctx.layout.ioBase;
+  if (tables * 8 > ctx.layout.ioBytes) throw new InvalidInputError(`map: ${tables} table pages do not fit the I/O buffer; map in smaller pieces`);
   for (const [i, f] of frames.entries()) {
-    if ((f + framesPerTable) * 4096 > engine.layout.ramBytes) {
+    if ((f + framesPerTable) * 4096 > ctx.layout.ramBytes) {
       for (const g of frames) allocator.free?.(g, framesPerTable);
       throw new OutsideImageError(`map: the allocator gave frame ${hex(f)}, outside the RAM image; nothing was mapped`, { frame: f });
     }
-    engine.big[poolPtr / 8 + i] = BigInt(f) * 4096n;
+    ctx.big[poolPtr / 8 + i] = BigInt(f) * 4096n;
   }
   const rc = k.mapRange(r, v, pa, size, bits, poolPtr, tables, 0);
-  if (rc !== A.MAP_OK) throw conflictError(engine, p, 'map', rc);
-  const leaves = Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  if (rc !== A.MAP_OK) throw conflictError(ctx, p, 'map', rc);
+  const leaves = Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
   const contiguousRuns = hasContiguousHint(p) ? k.contigUpdate(r, v, size, options.contiguousHint === false ? 0 : 1) : 0;
   return { leaves, tableFrames: frames, contiguousRuns };
 }
 
 /** Clear every leaf in [va, va+size); returns the number of leaves cleared. */
-export function unmap(engine: Engine, root: bigint, va: bigint, size: bigint, options: PagingOptions = {}): number {
-  const p = engine.prepare(options);
+export function unmap(ctx: EngineContext, root: bigint, va: bigint, size: bigint, options: PagingOptions = {}): number {
+  const p = prepareWalk(ctx, options);
   checkRange(p, 'unmap', va, size);
-  const k = engine.backend.paging;
+  const k = ctx.backend.paging;
   const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
   const dry = k.unmapRange(r, v, size, 1);
-  if (dry !== A.MAP_OK) throw conflictError(engine, p, 'unmap', dry);
+  if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'unmap', dry);
   k.unmapRange(r, v, size, 0);
-  const n = Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  const n = Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
   // Groups the unmap broke lose their contiguous hint.
   if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
   return n;
 }
 
 /** Give every leaf in [va, va+size) the rights of `flags`; returns leaves changed. */
-export function protect(engine: Engine, root: bigint, va: bigint, size: bigint, flags: MapFlags, options: PagingOptions = {}): number {
-  const p = engine.prepare(options);
+export function protect(ctx: EngineContext, root: bigint, va: bigint, size: bigint, flags: MapFlags, options: PagingOptions = {}): number {
+  const p = prepareWalk(ctx, options);
   checkRange(p, 'protect', va, size);
   const format = options.format ?? x86_64;
   const mask = format.rightsMask;
   const set = format.leafBits(flags) & mask;
-  const k = engine.backend.paging;
+  const k = ctx.backend.paging;
   const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
   const dry = k.protectRange(r, v, size, set, mask, 1);
-  if (dry !== A.MAP_OK) throw conflictError(engine, p, 'protect', dry);
+  if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'protect', dry);
   k.protectRange(r, v, size, set, mask, 0);
-  const n = Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  const n = Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
   // Groups whose attributes no longer agree lose their contiguous hint.
   if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
   return n;

@@ -26,8 +26,9 @@ import { computeLayout, MAX_MEMORY } from '../engine/layout.js';
 import { allocate } from '../frames/allocation.js';
 import { encodeTypeInfo, typeCode, typeName, type FrameType, type TableType } from '../frames/frame-info.js';
 import { getType } from '../frames/type-system.js';
-import { checkDomainId } from './domain.js';
+import { checkDomainId } from '../frames/domains.js';
 import { x86_64 } from '../paging/formats/x86.js';
+import * as X86 from '../paging/formats/x86-bits.js';
 import { x86_pae } from '../paging/formats/x86-legacy.js';
 import type { FrameAllocator } from '../paging/allocator.js';
 import type { PagingFormat } from '../paging/format.js';
@@ -42,9 +43,6 @@ export const HYPERVISOR_VIRT_START = 0xffff800000000000n;
 export const HYPERVISOR_VIRT_END = 0xffff880000000000n;
 /** Where the hypervisor's area starts for a compat guest (Xen's default; a host may raise it). */
 export const HYPERVISOR_COMPAT_VIRT_START = 0xf5800000n;
-
-// Entry bits Xen's builder writes (dom0_build.c's *_PROT), x86 encoding.
-const P = 1n, ACCESSED = 0x20n, DIRTY = 0x40n;
 
 export type TableLevel = TableType;
 
@@ -455,7 +453,7 @@ export function buildDom0(engine: Engine, inputs: Dom0LayoutInputs, options: Dom
   const areaIndex = new Map<string, number>();
   order.xen.forEach((k, i) => areaIndex.set(keyOf(k), 1 + i));
   const pool = new ListAllocator(order.kernel.map((k) => g.ptFirst + areaIndex.get(keyOf(k))!));
-  const leaf = { write: true, user: !g.compat, execute: true, raw: ACCESSED };
+  const leaf = { write: true, user: !g.compat, execute: true, raw: X86.A };
   const mapOpts = { format, largestLeaf: 4096 };
   const piece = (fromPage: number, toPage: number, pa: bigint) => {
     if (toPage > fromPage) engine.map(root, g.vStart + BigInt(fromPage) * PAGE, pa, BigInt(toPage - fromPage) * PAGE, leaf, pool, mapOpts);
@@ -474,7 +472,7 @@ export function buildDom0(engine: Engine, inputs: Dom0LayoutInputs, options: Dom
   for (const slot of order.fillers) {
     const f = g.ptFirst + next++;
     engine.phys.fill(BigInt(f) * PAGE, 4096, 0);
-    engine.phys.write64(root + BigInt(slot) * 8n, BigInt(f) * PAGE | P);
+    engine.phys.write64(root + BigInt(slot) * 8n, BigInt(f) * PAGE | X86.P);
     fillerFrames.push(f);
   }
   const levels = readTree(engine, g, root);
@@ -590,10 +588,10 @@ function readTree(engine: Engine, g: Geometry, root: bigint): Map<number, number
     for (let i = 0; i < entries; i++) {
       const ea = table + BigInt(i) * 8n;
       const e = phys.read64(ea);
-      if (!(e & P)) continue;
+      if (!(e & X86.P)) continue;
       // The map kernel writes P RW US; Xen's *_PROT add A and D.
-      if (!(g.compat && level === 3)) phys.write64(ea, e | ACCESSED | DIRTY);
-      visit(e & 0x000ffffffffff000n, level - 1, 512);
+      if (!(g.compat && level === 3)) phys.write64(ea, e | X86.A | X86.D);
+      visit(e & X86.ADDR_4K, level - 1, 512);
     }
   };
   visit(root, g.compat ? 3 : 4, g.compat ? 4 : 512);

@@ -11,6 +11,7 @@ import { startProgress, type ProgressCallback } from '../util/progress.js';
 import { computeLayout, MAX_MEMORY } from '../engine/layout.js';
 import { allocate, patternFrame, type FramePattern } from '../frames/allocation.js';
 import { pin } from '../frames/type-system.js';
+import * as X86 from '../paging/formats/x86-bits.js';
 
 export type GuestOrder = 'ascending' | 'random' | 'interleaved';
 export const GUEST_ORDERS: readonly GuestOrder[] = ['ascending', 'random', 'interleaved'];
@@ -73,9 +74,9 @@ export interface Guest {
 
 export const USER_VA = 0x400000n;
 export const KERNEL_VA = 0xffffffff80000000n;
-const TABLE_ENTRY = 0x27; // P | RW | US | A
-const USER_LEAF = 0x67; // P | RW | US | A | D
-const KERNEL_LEAF = 0x63; // P | RW | A | D
+const TABLE_ENTRY = Number(X86.P | X86.RW | X86.US | X86.A);
+const USER_LEAF = Number(X86.P | X86.RW | X86.US | X86.A | X86.D);
+const KERNEL_LEAF = Number(X86.P | X86.RW | X86.A | X86.D);
 
 interface Plan {
   readonly guestFrames: number;

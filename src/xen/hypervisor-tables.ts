@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { InvalidInputError } from '../errors.js';
+import { P, RW, PWT, PCD, PS, G, XD } from '../paging/formats/x86-bits.js';
 
 /** Where Xen maps itself and the direct map on x86-64 (L4 slots 261 and 262). */
 export const XEN_VIRT_START = 0xffff82d080000000n;
@@ -18,7 +19,6 @@ export interface HypervisorTables {
   readonly xenVirt: { readonly start: bigint; readonly end: bigint };
 }
 
-const P = 1n, RW = 2n, PS = 0x80n, G = 0x100n, XD = 1n << 63n;
 const TABLE = P | RW;
 const MiB = 1n << 20n, GiB = 1n << 30n;
 
@@ -50,8 +50,8 @@ export function buildHypervisorTables(engine: Engine, base: bigint): HypervisorT
   slot(l2direct, 0, GiB | P | RW | PS | XD);
   slot(l2direct, 1, (GiB + 2n * MiB) | P | RW | PS | XD);
   slot(l2direct, 2, l1fixmap | TABLE);
-  slot(l1fixmap, 0, 0xfee00000n | P | RW | 0x18n | XD); // LAPIC, uncached
-  slot(l1fixmap, 1, 0xfec00000n | P | RW | 0x18n | XD); // IOAPIC
+  slot(l1fixmap, 0, 0xfee00000n | P | RW | PWT | PCD | XD); // LAPIC, uncached
+  slot(l1fixmap, 1, 0xfec00000n | P | RW | PWT | PCD | XD); // IOAPIC
   return {
     image: { start: base, end: base + 8n * MiB },
     root,

@@ -10,7 +10,7 @@ import type { Engine } from '../engine/engine.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { NEVER, type PreemptPolicy } from './preemption.js';
-import { checkDomainId } from './domain.js';
+import { checkDomainId } from '../frames/domains.js';
 
 export type FixupStrategy = 'faithful' | 'counted' | 'flat' | 'indexed';
 export const STRATEGIES: readonly FixupStrategy[] = ['faithful', 'counted', 'flat', 'indexed'];

@@ -1,11 +1,11 @@
 // Domains: the per-domain record (page list, tot_pages, nr_l4_pages, the
 // m2p-strict VM assist, the L4 index) at layout.domains + id * DOM_STRIDE.
 import * as A from '../abi.js';
-import type { Engine } from '../engine/engine.js';
+import type { EngineContext } from '../engine/context.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
-import { PageList } from '../frames/page-list.js';
-import { NO_FRAME } from '../frames/frame-info.js';
-import { frameError } from '../frames/refusal.js';
+import { PageList } from './page-list.js';
+import { NO_FRAME } from './frame-info.js';
+import { frameError } from './refusal.js';
 
 export interface DomainOptions {
   /** VM assist m2p-strict: L4 tables promoted from now on get the RO_MPT slot filled (default false). */
@@ -40,18 +40,18 @@ export function checkDomainId(id: number): void {
 /** One live domain of an engine. */
 export class Domain {
   constructor(
-    private readonly engine: Engine,
+    private readonly ctx: EngineContext,
     readonly id: number,
   ) {}
 
   private at(o: number): number {
-    return this.engine.layout.domains + this.id * A.DOM_STRIDE + o;
+    return this.ctx.layout.domains + this.id * A.DOM_STRIDE + o;
   }
   private get(o: number): number {
-    return this.engine.view.getUint32(this.at(o), true);
+    return this.ctx.view.getUint32(this.at(o), true);
   }
   private set(o: number, v: number): void {
-    this.engine.view.setUint32(this.at(o), v >>> 0, true);
+    this.ctx.view.setUint32(this.at(o), v >>> 0, true);
   }
 
   get exists(): boolean {
@@ -75,13 +75,13 @@ export class Domain {
     return this.get(A.DOM_NR_L4);
   }
   get list(): PageList {
-    return new PageList(this.engine, this.id);
+    return new PageList(this.ctx, this.id);
   }
 
   /** The L4 index in order (kept by promote/demote). */
   l4Frames(): number[] {
-    const u = new Uint32Array(this.engine.memory.buffer);
-    const next = this.engine.layout.l4Next >>> 2;
+    const u = new Uint32Array(this.ctx.memory.buffer);
+    const next = this.ctx.layout.l4Next >>> 2;
     const out: number[] = [];
     const limit = this.get(A.DOM_L4_COUNT) + 1;
     for (let f = this.get(A.DOM_L4_HEAD); f !== NO_FRAME && out.length < limit; f = u[next + f]!) out.push(f);
@@ -107,24 +107,24 @@ export class Domain {
 
 /** The domains of an engine (`engine.domains`). */
 export class Domains {
-  constructor(private readonly engine: Engine) {}
+  constructor(private readonly ctx: EngineContext) {}
 
   create(id: number, options: DomainOptions = {}): Domain {
     checkDomainId(id);
     const flags = (options.m2pStrict ? A.DF_M2P_STRICT : 0) | (options.pv64 === false ? 0 : A.DF_PV64);
-    const rc = this.engine.backend.frames.domainCreate(id, flags);
+    const rc = this.ctx.backend.frames.domainCreate(id, flags);
     if (rc === A.TE_DOMAIN_EXISTS) throw new InvalidInputError(`domain: ${id} already exists [domain-exists]`, { input: 'domain', value: id });
     if (rc !== A.TE_OK) throw frameError(rc, 'create domain', `domain ${id}`);
-    return new Domain(this.engine, id);
+    return new Domain(this.ctx, id);
   }
 
   has(id: number): boolean {
-    return Number.isInteger(id) && id >= 0 && id < A.DOM_MAX && new Domain(this.engine, id).exists;
+    return Number.isInteger(id) && id >= 0 && id < A.DOM_MAX && new Domain(this.ctx, id).exists;
   }
 
   get(id: number): Domain {
     checkDomainId(id);
-    const d = new Domain(this.engine, id);
+    const d = new Domain(this.ctx, id);
     if (!d.exists) throw new NotFoundError(`domain: ${id} does not exist`, { input: 'domain', value: id });
     return d;
   }
@@ -132,7 +132,7 @@ export class Domains {
   /** Destroy a domain: all its frames go back to the free pool. Returns how many. */
   destroy(id: number): number {
     this.get(id);
-    return this.engine.backend.frames.domainFree(id) >>> 0;
+    return this.ctx.backend.frames.domainFree(id) >>> 0;
   }
 
   ids(): number[] {

@@ -1,0 +1,40 @@
+// The engine context: what every model (paging, frames, domains) needs of one
+// machine's memory, and nothing else. Models take a context, never the Engine
+// facade, so that the facade can be built from them without a circle.
+import type { Layout } from './layout.js';
+import { PhysicalMemory } from './phys.js';
+import { createWasmBackend } from '../backends/wasm.js';
+import { createReferenceBackend } from '../backends/reference/index.js';
+import type { Backend, BackendName } from '../backends/backend.js';
+import { InvalidInputError } from '../errors.js';
+
+export interface EngineContext {
+  /** The one WebAssembly memory: control block, I/O buffers, frame columns, RAM image. */
+  readonly memory: WebAssembly.Memory;
+  readonly layout: Layout;
+  /** The kernels run over this memory. */
+  readonly backend: Backend;
+  /** The RAM image, read and written by physical address. */
+  readonly phys: PhysicalMemory;
+  /** Views of the whole memory for the TS side (control block, I/O buffers). */
+  readonly view: DataView;
+  readonly u32: Uint32Array;
+  readonly big: BigUint64Array;
+}
+
+/** A context over `memory` running `backend`; two contexts over one memory see the same bytes. */
+export function createContext(memory: WebAssembly.Memory, layout: Layout, backend: BackendName): EngineContext {
+  if (backend !== 'wasm' && backend !== 'reference') {
+    throw new InvalidInputError(`backend: '${backend}' is not one of wasm, reference`, { input: 'backend', value: backend });
+  }
+  const kernels = backend === 'wasm' ? createWasmBackend({ memory, layout }) : createReferenceBackend({ memory, layout });
+  return {
+    memory,
+    layout,
+    backend: kernels,
+    phys: new PhysicalMemory(memory, layout),
+    view: new DataView(memory.buffer),
+    u32: new Uint32Array(memory.buffer),
+    big: new BigUint64Array(memory.buffer),
+  };
+}

@@ -1,4 +1,5 @@
 import type { Layout } from '../engine/layout.js';
+import type { FrameCache } from '../memory/frame-cache.js';
 
 /**
  * The paging kernels, as numeric functions over the engine's memory. Both
@@ -101,4 +102,6 @@ export interface Backend {
 export interface BackendContext {
   readonly memory: WebAssembly.Memory;
   readonly layout: Layout;
+  /** Engines over a source: the frame cache the kernels fault frames in through. */
+  readonly cache?: FrameCache;
 }

@@ -7,6 +7,14 @@ import { createWasmBackend } from '../backends/wasm.js';
 import { createReferenceBackend } from '../backends/reference/index.js';
 import type { Backend, BackendName } from '../backends/backend.js';
 import { InvalidInputError } from '../errors.js';
+import type { FrameCache } from '../memory/frame-cache.js';
+import type { PhysicalSource } from '../memory/source.js';
+
+/** An engine's physical memory over a source: the source and the frame cache in front of it. */
+export interface SourceBacking {
+  readonly source: PhysicalSource;
+  readonly cache: FrameCache;
+}
 
 export interface EngineContext {
   /** The one WebAssembly memory: control block, I/O buffers, frame columns, RAM image. */
@@ -20,19 +28,23 @@ export interface EngineContext {
   readonly view: DataView;
   readonly u32: Uint32Array;
   readonly big: BigUint64Array;
+  /** Set when physical memory is a cache over a source (a dump); absent for a resident engine. */
+  readonly backing?: SourceBacking;
 }
 
 /** A context over `memory` running `backend`; two contexts over one memory see the same bytes. */
-export function createContext(memory: WebAssembly.Memory, layout: Layout, backend: BackendName): EngineContext {
+export function createContext(memory: WebAssembly.Memory, layout: Layout, backend: BackendName, backing?: SourceBacking): EngineContext {
   if (backend !== 'wasm' && backend !== 'reference') {
     throw new InvalidInputError(`backend: '${backend}' is not one of wasm, reference`, { input: 'backend', value: backend });
   }
-  const kernels = backend === 'wasm' ? createWasmBackend({ memory, layout }) : createReferenceBackend({ memory, layout });
+  const cache = backing?.cache;
+  const kernels = backend === 'wasm' ? createWasmBackend({ memory, layout, cache }) : createReferenceBackend({ memory, layout, cache });
   return {
     memory,
     layout,
     backend: kernels,
-    phys: new PhysicalMemory(memory, layout),
+    backing,
+    phys: new PhysicalMemory(memory, layout, cache, backing ? Number(backing.source.end) : undefined),
     view: new DataView(memory.buffer),
     u32: new Uint32Array(memory.buffer),
     big: new BigUint64Array(memory.buffer),

@@ -1,5 +1,6 @@
 import { CapacityError, InvalidInputError } from '../errors.js';
-import { IO_BASE, DOM_MAX, DOM_STRIDE, FRAME_COLUMNS } from '../abi.js';
+import { IO_BASE, DOM_MAX, DOM_STRIDE, FRAME_COLUMNS, FM_ENTRY_BYTES } from '../abi.js';
+import type { FrameCacheRegion } from '../memory/frame-cache.js';
 
 export const PAGE_SIZE = 4096;
 const WASM_PAGE = 65536;
@@ -21,8 +22,11 @@ export interface Layout {
   /** L4 index links (one u32 each per frame of the RAM image; see src/frames). */
   readonly l4Next: number;
   readonly l4Prev: number;
+  /** Resident engines: physical [0, ramBytes) at ramBase. Engines over a source: 0 (see cache). */
   readonly ramBase: number;
   readonly ramBytes: number;
+  /** Engines over a source: the frame cache's slots and frame map (see src/memory/frame-cache.ts). */
+  readonly cache?: FrameCacheRegion;
   readonly totalBytes: number;
 }
 
@@ -92,6 +96,62 @@ export function computeLayout(ramBytes: number, frames: number, ioBytes = DEFAUL
     l4Prev: l4Base + l4col,
     ramBase,
     ramBytes,
+    totalBytes,
+  };
+}
+
+/** Default frame cache of an engine over a source: 256 MiB of frames. */
+export const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
+/** The smallest frame cache: 1 MiB (256 frames; a 5-level walk needs 5 at once). */
+export const MIN_CACHE_BYTES = 2 ** 20;
+
+/**
+ * Regions of an engine whose physical memory is a cache over a source: the same
+ * control block, buffers, domain records and frame columns as a resident engine
+ * (`frames` of them, none by default), then the frame map and `cacheBytes` of slots.
+ */
+export function computeCachedLayout(cacheBytes: number, frames = 0, ioBytes = DEFAULT_IO_BYTES): Layout {
+  if (!Number.isSafeInteger(cacheBytes) || cacheBytes < MIN_CACHE_BYTES || cacheBytes % PAGE_SIZE !== 0) {
+    throw new InvalidInputError(`cacheBytes: ${cacheBytes} must be a multiple of 4096 of at least ${mib(MIN_CACHE_BYTES)}`, { input: 'cacheBytes', value: cacheBytes });
+  }
+  if (!Number.isSafeInteger(frames) || frames < 0) {
+    throw new InvalidInputError(`frames: ${frames} must be a whole number >= 0`, { input: 'frames', value: frames });
+  }
+  if (!Number.isSafeInteger(ioBytes) || ioBytes < WASM_PAGE) {
+    throw new InvalidInputError(`ioBytes: ${ioBytes} must be at least 65536`, { input: 'ioBytes', value: ioBytes });
+  }
+  const io = align(ioBytes, WASM_PAGE);
+  const domains = IO_BASE + io;
+  const col = align(frames * 4, WASM_PAGE);
+  const l4Base = align(domains + DOM_MAX * DOM_STRIDE, WASM_PAGE);
+  const colBase = l4Base + 2 * col;
+  const slots = cacheBytes / PAGE_SIZE;
+  const mapBits = Math.ceil(Math.log2(2 * slots));
+  const mapBase = colBase + FRAME_COLUMNS * col;
+  const slotsBase = align(mapBase + 2 ** mapBits * FM_ENTRY_BYTES, WASM_PAGE);
+  const totalBytes = slotsBase + cacheBytes;
+  if (totalBytes > MAX_MEMORY) {
+    throw new CapacityError(
+      `engine does not fit in 4 GiB: a frame cache of ${mib(cacheBytes)} with its map of ${mib(2 ** mapBits * FM_ENTRY_BYTES)} ` +
+        `and ${frames} frames of metadata (${mib(FRAME_COLUMNS * col + 2 * col)}) need ${mib(totalBytes)}; choose a smaller cacheBytes`,
+      { cacheBytes, frames, totalBytes },
+    );
+  }
+  return {
+    ioBase: IO_BASE,
+    ioBytes: io,
+    domains,
+    frames,
+    colType: colBase,
+    colCount: colBase + col,
+    colOwner: colBase + 2 * col,
+    colNext: colBase + 3 * col,
+    colPrev: colBase + 4 * col,
+    l4Next: l4Base,
+    l4Prev: l4Base + col,
+    ramBase: 0,
+    ramBytes: 0,
+    cache: { slotsBase, slots, mapBase, mapBits },
     totalBytes,
   };
 }

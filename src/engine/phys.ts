@@ -3,17 +3,35 @@ import { OutsideImageError, InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 import { startProgress, type ProgressCallback } from '../util/progress.js';
 import type { Layout } from './layout.js';
+import type { FrameCache } from '../memory/frame-cache.js';
+
+const PAGE = 4096;
 
 const CHUNK = 8 * 2 ** 20;
 
-/** Range-checked access to the RAM image: physical addresses [0, ramBytes). */
+/**
+ * Range-checked access to physical memory by address. A resident engine holds
+ * [0, ramBytes) in its RAM image; an engine over a source reads through its frame
+ * cache, up to the source's end, and writes into private copies of the frames
+ * (never the source).
+ */
 export class PhysicalMemory {
+  /** One past the highest physical address that can hold contents. */
   readonly size: number;
   private readonly u8: Uint8Array;
   private readonly view: DataView;
   private readonly base: number;
+  private readonly cache: FrameCache | undefined;
 
-  constructor(memory: WebAssembly.Memory, layout: Layout) {
+  constructor(memory: WebAssembly.Memory, layout: Layout, cache?: FrameCache, end?: number) {
+    this.cache = cache;
+    if (cache) {
+      this.base = 0;
+      this.size = end ?? 0;
+      this.u8 = new Uint8Array(memory.buffer);
+      this.view = new DataView(memory.buffer);
+      return;
+    }
     this.base = layout.ramBase;
     this.size = layout.ramBytes;
     this.u8 = new Uint8Array(memory.buffer, layout.ramBase, layout.ramBytes);
@@ -24,45 +42,93 @@ export class PhysicalMemory {
   private at(pa: bigint | number, len: number, what: string): number {
     const a = BigInt(pa);
     if (a < 0n || len < 0 || a + BigInt(len) > BigInt(this.size)) {
+      const where = this.cache ? 'the physical memory of the source' : 'the RAM image';
       throw new OutsideImageError(
-        `${what}: [${hex(a)}, ${hex(a + BigInt(len))}) is outside the RAM image [0x0, ${hex(this.size)})`,
+        `${what}: [${hex(a)}, ${hex(a + BigInt(len))}) is outside ${where} [0x0, ${hex(this.size)})`,
         { address: a, length: len, ramBytes: this.size },
       );
     }
     return Number(a);
   }
 
+  /**
+   * Visit [pa, pa+len) frame by frame in the frame cache: `visit(offset in the
+   * memory, bytes, done so far)`. A frame the source does not have is an error
+   * naming its address (zero-filled reads would hide a hole).
+   */
+  private eachFrame(pa: number, len: number, write: boolean, what: string, visit: (at: number, n: number, done: number) => void): void {
+    for (let done = 0; done < len; ) {
+      const a = pa + done;
+      const n = Math.min(len - done, PAGE - (a % PAGE));
+      const slot = this.cache!.fetch(Math.floor(a / PAGE), write);
+      if (slot === 0) {
+        throw new OutsideImageError(`${what}: physical ${hex(a)} is in no range of the source (a hole)`, { address: BigInt(a) });
+      }
+      visit(slot + (a % PAGE), n, done);
+      done += n;
+    }
+  }
+
+  /** A small access (8 bytes at most, not crossing a frame) at its offset in the memory. */
+  private small(pa: bigint | number, len: number, write: boolean, what: string): number {
+    const o = this.at(pa, len, what);
+    if (!this.cache) return o;
+    if ((o % PAGE) + len > PAGE) throw new InvalidInputError(`${what}: ${hex(o)} crosses a frame boundary`, { address: BigInt(o) });
+    let at = 0;
+    this.eachFrame(o, len, write, what, (x) => (at = x));
+    return at;
+  }
+
   read(pa: bigint | number, len: number): Uint8Array {
     const o = this.at(pa, len, 'read');
-    return this.u8.slice(o, o + len);
+    if (!this.cache) return this.u8.slice(o, o + len);
+    const out = new Uint8Array(len);
+    this.eachFrame(o, len, false, 'read', (at, n, done) => out.set(this.u8.subarray(at, at + n), done));
+    return out;
   }
 
   write(pa: bigint | number, bytes: Uint8Array): void {
-    this.u8.set(bytes, this.at(pa, bytes.length, 'write'));
+    const o = this.at(pa, bytes.length, 'write');
+    if (!this.cache) return this.u8.set(bytes, o);
+    this.eachFrame(o, bytes.length, true, 'write', (at, n, done) => this.u8.set(bytes.subarray(done, done + n), at));
   }
 
   fill(pa: bigint | number, len: number, byte = 0): void {
     const o = this.at(pa, len, 'fill');
-    this.u8.fill(byte, o, o + len);
+    if (!this.cache) return void this.u8.fill(byte, o, o + len);
+    this.eachFrame(o, len, true, 'fill', (at, n) => this.u8.fill(byte, at, at + n));
   }
 
   read64(pa: bigint | number): bigint {
-    return this.view.getBigUint64(this.at(pa, 8, 'read64'), true);
+    return this.view.getBigUint64(this.small(pa, 8, false, 'read64'), true);
   }
 
   write64(pa: bigint | number, value: bigint): void {
-    this.view.setBigUint64(this.at(pa, 8, 'write64'), BigInt.asUintN(64, value), true);
+    this.view.setBigUint64(this.small(pa, 8, true, 'write64'), BigInt.asUintN(64, value), true);
   }
 
   read32(pa: bigint | number): number {
-    return this.view.getUint32(this.at(pa, 4, 'read32'), true);
+    return this.view.getUint32(this.small(pa, 4, false, 'read32'), true);
   }
 
   write32(pa: bigint | number, value: number): void {
-    this.view.setUint32(this.at(pa, 4, 'write32'), value >>> 0, true);
+    this.view.setUint32(this.small(pa, 4, true, 'write32'), value >>> 0, true);
   }
 
   /** Offset of physical address 0 in the engine's memory (for kernels and workers). */
+  /** [pa, pa+len) through the frame cache, holes as zeros (what a saved image holds there). */
+  private copyOut(pa: number, len: number): Uint8Array {
+    const out = new Uint8Array(len);
+    for (let done = 0; done < len; ) {
+      const a = pa + done;
+      const n = Math.min(len - done, PAGE - (a % PAGE));
+      const slot = this.cache!.fetch(Math.floor(a / PAGE), false);
+      if (slot !== 0) out.set(this.u8.subarray(slot + (a % PAGE), slot + (a % PAGE) + n), done);
+      done += n;
+    }
+    return out;
+  }
+
   get memoryOffset(): number {
     return this.base;
   }
@@ -73,6 +139,9 @@ export class PhysicalMemory {
    */
   async loadRaw(path: string, options: { at?: number; onProgress?: ProgressCallback } = {}): Promise<number> {
     const at = options.at ?? 0;
+    if (this.cache) {
+      throw new InvalidInputError(`loadRaw: ${path}: this engine reads its physical memory from a source; open the file as a dump instead`, { input: 'path' });
+    }
     const fh = await open(path, 'r');
     try {
       const { size } = await fh.stat();
@@ -110,7 +179,8 @@ export class PhysicalMemory {
       for (let done = 0; done < length; ) {
         const n = Math.min(CHUNK, length - done);
         // Copy out of the shared memory: fs writes from a private buffer.
-        const { bytesWritten } = await fh.write(this.u8.slice(start + done, start + done + n));
+        const chunk = this.cache ? this.copyOut(start + done, n) : this.u8.slice(start + done, start + done + n);
+        const { bytesWritten } = await fh.write(chunk);
         done += bytesWritten;
       }
     } finally {

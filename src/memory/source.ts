@@ -8,7 +8,7 @@
  * A source never writes: writes to an engine over a source land in the engine's
  * own copy of the frame (copy-on-write); the dump is never touched.
  */
-import type { QemuVcpu } from '../images/qemu-core.js';
+import type { QemuVcpu } from './vcpu.js';
 
 export const FRAME_SIZE = 4096;
 

@@ -1,6 +1,8 @@
-import { computeLayout, type Layout } from './layout.js';
+import { computeLayout, computeCachedLayout, DEFAULT_CACHE_BYTES, type Layout } from './layout.js';
+import { FrameCache } from '../memory/frame-cache.js';
+import type { PhysicalSource } from '../memory/source.js';
 import type { PhysicalMemory } from './phys.js';
-import { createContext, type EngineContext } from './context.js';
+import { createContext, type EngineContext, type SourceBacking } from './context.js';
 import type { Backend, BackendName } from '../backends/backend.js';
 import type { WalkParams } from '../paging/format.js';
 import { InvalidInputError } from '../errors.js';
@@ -12,9 +14,11 @@ import { Domains } from '../frames/domains.js';
 
 export type { PagingOptions } from '../paging/prepare.js';
 
-export interface EngineOptions {
+/** An engine whose physical memory is all in its RAM image (built guests, tests). */
+export interface ResidentEngineOptions {
   /** Bytes of RAM image (a multiple of 4096; numbers, bigints or strings such as '512M'). */
   readonly ramBytes: number | bigint | string;
+  readonly source?: undefined;
   /** Frames with metadata (default: the image's frames). May exceed the image. */
   readonly frames?: number;
   readonly backend?: BackendName;
@@ -27,6 +31,19 @@ export interface EngineOptions {
    */
   readonly shared?: boolean;
 }
+
+/** An engine whose physical memory is a bounded cache over a source (a dump file). */
+export interface SourceEngineOptions {
+  readonly source: PhysicalSource;
+  /** Bytes of frame cache (default 256 MiB; at least 1 MiB). Memory stays bounded by it whatever the dump's size. */
+  readonly cacheBytes?: number | bigint | string;
+  /** Frames with metadata (default none: a dump's frames have no Xen metadata unless asked for). */
+  readonly frames?: number;
+  readonly backend?: BackendName;
+  readonly ioBytes?: number;
+}
+
+export type EngineOptions = ResidentEngineOptions | SourceEngineOptions;
 
 /**
  * One machine's memory: a RAM image with metadata for every frame, in one
@@ -42,6 +59,7 @@ export class Engine implements EngineContext {
   readonly view: DataView;
   readonly u32: Uint32Array;
   readonly big: BigUint64Array;
+  readonly backing: SourceBacking | undefined;
 
   /** @internal use createEngine */
   constructor(ctx: EngineContext) {
@@ -52,11 +70,17 @@ export class Engine implements EngineContext {
     this.view = ctx.view;
     this.u32 = ctx.u32;
     this.big = ctx.big;
+    this.backing = ctx.backing;
+  }
+
+  /** The source physical memory is read from (undefined for a resident engine). */
+  get source(): PhysicalSource | undefined {
+    return this.backing?.source;
   }
 
   /** Another view of the same memory running the other (or same) backend. */
   withBackend(backend: BackendName): Engine {
-    return new Engine(createContext(this.memory, this.layout, backend));
+    return new Engine(createContext(this.memory, this.layout, backend, this.backing));
   }
 
   /** Resolve and, if changed, write the walk parameters; returns them. */
@@ -119,9 +143,19 @@ function toBytes(v: number | bigint | string, what: string): number {
  * fit in 4 GiB is refused before anything is allocated.
  */
 export function createEngine(options: EngineOptions): Engine {
+  if (options.source !== undefined) return createSourceEngine(options);
   const ramBytes = toBytes(options.ramBytes, 'ramBytes');
   const layout = computeLayout(ramBytes, options.frames ?? ramBytes / 4096, options.ioBytes);
   const pages = layout.totalBytes / 65536;
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: options.shared ?? false });
   return new Engine(createContext(memory, layout, options.backend ?? 'wasm'));
+}
+
+function createSourceEngine(options: SourceEngineOptions): Engine {
+  const cacheBytes = options.cacheBytes === undefined ? DEFAULT_CACHE_BYTES : toBytes(options.cacheBytes, 'cacheBytes');
+  const layout = computeCachedLayout(cacheBytes, options.frames ?? 0, options.ioBytes);
+  const pages = layout.totalBytes / 65536;
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+  const cache = new FrameCache(memory, layout.cache!, options.source);
+  return new Engine(createContext(memory, layout, options.backend ?? 'wasm', { source: options.source, cache }));
 }

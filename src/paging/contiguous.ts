@@ -108,9 +108,9 @@ export function checkContiguous(engine: Engine, root: bigint, options: Contiguou
         rules: contiguousRules(u32[w + 6]!),
       });
     }
-    const depth = engine.view.getInt32(A.CK + A.CK_DEPTH, true);
+    const depth = engine.view.getInt32(A.CK + A.DFS_DEPTH, true);
     if (depth < 0) return { violations, truncated: false };
-    visited += Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true));
+    visited += Number(engine.view.getBigUint64(A.RES + A.RES_ENTRIES_VISITED, true));
     if (visited >= maxEntries) return { violations, truncated: true };
   }
 }

@@ -44,7 +44,8 @@ export function relocate(root: u64, xenmap: u64, delta: u64, scratch: usize, cap
   const entries = load<u32>(XL + LV_INDEX_MASK) + 1;
   root &= rootMask();
   // 1. l2_xenmap must hold large leaves only: a 4 KiB table there cannot be skipped.
-  if (physAddr(xenmap, <u64>entries * eb) == 0) return fail(RELOC_OUTSIDE_IMAGE, 0, xenmap, 0);
+  // xenmap is the caller's number, not a masked entry: keep it below 2^63 for physAddr.
+  if ((xenmap >> 62) != 0 || physAddr(xenmap, <u64>entries * eb) == 0) return fail(RELOC_OUTSIDE_IMAGE, 0, xenmap, 0);
   for (let s: u32 = 0; s < entries; s++) {
     const ea = xenmap + <u64>(s * eb);
     const e = entry(ea, eb);

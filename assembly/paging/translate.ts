@@ -71,7 +71,7 @@ export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, a
     // Fetch the next input before walking this one: the load overlaps the walk.
     if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
     if (memo && above < 64 && ((va ^ prev) >> above) == 0) {
-      const ea = load<u64>(cacheTable(last) + WC_TABLE) + <u64>((<u32>(va >> lshift) & imask) * eb);
+      const ea = load<u64>(cacheTable(last), WC_TABLE) + <u64>((<u32>(va >> lshift) & imask) * eb);
       const a = physAddr(ea, eb); // a table may end past the image (large granules)
       const e = a != 0 ? loadEntry(a, eb) : 0;
       if (a != 0 && (e & keyMask) == memoKey) {
@@ -148,10 +148,10 @@ function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc
       continue;
     }
     const s = ig(g);
-    store<u64>(s + IG_TABLE, root);
-    store<u64>(s + IG_AND, <u64>-1);
-    store<u64>(s + IG_OR, 0);
-    store<u64>(s + IG_VA, va);
+    store<u64>(s, root, IG_TABLE);
+    store<u64>(s, <u64>-1, IG_AND);
+    store<u64>(s, 0, IG_OR);
+    store<u64>(s, va, IG_VA);
     active |= (<u32>1) << g;
   }
   const n = levels();
@@ -169,10 +169,12 @@ function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc
       const g = <u32>ctz(rest);
       rest &= rest - 1;
       const s = ig(g);
-      const ea = load<u64>(s + IG_TABLE) + <u64>((<u32>(load<u64>(s + IG_VA) >> shift) & imask) * eb);
+      const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
       const a = physAddr(ea, eb);
-      store<u32>(s + IG_INSIDE, <u32>(a != 0));
-      if (a != 0) store<u64>(s + IG_ENTRY, loadEntry(a, eb));
+      if (a != 0) {
+        store<u64>(s, loadEntry(a, eb), IG_ENTRY);
+        store<u32>(s, 1, IG_INSIDE);
+      } else store<u32>(s, 0, IG_INSIDE);
     }
     // Pass 2: advance the members that met a plain table pointer; finish the others.
     rest = active;
@@ -180,18 +182,18 @@ function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc
       const g = <u32>ctz(rest);
       rest &= rest - 1;
       const s = ig(g);
-      const table = load<u64>(s + IG_TABLE);
-      const va = load<u64>(s + IG_VA);
-      if (load<u32>(s + IG_INSIDE) != 0) {
-        const e = load<u64>(s + IG_ENTRY);
+      const table = load<u64>(s, IG_TABLE);
+      const va = load<u64>(s, IG_VA);
+      if (load<u32>(s, IG_INSIDE) != 0) {
+        const e = load<u64>(s, IG_ENTRY);
         if ((e & fm) == fv) {
-          store<u64>(s + IG_TABLE, e & ta);
-          store<u64>(s + IG_AND, load<u64>(s + IG_AND) & (e | ak));
-          store<u64>(s + IG_OR, load<u64>(s + IG_OR) | (e & ok));
+          store<u64>(s, e & ta, IG_TABLE);
+          store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
+          store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
           continue;
         }
       }
-      emit(outPtr + (<usize>(k + g)) * BR_BYTES, walkFrom(va, i, table, load<u64>(s + IG_AND), load<u64>(s + IG_OR), acc, false));
+      emit(outPtr + (<usize>(k + g)) * BR_BYTES, walkFrom(va, i, table, load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
       active &= ~((<u32>1) << g);
     }
   }
@@ -362,9 +364,9 @@ function rangeWalk<T>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): 
     }
     // The walk reached the last level: read the following entries of the same table.
     const c = cacheTable(last);
-    const table = load<u64>(c + WC_TABLE);
-    const and_ = load<u64>(c + WC_AND);
-    const or_ = load<u64>(c + WC_OR);
+    const table = load<u64>(c, WC_TABLE);
+    const and_ = load<u64>(c, WC_AND);
+    const or_ = load<u64>(c, WC_OR);
     const deny = tableDeny(and_, or_);
     let idx = <u32>(cur >> pshift) & mask;
     // In one leaf table the deny bits above are fixed, so a valid leaf's status

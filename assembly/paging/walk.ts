@@ -152,9 +152,9 @@ export function walkFrom(va: u64, start: i32, table: u64, and_: u64, or_: u64, a
     const L = lv(i);
     if (cache) {
       const c = cacheTable(i);
-      store<u64>(c + WC_TABLE, table);
-      store<u64>(c + WC_AND, and_);
-      store<u64>(c + WC_OR, or_);
+      store<u64>(c, table, WC_TABLE);
+      store<u64>(c, and_, WC_AND);
+      store<u64>(c, or_, WC_OR);
     }
     const ea = table + <u64>((<u32>(va >> <u64>load<u32>(L + LV_SHIFT)) & load<u32>(L + LV_INDEX_MASK)) * eb);
     const a = physAddr(ea, eb);
@@ -229,5 +229,5 @@ export function walkCached(root: u64, va: u64, prev: u64, prevEnd: i32, acc: u32
   const s = prevEnd < 0 ? 0 : restartLevel(va, prev, prevEnd);
   if (s == 0) return walkFrom(va, 0, root, <u64>-1, 0, acc, true);
   const c = cacheTable(s);
-  return walkFrom(va, s, load<u64>(c + WC_TABLE), load<u64>(c + WC_AND), load<u64>(c + WC_OR), acc, true);
+  return walkFrom(va, s, load<u64>(c, WC_TABLE), load<u64>(c, WC_AND), load<u64>(c, WC_OR), acc, true);
 }

@@ -1,29 +1,99 @@
-// The numeric contract between the TypeScript layer and the kernels: control-block
-// offsets and record layouts. This file is imported by BOTH compilers (tsc and
-// AssemblyScript), so it may only contain `export const NAME = <small integer>`:
-// nothing here can drift between the two sides.
+// The numeric contract between the TypeScript layer and the kernels: where every
+// block of the control area is, and the layout of every record. This file is
+// imported by BOTH compilers (tsc and AssemblyScript), so it holds only
+// `export const NAME = <integer expression over earlier names>`. The build
+// compiles a hash of its name=value pairs into each kernel module, and the loader
+// refuses a module built from another version (src/backends/abi-hash.ts).
 
-// ---- Fixed low regions of the engine's memory ------------------------------------
+// ---- Regions of the engine's memory below the I/O buffers -------------------------
 // [0, CTRL_BASE): static data of the wasm modules (each module has its own slot).
 export const MODULE_DATA_SLOT = 0x1000;
 export const CTRL_BASE = 0x10000;
 export const CTRL_BYTES = 0x10000;
-// I/O buffers for batch calls follow the control block.
+// I/O buffers for batch calls follow the control area.
 export const IO_BASE = 0x20000;
+/** Most levels of any format. */
+export const MAX_LEVELS = 5;
 
-// ---- Walk parameters: the format description and walk options -------------------
-// Written by the TS layer before a paging call; read by both backends.
-export const WP = 0x10000; // = CTRL_BASE
-export const WP_LEVELS = 0; // u32: number of levels (2..5)
+// ---- The control area: every block is NAME (base) and NAME_BYTES (size) -----------
+// test/abi.test.ts checks that the blocks lie inside [CTRL_BASE, CTRL_BASE +
+// CTRL_BYTES), do not overlap, and hold their records.
+
+// Walk parameters: the format description and walk options, written by the TS
+// layer before a paging call (src/paging/walk-fields.ts lists the fields).
+export const WP = CTRL_BASE + 0x0000;
+export const WP_BYTES = 0x800;
+// Result of the last single call (translate, map/unmap/protect, relocate, ...).
+export const RES = CTRL_BASE + 0x0800;
+export const RES_BYTES = 0x100;
+// Where the regions of the engine's memory are, written once at engine creation
+// and read by each module's `init`.
+export const LAYOUT = CTRL_BASE + 0x0900;
+export const LAYOUT_BYTES = 0x100;
+// Mapping enumerator state (enumStart / enumNext).
+export const EN = CTRL_BASE + 0x1000;
+export const EN_BYTES = 0x100;
+// Contiguous-hint check state (contigCheckStart / contigCheckNext).
+export const CK = CTRL_BASE + 0x1100;
+export const CK_BYTES = 0x100;
+// Results and refusal details of the frame kernels.
+export const FR = CTRL_BASE + 0x1200;
+export const FR_BYTES = 0x100;
+// Per-instance scratch: SCRATCH_SLOTS slots of SCRATCH_STRIDE bytes. Slot 0 belongs
+// to the engine's own kernel instances; scan workers over a shared memory take
+// slots 1.. (setScratchSlot), so their batch walks never share state.
+export const SCRATCH = CTRL_BASE + 0x2000;
+export const SCRATCH_STRIDE = 0x500;
+export const SCRATCH_SLOTS = 17;
+export const SCRATCH_BYTES = SCRATCH_STRIDE * SCRATCH_SLOTS;
+
+// ---- Inside one scratch slot ----------------------------------------------------
+// Walk cache: per level, the table and the rights accumulators on entry to it.
+export const WC_OFFSET = 0;
+export const WC_BYTES = 0x100;
+export const WC_STRIDE = 32;
+export const WC_TABLE = 0; // u64
+export const WC_AND = 8; // u64
+export const WC_OR = 16; // u64
+// Interleaved batch walk: per group member (BATCH_GROUP of them).
+export const IG_OFFSET = 0x100;
+export const IG_BYTES = 0x400;
+export const IG_STRIDE = 64;
+export const IG_TABLE = 0; // u64: table at the current level
+export const IG_AND = 8; // u64: rights AND accumulator
+export const IG_OR = 16; // u64: rights OR accumulator
+export const IG_VA = 24; // u64
+export const IG_ENTRY = 32; // u64: the entry read in the first pass
+export const IG_INSIDE = 40; // u32: 1 when that entry lay inside the image
+
+// ---- Layout record (LAYOUT block) ------------------------------------------------
+export const LY_RAM_BASE = 0; // u32: offset of physical address 0 in the memory
+export const LY_FRAMES = 4; // u32: frames with metadata
+export const LY_COL_TYPE = 8; // u32: frame columns (one u32 per frame each)
+export const LY_COL_COUNT = 12;
+export const LY_COL_OWNER = 16;
+export const LY_COL_NEXT = 20;
+export const LY_COL_PREV = 24;
+export const LY_DOMAINS = 28; // u32: domain records
+export const LY_L4_NEXT = 32; // u32: L4-index links (one u32 per frame of the RAM image)
+export const LY_L4_PREV = 36;
+export const LY_RAM_BYTES = 40; // u64: physical addresses [0, RAM_BYTES) have contents
+// An engine over a source reads physical memory through its frame cache instead:
+export const LY_CACHED = 48; // u32: 1 = physical memory is the frame cache (FM_* map below)
+export const LY_MAP_BASE = 52; // u32: the frame map
+export const LY_MAP_BITS = 56; // u32: log2 of its entries
+export const LY_WRITE_INTENT = 60; // u32: 1 while a write operation runs: every frame it reads is made private first, so its dry run fails before anything is written
+
+// ---- Walk parameters (WP block) --------------------------------------------------
+export const WP_LEVELS = 0; // u32: number of levels (2..MAX_LEVELS)
 export const WP_ENTRY_BYTES = 4; // u32: 4 or 8
 export const WP_FLAGS = 8; // u32: WF_* below
 export const WP_VA_BITS = 12; // u32: significant VA bits (48, 57, 32, ...)
 export const WP_ROOT_MASK = 16; // u64: root register bits that hold the root table address
 export const WP_MAX_LEAF = 24; // u32: map: smallest level index allowed to hold a leaf (largest leaf)
 export const WP_GEN = 28; // u32: bumped on every rewrite, so a backend may cache what it parsed
-// Rights masks shared by every table level (6 x u64: w-allow, w-deny, u-allow, u-deny,
-// pxn, uxn): the walk folds table entries into AND/OR accumulators and resolves
-// their rights once, at the leaf.
+// Rights masks shared by every table level (one RM_* record): the walk folds table
+// entries into AND/OR accumulators and resolves their rights once, at the leaf.
 export const WP_T_RIGHTS = 64;
 export const WP_LEVEL_BASE = 128; // per-level records start here
 export const WP_LEVEL_STRIDE = 320;
@@ -35,6 +105,16 @@ export const WF_WP = 4; // supervisor writes honour write protection (CR0.WP)
 export const WF_SMEP = 8;
 export const WF_SMAP = 16;
 export const WF_NXE = 32; // only decides whether fetch faults report the I/D error-code bit
+
+// A rights record: six u64 masks. A right holds when every *_ALLOW bit is set and
+// no *_DENY bit is; execute is lost when any PXN/UXN bit is set.
+export const RM_W_ALLOW = 0;
+export const RM_W_DENY = 8;
+export const RM_U_ALLOW = 16;
+export const RM_U_DENY = 24;
+export const RM_PXN = 32;
+export const RM_UXN = 40;
+export const RM_BYTES = 48;
 
 // Per-level record (level index 0 = the root table), offsets inside one stride.
 export const LV_SHIFT = 0; // u32: VA bit of this level's index
@@ -51,52 +131,63 @@ export const LV_LEAF_ADDR = 48; // u64: leaf output address bits
 export const LV_LEAF_EXT_MASK = 56; // u64
 export const LV_RSVD_TABLE = 64; // u64: bits that must be 0 in a valid table entry
 export const LV_RSVD_LEAF = 72; // u64: bits that must be 0 in a valid leaf entry
-// Rights contributed by a table entry (restrictions on everything below) ...
-export const LV_T_W_ALLOW = 80; // u64: all these bits set, else no write
-export const LV_T_W_DENY = 88; // u64: any of these set, no write
-export const LV_T_U_ALLOW = 96;
-export const LV_T_U_DENY = 104;
-export const LV_T_PXN = 112; // u64: any set: no privileged execute
-export const LV_T_UXN = 120; // u64: any set: no user execute
+// Rights contributed by a table entry (restrictions on everything below): an RM_* record.
+export const LV_T_RIGHTS = 80;
 // ... and by a leaf entry.
-export const LV_L_W_ALLOW = 128;
-export const LV_L_W_DENY = 136;
-export const LV_L_U_ALLOW = 144;
-export const LV_L_U_DENY = 152;
-export const LV_L_PXN = 160;
-export const LV_L_UXN = 168;
+export const LV_L_RIGHTS = 128;
 // Templates for map: bits of a new table pointer, and leaf-kind bits of a leaf here.
 export const LV_TABLE_TEMPLATE = 176; // u64
 export const LV_LEAF_TEMPLATE = 184; // u64
-// The walk's fast path (offsets 216..247): a valid table entry with nothing
-// reserved is recognised by one masked compare, and folded into the rights
-// accumulators: and &= e | AND_KEEP; or |= e & OR_KEEP.
+export const LV_LEAF_REQUIRE = 192; // u64: bits that must all be set in a valid leaf, else K_ACCESS_FLAG (Arm AF)
+export const LV_CONTIG_BIT = 200; // u64: the contiguous-hint bit of a leaf at this level (0: the level has none)
+export const LV_CONTIG_ENTRIES = 208; // u32: entries in one contiguous group (a power of two; 0: no hint here)
+// The walk's fast path: a valid table entry with nothing reserved is recognised by
+// one masked compare, and folded into the rights accumulators:
+// and &= e | AND_KEEP; or |= e & OR_KEEP.
 export const LV_FAST_MASK = 216; // u64
 export const LV_FAST_VALUE = 224; // u64 (a value outside the mask: never taken)
 export const LV_AND_KEEP = 232; // u64
 export const LV_OR_KEEP = 240; // u64
-// The same for a leaf (offsets 248..287): a valid leaf, nothing reserved, required
-// bits present, rights on the table bits, no split address: one compare, then
-// the status word is LEAF_STATUS | rights.
+// The same for a leaf: a valid leaf, nothing reserved, required bits present,
+// rights on the table bits, no split address: one compare, then the status word
+// is LEAF_STATUS | rights.
 export const LV_LFAST_MASK = 248; // u64
 export const LV_LFAST_VALUE = 256; // u64
 export const LV_LAND_KEEP = 264; // u64
 export const LV_LOR_KEEP = 272; // u64
 export const LV_LEAF_STATUS = 280; // u32: level index and page shift of a leaf here
 
+// ---- Result of a single call (RES block) -----------------------------------------
+// Each call writes its own fields; no field means two things.
+export const RES_PA = 0; // u64 translate: output address (0 for a fault)
+export const RES_ENTRY_ADDR = 8; // u64 translate: entry read last; map/unmap/protect/relocate: the entry in the way
+export const RES_ENTRY_VALUE = 16; // u64 its value
+export const RES_STATUS = 24; // u32 translate: status word
+export const RES_VA = 32; // u64 map/unmap/protect: where a conflict was found; relocate: the l2_xenmap slot
+export const RES_TABLES_NEEDED = 40; // u64 mapRange dry run: table pages the mapping needs
+export const RES_LEAVES = 48; // u64 map/unmap/protect: leaves written, cleared or changed (or that would be, dry)
+export const RES_PAGES_COVERED = 56; // u64 translateRuns: pages the runs written cover
+export const RES_HINTS_CHANGED = 64; // u64 contigUpdate: entries whose hint bit changed
+export const RES_ENTRIES_VISITED = 72; // u64 contigCheckNext: entries visited by this call
+export const RES_RELOCATED = 80; // u64 relocate: entries relocated (or that would be, dry)
+export const RES_TABLES_VISITED = 88; // u64 relocate: tables visited
+
 // ---- Relocation of hypervisor tables (move_xen), see src/xen/relocate.ts ---------
 export const RELOC_OK = 0;
 export const RELOC_XENMAP_4K = 1; // a present non-leaf entry in l2_xenmap; RES_VA = slot
 export const RELOC_OUTSIDE_IMAGE = 2; // a table to fix lies outside the image; RES_ENTRY_ADDR = it
 export const RELOC_TOO_MANY = 3; // more tables than the scratch holds
+// The caller's scratch: `cap` u64 table addresses, then `cap` stack records.
+export const RELOC_SEEN_BYTES = 8;
+export const RELOC_STACK_BYTES = 16;
+export const RELOC_STACK_TABLE = 0; // u64
+export const RELOC_STACK_LEVEL = 8; // u32
 
 // ---- Batch strategies (translateBatch's `mode`) ----------------------------------
 export const BATCH_NAIVE = 0; // every address walked from the root
 export const BATCH_CACHED = 1; // reuse the upper tables of the previous address
 export const BATCH_INTERLEAVED = 2; // groups of BATCH_GROUP addresses advance level by level
 export const BATCH_GROUP = 16;
-// Scratch for the interleaved walk: per group member u64 table, and, or, va.
-export const IG = 0x12000; // = CTRL_BASE + 0x2000
 
 // ---- Access flags passed to translate kernels ----------------------------------
 export const ACC_WRITE = 1;
@@ -117,6 +208,7 @@ export const K_PROTECTION = 2;
 export const K_RESERVED = 3;
 export const K_NON_CANONICAL = 4;
 export const K_OUTSIDE_IMAGE = 5;
+export const K_ACCESS_FLAG = 6; // a valid leaf lacks a required bit (Arm Access flag fault)
 
 // Rights bits (in the status word), and the deny accumulator bits used while walking.
 export const R_WRITE = 1;
@@ -130,15 +222,6 @@ export const PF_W = 2;
 export const PF_U = 4;
 export const PF_RSVD = 8;
 export const PF_I = 16;
-
-// ---- Single-translation result block -------------------------------------------
-export const RES = 0x10800; // = CTRL_BASE + 0x800
-export const RES_PA = 0; // u64: output address (or, for a fault, 0)
-export const RES_ENTRY_ADDR = 8; // u64: physical address of the entry read last
-export const RES_ENTRY_VALUE = 16; // u64
-export const RES_STATUS = 24; // u32
-export const RES_COUNT = 32; // u64: map/unmap/protect: tables needed, leaves written, ...
-export const RES_VA = 40; // u64: map/unmap/protect: where a conflict was found
 
 // ---- Batch records in the I/O region -------------------------------------------
 // translateBatch input: u64 VAs. Output: 16-byte records.
@@ -154,15 +237,14 @@ export const MR_PA = 8; // u64
 export const MR_ENTRY = 16; // u64 raw leaf entry
 export const MR_STATUS = 24; // u32 (kind 0, level, rights, page shift)
 
-// ---- Mapping enumerator state ---------------------------------------------------
-export const EN = 0x11000; // = CTRL_BASE + 0x1000
-export const EN_DEPTH = 0; // i32: current level index, -1 when finished
-export const EN_LEVEL_BASE = 64;
-export const EN_LEVEL_STRIDE = 32;
-export const EN_TABLE = 0; // u64: table address at this level
-export const EN_VA = 8; // u64: VA of the table's first entry
-export const EN_INDEX = 16; // u32: next index to visit
-export const EN_DENY = 20; // u32: deny bits accumulated above this table
+// ---- Depth-first traversal state (EN and CK blocks) --------------------------------
+export const DFS_DEPTH = 0; // i32: current level index, -1 when finished
+export const DFS_LEVEL_BASE = 64;
+export const DFS_LEVEL_STRIDE = 32;
+export const DFS_TABLE = 0; // u64: table address at this level
+export const DFS_VA = 8; // u64: VA of the table's first entry
+export const DFS_INDEX = 16; // u32: next index to visit
+export const DFS_DENY = 20; // u32: deny bits accumulated above this table
 
 // ---- map/unmap/protect codes ----------------------------------------------------
 export const MAP_OK = 0;
@@ -172,36 +254,10 @@ export const MAP_OUTSIDE_IMAGE = 3; // a table lies outside the image
 export const MAP_POOL_EMPTY = 4; // the table pool ran out (caller's count was wrong)
 export const MAP_SPLITS_LEAF = 5; // unmap/protect covers only part of a large leaf
 export const MAP_BAD_ENTRY = 6; // a valid entry with reserved bits set is in the way
+export const MAP_PA_UNREPRESENTABLE = 7; // a leaf cannot hold this output address (above the format's reach)
 
-// ---- Domain records (region after the I/O buffers) -----------------------------
-export const DOM_MAX = 1024;
-export const DOM_STRIDE = 64;
-
-// ---- Frame metadata (column-wise), see src/frames -------------------------------
-// Five u32 columns, in this order after the domain records: type_info,
-// count_info, owner, next, prev. 20 bytes per frame.
-export const FRAME_COLUMNS = 5;
-export const FRAME_NULL = -1; // list link meaning "none" (0xffffffff as u32)
-
-// ---- Issue 5: more formats (Arm access flag, contiguous hint) ---------------------
-// Per-level record, continued (offsets inside one WP_LEVEL_STRIDE).
-export const LV_LEAF_REQUIRE = 192; // u64: bits that must all be set in a valid leaf, else K_ACCESS_FLAG (Arm AF)
-export const LV_CONTIG_BIT = 200; // u64: the contiguous-hint bit of a leaf at this level (0: the level has none)
-export const LV_CONTIG_ENTRIES = 208; // u32: entries in one contiguous group (a power of two; 0: no hint here)
-
-// Fault kind: a valid leaf lacks a required bit (Arm Access flag fault).
-export const K_ACCESS_FLAG = 6;
-
-// Contiguous-hint check: streaming state, in the control block's free space
-// [CK, CK + 0x200). One record per group whose hint is set but whose rules are broken.
-export const CK = 0x1e000; // = CTRL_BASE + 0xe000
-export const CK_DEPTH = 0; // i32: current level index, -1 when finished
-export const CK_LEVEL_BASE = 64;
-export const CK_LEVEL_STRIDE = 32;
-export const CK_TABLE = 0; // u64: table address at this level
-export const CK_VA = 8; // u64: VA of the table's first entry
-export const CK_INDEX = 16; // u32: next index to visit
-
+// ---- Contiguous hint -------------------------------------------------------------
+// One record per group whose hint is set but whose rules are broken.
 export const CR_BYTES = 32;
 export const CR_TABLE = 0; // u64: physical address of the table holding the group
 export const CR_VA = 8; // u64: canonical VA of the group's first entry
@@ -217,7 +273,27 @@ export const CG_NOT_CONSECUTIVE = 4; // the outputs are not one run, entry after
 export const CG_MISALIGNED = 8; // the run's output does not start on the group's size
 export const CG_ATTRS_DIFFER = 16; // the entries' attributes (all bits but the address) differ
 
-// ---- Frames and domains (issue 3; see src/frames, src/xen and the README) ---------
+// ---- Run records (translateRuns): consecutive pages described as runs -------------
+// A page extends the current run when its status word equals the run's and its pa
+// (OK) is the previous page's + page size, or (fault) its entry address is
+// RR_PA + ((va >> s) - (first va >> s)) * entry size, s = shift of the status's level
+// (the same entry over a large span, the next entry after it); non-canonical: 0.
+export const RR_BYTES = 24;
+export const RR_VA = 0; // u64: va of the run's first page (the range's va plus whole pages)
+export const RR_PA = 8; // u64: first page's pa (OK), else its entry address
+export const RR_PAGES = 16; // u32: pages in the run
+export const RR_STATUS = 20; // u32: status word of every page of the run
+
+// ---- Domain records (region after the I/O buffers) -----------------------------
+export const DOM_MAX = 1024;
+export const DOM_STRIDE = 64;
+
+// ---- Frame metadata (column-wise), see src/frames -------------------------------
+// Five u32 columns, in this order after the domain records: type_info,
+// count_info, owner, next, prev. 20 bytes per frame.
+export const FRAME_COLUMNS = 5;
+export const FRAME_NULL = -1; // list link meaning "none" (0xffffffff as u32)
+
 // type_info (column colType, one u32 per frame):
 //   bits 29..31 type (PGT_NONE..PGT_WRITABLE), 28 validated, 27 pinned, 26 partial,
 //   25 locked, 21..24 undo, 0..20 type reference count. The undo field is a copy of
@@ -283,25 +359,24 @@ export const DIS_TABLE_LO = 0x140;
 export const PTE_PS = 0x80;
 export const PTE_RW = 2;
 
-// Results of frame kernels, in the control block's free space [FR, FR + 0x100).
-export const FR = 0x13000; // = CTRL_BASE + 0x3000
-export const FR_VISITED = 0; // u32: frames visited (fix-ups, scans)
-export const FR_FILLED = 4; // u32: RO_MPT slots filled; census: L4s with the slot set
-export const FR_ALREADY = 8; // u32: L4s whose slot was already set
-export const FR_LOCK_FAILED = 12; // u32: frames page_lock refused
-export const FR_L4_LOCK_FAILED = 16; // u32: ... of which L4 tables
-export const FR_CHECKS = 20; // u32: preemption checks made
-export const FR_COUNT = 24; // u32: chase/iterate: frames walked
-export const FR_NEXT = 28; // u32: iterate: frame to continue from (FRAME_NULL at the end)
-export const FR_ERR_FRAME = 32; // u32: type system: the frame that refused
-export const FR_ERR_WANT = 36; // u32: the type asked of it
-export const FR_ERR_FOUND = 40; // u32: its type_info (or count_info) when it refused
-export const FR_ERR_TABLE = 44; // u32: the table whose entry led there (FRAME_NULL: none)
+// Frame kernel results (FR block, u32 fields).
+export const FR_VISITED = 0; // frames visited (fix-ups, scans)
+export const FR_FILLED = 4; // RO_MPT slots filled; census: L4s with the slot set
+export const FR_ALREADY = 8; // L4s whose slot was already set
+export const FR_LOCK_FAILED = 12; // frames page_lock refused
+export const FR_L4_LOCK_FAILED = 16; // ... of which L4 tables
+export const FR_CHECKS = 20; // preemption checks made
+export const FR_COUNT = 24; // chase/iterate: frames walked
+export const FR_NEXT = 28; // iterate: frame to continue from (FRAME_NULL at the end)
+export const FR_ERR_FRAME = 32; // type system: the frame that refused
+export const FR_ERR_WANT = 36; // the type asked of it
+export const FR_ERR_FOUND = 40; // its type_info (or count_info) when it refused
+export const FR_ERR_TABLE = 44; // the table whose entry led there (FRAME_NULL: none)
 export const FR_ERR_ENTRY = 48; // i32: that entry's index (-1: none)
-export const FR_ERR_LEVEL = 52; // u32: that table's type
-export const FR_ANOMALY = 56; // u32: demotions that met a target without a reference
-export const FR_ERR_ELO = 60; // u32: the entry's low half
-export const FR_ERR_EHI = 64; // u32: the entry's high half
+export const FR_ERR_LEVEL = 52; // that table's type
+export const FR_ANOMALY = 56; // demotions that met a target without a reference
+export const FR_ERR_ELO = 60; // the entry's low half
+export const FR_ERR_EHI = 64; // the entry's high half
 
 // Type-system and frame-operation codes (0 = done).
 export const TE_OK = 0;

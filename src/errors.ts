@@ -11,7 +11,8 @@ export type ErrorCode =
   | 'mapping-conflict'
   | 'type-violation'
   | 'not-found'
-  | 'backend-mismatch';
+  | 'backend-mismatch'
+  | 'stale-build';
 
 export class MemwalkError extends Error {
   readonly code: ErrorCode;
@@ -72,5 +73,12 @@ export class TypeViolationError extends MemwalkError {
 export class NotFoundError extends MemwalkError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('not-found', message, details);
+  }
+}
+
+/** A compiled kernel module does not match the sources it is loaded with. */
+export class StaleBuildError extends MemwalkError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('stale-build', message, details);
   }
 }

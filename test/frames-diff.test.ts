@@ -161,7 +161,7 @@ function run(e: Engine, c: Cmd): number[] {
   }
 }
 
-const frBlock = (e: Engine) => new Uint32Array(e.memory.buffer, A.FR, 0x100 / 4).slice();
+const frBlock = (e: Engine) => new Uint32Array(e.memory.buffer, A.FR, A.FR_BYTES / 4).slice();
 
 test('random frame operations: wasm and reference agree call by call, end identical, and audit clean', () => {
   fc.assert(

@@ -31,7 +31,7 @@ function checkRuns(e: Engine, root: bigint, start: bigint, n: number, opts: Para
     expect(mergeable, `runs ${i} and ${i + 1} could merge`).toBe(false);
     expect(runs.pages[i]).toBeGreaterThan(0);
   }
-  // The kernel with a small maxRuns, continued from RES_COUNT, writes the same runs.
+  // The kernel with a small maxRuns, continued from RES_PAGES_COVERED, writes the same runs.
   const k = e.backend.paging;
   e.prepare(opts);
   const psize = BigInt(opts.format.pageSize);
@@ -41,7 +41,7 @@ function checkRuns(e: Engine, root: bigint, start: bigint, n: number, opts: Para
     let off = 0;
     while (off < n) {
       const m = k.translateRuns(BigInt.asUintN(64, root), BigInt.asUintN(64, start + BigInt(off) * psize), n - off, e.layout.ioBase, max, acc) >>> 0;
-      const covered = Number(e.view.getBigUint64(A.RES + A.RES_COUNT, true));
+      const covered = Number(e.view.getBigUint64(A.RES + A.RES_PAGES_COVERED, true));
       expect(m).toBeLessThanOrEqual(max);
       expect(covered).toBeGreaterThan(0);
       let sum = 0;

@@ -1,7 +1,7 @@
 // The frames module: frame metadata, domain page lists, the PV type system and
-// the m2p-strict fix-ups (see the README). Its twin is src/backends/reference/frames.ts.
-export { initLayout as init } from '../shared/layout';
-export { initFrames } from './state';
+// the m2p-strict fix-ups. Its twin is src/backends/reference/frames.ts.
+export { init } from './state';
+export { abiHash } from '../../build/gen/abi-hash';
 export { domainCreate, domainFree } from './domain';
 export { listAddHead, listAddTail, listRemoveHead, listRemove, listIterate, listChase } from './page-list';
 export { allocClaim, allocLink, allocCheck, allocList, freeFrame } from './allocation';

@@ -1,4 +1,4 @@
-// The m2p-strict restore fix-up (seed 004) and the variants beside it. Each
+// The m2p-strict restore fix-up and the variants beside it. Each
 // kernel runs until it is done or until its `maxChecks`-th preemption check
 // (one every FX_CHECK_EVERY frames), where it returns FX_RESTART: the TS layer
 // turns that into a real preemption (every:K, a time budget) or just calls again

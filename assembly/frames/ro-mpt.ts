@@ -5,16 +5,15 @@ import {
   FILL_ALREADY, FILL_DONE, FILL_OUTSIDE,
 } from '../../src/abi';
 import { FRAMES, COL_TYPE, COL_OWNER } from '../shared/layout';
-import { NULL, RAM_FRAMES, entryAddr, fr } from './state';
+import { NULL, RAM_FRAMES, tableEntry, setTableEntry, fr } from './state';
 
 const RO_MPT: u64 = (<u64>RO_MPT_HI << 32) | <u64>RO_MPT_LO;
 
 /** fill_ro_mpt: write the idle table's RO_MPT entry if the slot is empty. */
 // @ts-ignore: decorator
 @inline export function fillSlot(f: u32): bool {
-  const a = entryAddr(f, RO_MPT_SLOT);
-  if (load<u64>(a) != 0) return false;
-  store<u64>(a, RO_MPT);
+  if (tableEntry(f, RO_MPT_SLOT) != 0) return false;
+  setTableEntry(f, RO_MPT_SLOT, RO_MPT);
   return true;
 }
 
@@ -26,7 +25,7 @@ export function fillRoMpt(f: u32): u32 {
 /** zap_ro_mpt: empty the slot. */
 export function zapRoMpt(f: u32): u32 {
   if (f >= RAM_FRAMES) return FILL_OUTSIDE;
-  store<u64>(entryAddr(f, RO_MPT_SLOT), 0);
+  setTableEntry(f, RO_MPT_SLOT, 0);
   return FILL_DONE;
 }
 
@@ -82,6 +81,6 @@ export function census(key: u32, d: u32, from: u32, to: u32): u32 {
 @inline function countOne(f: u32, key: u32, d: u32): u32 {
   if (load<u32>(COL_TYPE + (<usize>f << 2)) >>> 28 != key) return 0;
   if (d != NULL && load<u32>(COL_OWNER + (<usize>f << 2)) != d + OWNER_BIAS) return 0;
-  if (key >>> 1 == PGT_L4 && f < RAM_FRAMES && load<u64>(entryAddr(f, RO_MPT_SLOT)) != 0) return 3;
+  if (key >>> 1 == PGT_L4 && f < RAM_FRAMES && tableEntry(f, RO_MPT_SLOT) != 0) return 3;
   return 1;
 }

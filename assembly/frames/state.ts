@@ -3,18 +3,15 @@
 import {
   FRAME_NULL, DOM_STRIDE, DOM_MAX, DOM_FLAGS, DF_IN_USE, PGT_TYPE_SHIFT, FR,
 } from '../../src/abi';
-import { COL_TYPE, COL_COUNT, COL_OWNER, COL_NEXT, COL_PREV, DOMAINS, FRAMES, RAM_BYTES, RAM_BASE } from '../shared/layout';
+import { COL_TYPE, COL_COUNT, COL_OWNER, COL_NEXT, COL_PREV, DOMAINS, FRAMES, RAM_BYTES, L4_NEXT, L4_PREV, initLayout } from '../shared/layout';
+import { physAddr, physWriteAddr } from '../shared/phys';
 
-/** L4-index link columns (one u32 per frame of the RAM image). */
-export let L4_NEXT: usize = 0;
-export let L4_PREV: usize = 0;
-/** Frames with contents: [0, RAM_FRAMES). */
+/** Frames of the RAM image, [0, RAM_FRAMES): the frames the L4-index links cover. */
 export let RAM_FRAMES: u32 = 0;
 
-/** Second init step of this module: the L4-index columns (after the shared `init`). */
-export function initFrames(l4Next: usize, l4Prev: usize): void {
-  L4_NEXT = l4Next;
-  L4_PREV = l4Prev;
+/** Read the layout record (once, at instantiation). */
+export function init(): void {
+  initLayout();
   const f = RAM_BYTES >> 12;
   RAM_FRAMES = f < <u64>FRAMES ? <u32>f : FRAMES;
 }
@@ -63,9 +60,15 @@ export const NULL: u32 = <u32>FRAME_NULL;
 // @ts-ignore: decorator
 @inline export function domainLive(d: u32): bool { return d < <u32>DOM_MAX && (domGet(d, DOM_FLAGS) & DF_IN_USE) != 0; }
 
-/** Address of an entry of table frame `f` (caller checked f < RAM_FRAMES). */
 // @ts-ignore: decorator
-@inline export function entryAddr(f: u32, i: u32): usize { return RAM_BASE + (<usize>f << 12) + (<usize>i << 3); }
+@inline function entryPa(f: u32, i: u32): u64 { return (<u64>f << 12) + (<u64>i << 3); }
+
+/** Entry `i` of table frame `f` (the caller checked f < RAM_FRAMES). */
+// @ts-ignore: decorator
+@inline export function tableEntry(f: u32, i: u32): u64 { return load<u64>(physAddr(entryPa(f, i), 8)); }
+
+// @ts-ignore: decorator
+@inline export function setTableEntry(f: u32, i: u32, v: u64): void { store<u64>(physWriteAddr(entryPa(f, i), 8), v); }
 
 // @ts-ignore: decorator
 @inline export function fr(field: u32, v: u32): void { store<u32>(FR + field, v); }

@@ -1,4 +1,4 @@
-// The frame type system of an x86-64 PV guest (the README and xen-mm.md §1):
+// The frame type system of an x86-64 PV guest: the
 // general references (count_info), type references (type_info), recursive
 // validation of L1..L4 tables read from the RAM image, pin/unpin, page_lock, and
 // the L4 bookkeeping (RO_MPT slot, nr_l4_pages, the L4 index). A refused
@@ -17,7 +17,7 @@ import {
 import { FRAMES } from '../shared/layout';
 import {
   NULL, RAM_FRAMES, typeInfo, setTypeInfo, countInfo, setCountInfo, ownerOf, domGet, domSet, domainLive,
-  l4NextOf, l4PrevOf, setL4Next, setL4Prev, entryAddr, fr, frGet,
+  l4NextOf, l4PrevOf, setL4Next, setL4Prev, tableEntry, setTableEntry, fr, frGet,
 } from './state';
 
 const RO_MPT: u64 = (<u64>RO_MPT_HI << 32) | <u64>RO_MPT_LO;
@@ -96,7 +96,7 @@ function pagePut(f: u32): void {
 function promoteL4(f: u32): void {
   const d = ownerOf(f) - OWNER_BIAS;
   if (!domainLive(d)) return;
-  store<u64>(entryAddr(f, RO_MPT_SLOT), (domGet(d, DOM_FLAGS) & DF_M2P_STRICT) ? RO_MPT : 0);
+  setTableEntry(f, RO_MPT_SLOT, (domGet(d, DOM_FLAGS) & DF_M2P_STRICT) ? RO_MPT : 0);
   domSet(d, DOM_NR_L4, domGet(d, DOM_NR_L4) + 1);
   const t = domGet(d, DOM_L4_TAIL);
   setL4Next(f, NULL);
@@ -227,7 +227,7 @@ function dropEntry(e: u64, t: u32, rollback: bool): void {
 function releaseEntries(f: u32, t: u32, upto: u32, rollback: bool): void {
   for (let i = <i32>upto - 1; i >= 0; i--) {
     if (xenSlot(t, <u32>i)) continue;
-    const e = load<u64>(entryAddr(f, <u32>i));
+    const e = tableEntry(f, <u32>i);
     if (e & 1) dropEntry(e, t, rollback);
   }
 }
@@ -237,7 +237,7 @@ function validate(f: u32, t: u32): u32 {
   const owner = ownerOf(f);
   for (let i: u32 = 0; i < 512; i++) {
     if (xenSlot(t, i)) continue;
-    const e = load<u64>(entryAddr(f, i));
+    const e = tableEntry(f, i);
     if (!(e & 1)) continue;
     const rc = takeEntry(e, t, owner);
     if (rc != TE_OK) {

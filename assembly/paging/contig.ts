@@ -8,35 +8,26 @@
 // runs it after map, unmap and protect). contigCheckStart/Next stream every
 // group reachable from a root whose hint is set although a rule is broken.
 import {
-  RES, RES_COUNT, CK, CK_DEPTH, CK_LEVEL_BASE, CK_LEVEL_STRIDE, CK_TABLE, CK_VA, CK_INDEX,
+  RES, RES_HINTS_CHANGED, RES_ENTRIES_VISITED, CK, DFS_DEPTH, DFS_LEVEL_BASE, DFS_LEVEL_STRIDE, DFS_TABLE, DFS_VA, DFS_INDEX,
   CR_BYTES, CR_TABLE, CR_VA, CR_INDEX, CR_LEVEL, CR_RULES, CR_HINTED,
   CG_NOT_LEAF, CG_NOT_ALL, CG_NOT_CONSECUTIVE, CG_MISALIGNED, CG_ATTRS_DIFFER,
-  LV_SHIFT, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE, LV_LEAF_MASK, LV_LEAF_VALUE, LV_LEAF_ALLOWED,
+  LV_SHIFT, LV_INDEX_MASK,
   LV_TABLE_ADDR, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_LEAF_EXT_SHIFT, LV_RSVD_TABLE, LV_CONTIG_BIT, LV_CONTIG_ENTRIES,
   WF_CHECK_RSVD,
 } from '../../src/abi';
-import { levels, entryBytes, walkFlags, lv, readEntry, writeEntry, inImage, rootMask, canonicalize } from './params';
+import { levels, entryBytes, walkFlags, lv, loadEntry, storeEntry, isValid, isLeaf, rootMask, canonicalize } from './params';
+import { physAddr, physWriteAddr } from '../shared/phys';
 
 /** Entries of the last analysed group that are valid leaves carrying the hint. */
 let gHinted: u32 = 0;
 /** Entries whose hint bit an update changed. */
 let changed: u64 = 0;
 
-// @ts-ignore: decorator
-@inline function isValid(L: usize, e: u64): bool {
-  return (<u32>e & load<u32>(L + LV_VALID_MASK)) == load<u32>(L + LV_VALID_VALUE);
-}
-
-// @ts-ignore: decorator
-@inline function isLeaf(L: usize, e: u64): bool {
-  return load<u32>(L + LV_LEAF_ALLOWED) != 0 && (<u32>e & load<u32>(L + LV_LEAF_MASK)) == load<u32>(L + LV_LEAF_VALUE);
-}
-
 /** Entry `idx` of `table`, or 0 when it lies outside the image (unbacked memory reads as zeros). */
 // @ts-ignore: decorator
 @inline function entryAt(table: u64, idx: u32, eb: u32): u64 {
-  const ea = table + <u64>(idx * eb);
-  return inImage(ea, eb) ? readEntry(ea, eb) : 0;
+  const a = physAddr(table + <u64>(idx * eb), eb);
+  return a != 0 ? loadEntry(a, eb) : 0;
 }
 
 /**
@@ -85,12 +76,13 @@ function writeGroup(table: u64, L: usize, g: u32, n: u32, eb: u32, on: bool): vo
   const cbit = load<u64>(L + LV_CONTIG_BIT);
   for (let k: u32 = 0; k < n; k++) {
     const ea = table + <u64>((g + k) * eb);
-    if (!inImage(ea, eb)) continue;
-    const e = readEntry(ea, eb);
+    const a = physAddr(ea, eb);
+    if (a == 0) continue;
+    const e = loadEntry(a, eb);
     if (!isValid(L, e) || !isLeaf(L, e)) continue;
     const v = on ? e | cbit : e & ~cbit;
     if (v != e) {
-      writeEntry(ea, eb, v);
+      storeEntry(physWriteAddr(ea, eb), eb, v);
       changed++;
     }
   }
@@ -123,9 +115,9 @@ function updateLevel(table: u64, i: i32, va: u64, last: u64, set: bool): void {
   const checkRsvd = (walkFlags() & WF_CHECK_RSVD) != 0;
   const tbase = va & ~((<u64>1 << shift) - 1) & ~(<u64>imask << shift);
   for (let idx = first; idx <= end; idx++) {
-    const ea = table + <u64>(idx * eb);
-    if (!inImage(ea, eb)) break;
-    const e = readEntry(ea, eb);
+    const a = physAddr(table + <u64>(idx * eb), eb);
+    if (a == 0) break;
+    const e = loadEntry(a, eb);
     if (!isValid(L, e) || isLeaf(L, e)) continue;
     if (checkRsvd && (e & load<u64>(L + LV_RSVD_TABLE)) != 0) continue;
     const s = tbase | (<u64>idx << shift);
@@ -138,51 +130,51 @@ function updateLevel(table: u64, i: i32, va: u64, last: u64, set: bool): void {
  * Normalise the hint over every group that touches [va, va+size): groups that
  * qualify get it (when `set`; otherwise they keep it only if all their entries
  * already had it), every other group loses it. Returns the groups that carry
- * the hint afterwards; RES_COUNT = entries whose hint bit changed.
+ * the hint afterwards; RES_HINTS_CHANGED = entries whose hint bit changed.
  */
 export function contigUpdate(root: u64, va: u64, size: u64, set: u32): u32 {
   changed = 0;
   hintedGroups = 0;
   if (size != 0) updateLevel(root & rootMask(), 0, va, va + size - 1, set != 0);
-  store<u64>(RES + RES_COUNT, changed);
+  store<u64>(RES + RES_HINTS_CHANGED, changed);
   return hintedGroups;
 }
 
 // @ts-ignore: decorator
-@inline function slot(d: i32): usize { return <usize>(CK + CK_LEVEL_BASE + d * CK_LEVEL_STRIDE); }
+@inline function slot(d: i32): usize { return <usize>(CK + DFS_LEVEL_BASE + d * DFS_LEVEL_STRIDE); }
 
 export function contigCheckStart(root: u64): void {
-  store<i32>(CK + CK_DEPTH, 0);
+  store<i32>(CK + DFS_DEPTH, 0);
   const s = slot(0);
-  store<u64>(s + CK_TABLE, root & rootMask());
-  store<u64>(s + CK_VA, 0);
-  store<u32>(s + CK_INDEX, 0);
+  store<u64>(s + DFS_TABLE, root & rootMask());
+  store<u64>(s + DFS_VA, 0);
+  store<u32>(s + DFS_INDEX, 0);
 }
 
 /**
  * Visit at most `steps` entries and emit at most `max` 32-byte records at
  * `outPtr`, one per group (reached by one path) whose hint is set on some
- * entry while a rule is broken. Returns the records written; RES_COUNT = the
- * entries visited. The check is over when CK_DEPTH is -1.
+ * entry while a rule is broken. Returns the records written; RES_ENTRIES_VISITED =
+ * the entries visited. The check is over when the CK block's DFS_DEPTH is -1.
  */
 export function contigCheckNext(outPtr: usize, max: u32, steps: u32): u32 {
   const n = levels();
   const eb = entryBytes();
   const checkRsvd = (walkFlags() & WF_CHECK_RSVD) != 0;
-  let d = load<i32>(CK + CK_DEPTH);
+  let d = load<i32>(CK + DFS_DEPTH);
   let count: u32 = 0;
   let done: u32 = 0;
   while (d >= 0 && count < max && done < steps) {
     const s = slot(d);
     const L = lv(d);
-    const idx = load<u32>(s + CK_INDEX);
+    const idx = load<u32>(s + DFS_INDEX);
     if (idx > load<u32>(L + LV_INDEX_MASK)) {
       d--;
       continue;
     }
     done++;
-    store<u32>(s + CK_INDEX, idx + 1);
-    const table = load<u64>(s + CK_TABLE);
+    store<u32>(s + DFS_INDEX, idx + 1);
+    const table = load<u64>(s + DFS_TABLE);
     const shift = <u64>load<u32>(L + LV_SHIFT);
     const gn = load<u32>(L + LV_CONTIG_ENTRIES);
     if (gn > 1 && (idx & (gn - 1)) == 0) {
@@ -192,7 +184,7 @@ export function contigCheckNext(outPtr: usize, max: u32, steps: u32): u32 {
         if (rules != 0) {
           const out = outPtr + (<usize>count) * CR_BYTES;
           store<u64>(out + CR_TABLE, table);
-          store<u64>(out + CR_VA, canonicalize(load<u64>(s + CK_VA) | (<u64>idx << shift)));
+          store<u64>(out + CR_VA, canonicalize(load<u64>(s + DFS_VA) | (<u64>idx << shift)));
           store<u32>(out + CR_INDEX, idx);
           store<u32>(out + CR_LEVEL, <u32>d);
           store<u32>(out + CR_RULES, rules);
@@ -201,22 +193,22 @@ export function contigCheckNext(outPtr: usize, max: u32, steps: u32): u32 {
         }
       }
     }
-    const ea = table + <u64>(idx * eb);
-    if (!inImage(ea, eb)) {
+    const a = physAddr(table + <u64>(idx * eb), eb);
+    if (a == 0) {
       d--;
       continue;
     }
-    const e = readEntry(ea, eb);
+    const e = loadEntry(a, eb);
     if (!isValid(L, e) || isLeaf(L, e)) continue;
     if (checkRsvd && (e & load<u64>(L + LV_RSVD_TABLE)) != 0) continue;
     if (d + 1 >= n) continue;
     const c = slot(d + 1);
-    store<u64>(c + CK_TABLE, e & load<u64>(L + LV_TABLE_ADDR));
-    store<u64>(c + CK_VA, load<u64>(s + CK_VA) | (<u64>idx << shift));
-    store<u32>(c + CK_INDEX, 0);
+    store<u64>(c + DFS_TABLE, e & load<u64>(L + LV_TABLE_ADDR));
+    store<u64>(c + DFS_VA, load<u64>(s + DFS_VA) | (<u64>idx << shift));
+    store<u32>(c + DFS_INDEX, 0);
     d++;
   }
-  store<i32>(CK + CK_DEPTH, d);
-  store<u64>(RES + RES_COUNT, <u64>done);
+  store<i32>(CK + DFS_DEPTH, d);
+  store<u64>(RES + RES_ENTRIES_VISITED, <u64>done);
   return count;
 }

@@ -5,25 +5,26 @@
 // aliases and the caller bounds the count. State lives in the EN block, so a
 // listing of any size streams through a fixed buffer across calls.
 import {
-  EN, EN_DEPTH, EN_LEVEL_BASE, EN_LEVEL_STRIDE, EN_TABLE, EN_VA, EN_INDEX, EN_DENY,
-  LV_SHIFT, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE, LV_LEAF_MASK, LV_LEAF_VALUE, LV_LEAF_ALLOWED,
+  EN, DFS_DEPTH, DFS_LEVEL_BASE, DFS_LEVEL_STRIDE, DFS_TABLE, DFS_VA, DFS_INDEX, DFS_DENY,
+  LV_SHIFT, LV_INDEX_MASK,
   LV_TABLE_ADDR, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_LEAF_EXT_SHIFT, LV_RSVD_TABLE, LV_RSVD_LEAF,
-  LV_T_W_ALLOW, LV_L_W_ALLOW, WF_CHECK_RSVD,
+  LV_T_RIGHTS, LV_L_RIGHTS, WF_CHECK_RSVD,
   MR_BYTES, MR_VA, MR_PA, MR_ENTRY, MR_STATUS, ST_LEVEL_SHIFT, ST_RIGHTS_SHIFT, ST_PAGE_SHIFT,
 } from '../../src/abi';
-import { levels, entryBytes, walkFlags, lv, readEntry, inImage, canonicalize, rootMask } from './params';
+import { levels, entryBytes, walkFlags, lv, loadEntry, isValid, isLeaf, canonicalize, rootMask } from './params';
+import { physAddr } from '../shared/phys';
 import { denyOf } from './walk';
 
 // @ts-ignore: decorator
-@inline function slot(d: i32): usize { return <usize>(EN + EN_LEVEL_BASE + d * EN_LEVEL_STRIDE); }
+@inline function slot(d: i32): usize { return <usize>(EN + DFS_LEVEL_BASE + d * DFS_LEVEL_STRIDE); }
 
 export function enumStart(root: u64): void {
-  store<i32>(EN + EN_DEPTH, 0);
+  store<i32>(EN + DFS_DEPTH, 0);
   const s = slot(0);
-  store<u64>(s + EN_TABLE, root & rootMask());
-  store<u64>(s + EN_VA, 0);
-  store<u32>(s + EN_INDEX, 0);
-  store<u32>(s + EN_DENY, 0);
+  store<u64>(s + DFS_TABLE, root & rootMask());
+  store<u64>(s + DFS_VA, 0);
+  store<u32>(s + DFS_INDEX, 0);
+  store<u32>(s + DFS_DENY, 0);
 }
 
 /** Emit up to `max` records at `outPtr`; returns how many. 0 means the walk is over. */
@@ -31,33 +32,32 @@ export function enumNext(outPtr: usize, max: u32): u32 {
   const n = levels();
   const eb = entryBytes();
   const checkRsvd = (walkFlags() & WF_CHECK_RSVD) != 0;
-  let d = load<i32>(EN + EN_DEPTH);
+  let d = load<i32>(EN + DFS_DEPTH);
   let count: u32 = 0;
   while (d >= 0 && count < max) {
     const s = slot(d);
     const L = lv(d);
-    const idx = load<u32>(s + EN_INDEX);
+    const idx = load<u32>(s + DFS_INDEX);
     if (idx > load<u32>(L + LV_INDEX_MASK)) {
       d--;
       continue;
     }
-    store<u32>(s + EN_INDEX, idx + 1);
-    const ea = load<u64>(s + EN_TABLE) + <u64>(idx * eb);
-    if (!inImage(ea, eb)) {
+    store<u32>(s + DFS_INDEX, idx + 1);
+    const a = physAddr(load<u64>(s + DFS_TABLE) + <u64>(idx * eb), eb);
+    if (a == 0) {
       // A table beyond the image reads as zeros, as QEMU reads unbacked memory.
       d--;
       continue;
     }
-    const e = readEntry(ea, eb);
-    const lo = <u32>e;
-    if ((lo & load<u32>(L + LV_VALID_MASK)) != load<u32>(L + LV_VALID_VALUE)) continue;
+    const e = loadEntry(a, eb);
+    if (!isValid(L, e)) continue;
     const shift = <u64>load<u32>(L + LV_SHIFT);
-    const va = load<u64>(s + EN_VA) | (<u64>idx << shift);
-    const deny = load<u32>(s + EN_DENY);
-    if (load<u32>(L + LV_LEAF_ALLOWED) != 0 && (lo & load<u32>(L + LV_LEAF_MASK)) == load<u32>(L + LV_LEAF_VALUE)) {
+    const va = load<u64>(s + DFS_VA) | (<u64>idx << shift);
+    const deny = load<u32>(s + DFS_DENY);
+    if (isLeaf(L, e)) {
       // A leaf with reserved bits set would fault: it maps nothing.
       if (checkRsvd && (e & load<u64>(L + LV_RSVD_LEAF)) != 0) continue;
-      const rights = ~(deny | denyOf(e, L + LV_L_W_ALLOW)) & 0xf;
+      const rights = ~(deny | denyOf(e, L + LV_L_RIGHTS)) & 0xf;
       const out = outPtr + (<usize>count) * MR_BYTES;
       store<u64>(out + MR_VA, canonicalize(va));
       store<u64>(out + MR_PA, (e & load<u64>(L + LV_LEAF_ADDR)) | ((e & load<u64>(L + LV_LEAF_EXT_MASK)) << <u64>load<u32>(L + LV_LEAF_EXT_SHIFT)));
@@ -69,12 +69,12 @@ export function enumNext(outPtr: usize, max: u32): u32 {
     if (checkRsvd && (e & load<u64>(L + LV_RSVD_TABLE)) != 0) continue;
     if (d + 1 >= n) continue;
     const c = slot(d + 1);
-    store<u64>(c + EN_TABLE, e & load<u64>(L + LV_TABLE_ADDR));
-    store<u64>(c + EN_VA, va);
-    store<u32>(c + EN_INDEX, 0);
-    store<u32>(c + EN_DENY, deny | denyOf(e, L + LV_T_W_ALLOW));
+    store<u64>(c + DFS_TABLE, e & load<u64>(L + LV_TABLE_ADDR));
+    store<u64>(c + DFS_VA, va);
+    store<u32>(c + DFS_INDEX, 0);
+    store<u32>(c + DFS_DENY, deny | denyOf(e, L + LV_T_RIGHTS));
     d++;
   }
-  store<i32>(EN + EN_DEPTH, d);
+  store<i32>(EN + DFS_DEPTH, d);
   return count;
 }

@@ -1,7 +1,8 @@
 // The paging module: every page-table kernel, over whichever format the walk
 // parameters describe.
 export { initLayout as init } from '../shared/layout';
-export { translate, translateBatch, translateRange, translateRuns, setScratch } from './translate';
+export { abiHash } from '../../build/gen/abi-hash';
+export { translate, translateBatch, translateRange, translateRuns, setScratchSlot } from './translate';
 export { enumStart, enumNext } from './enumerate';
 export { mapRange, unmapRange, protectRange } from './map';
 export { contigUpdate, contigCheckStart, contigCheckNext } from './contig';

@@ -3,15 +3,15 @@
 // map needs) and then the real run, which cannot fail for a reason the dry run
 // did not report. So an operation either happens whole or leaves memory untouched.
 import {
-  RES, RES_COUNT, RES_VA, RES_ENTRY_ADDR, RES_ENTRY_VALUE, WP, WP_MAX_LEAF,
-  LV_SHIFT, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE, LV_LEAF_MASK, LV_LEAF_VALUE, LV_LEAF_ALLOWED,
+  RES, RES_TABLES_NEEDED, RES_LEAVES, RES_VA, RES_ENTRY_ADDR, RES_ENTRY_VALUE, WP, WP_MAX_LEAF,
+  LV_SHIFT, LV_INDEX_MASK, LV_LEAF_ALLOWED,
   LV_TABLE_ADDR, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_LEAF_EXT_SHIFT, LV_RSVD_TABLE,
   LV_TABLE_TEMPLATE, LV_LEAF_TEMPLATE, WF_CHECK_RSVD,
   MAP_OK, MAP_ALREADY_MAPPED, MAP_INSIDE_LEAF, MAP_OUTSIDE_IMAGE, MAP_POOL_EMPTY, MAP_SPLITS_LEAF, MAP_BAD_ENTRY,
   MAP_PA_UNREPRESENTABLE,
 } from '../../src/abi';
-import { levels, entryBytes, walkFlags, lv, readEntry, writeEntry, inImage, rootMask } from './params';
-import { phys } from '../shared/layout';
+import { levels, entryBytes, walkFlags, lv, loadEntry, storeEntry, isValid, isLeaf, rootMask } from './params';
+import { physAddr, physWriteAddr } from '../shared/phys';
 
 let count: u64 = 0;
 let poolPtr: usize = 0;
@@ -29,16 +29,6 @@ let poolLeft: u32 = 0;
 // @ts-ignore: decorator
 @inline function toSpanEnd(va: u64, shift: u64): u64 {
   return (((va >> shift) + 1) << shift) - va;
-}
-
-// @ts-ignore: decorator
-@inline function isLeaf(L: usize, e: u64): bool {
-  return load<u32>(L + LV_LEAF_ALLOWED) != 0 && (<u32>e & load<u32>(L + LV_LEAF_MASK)) == load<u32>(L + LV_LEAF_VALUE);
-}
-
-// @ts-ignore: decorator
-@inline function isValid(L: usize, e: u64): bool {
-  return (<u32>e & load<u32>(L + LV_VALID_MASK)) == load<u32>(L + LV_VALID_VALUE);
 }
 
 const ABSENT: u64 = <u64>-1;
@@ -83,14 +73,15 @@ function mapLevel(table: u64, i: i32, va: u64, pa: u64, size: u64, leafBits: u64
     } else {
       const idx = <u32>(cva >> shift) & load<u32>(L + LV_INDEX_MASK);
       const ea = table + <u64>(idx * eb);
-      if (!inImage(ea, eb)) return conflict(MAP_OUTSIDE_IMAGE, cva, ea, 0);
-      const e = readEntry(ea, eb);
+      const a = physAddr(ea, eb);
+      if (a == 0) return conflict(MAP_OUTSIDE_IMAGE, cva, ea, 0);
+      const e = loadEntry(a, eb);
       const valid = isValid(L, e);
       if (asLeaf) {
         if (valid) return conflict(MAP_ALREADY_MAPPED, cva, ea, e);
         if (!representable(L, cpa)) return conflict(MAP_PA_UNREPRESENTABLE, cva, ea, e);
         if (!dry) {
-          writeEntry(ea, eb, load<u64>(L + LV_LEAF_TEMPLATE) | leafBits | leafAddrBits(L, cpa));
+          storeEntry(physWriteAddr(ea, eb), eb, load<u64>(L + LV_LEAF_TEMPLATE) | leafBits | leafAddrBits(L, cpa));
           count++;
         }
       } else if (valid) {
@@ -106,8 +97,9 @@ function mapLevel(table: u64, i: i32, va: u64, pa: u64, size: u64, leafBits: u64
         poolPtr += 8;
         poolLeft--;
         const tableBytes = <usize>(load<u32>(lv(i + 1) + LV_INDEX_MASK) + 1) * eb;
-        memory.fill(phys(t), 0, tableBytes);
-        writeEntry(ea, eb, load<u64>(L + LV_TABLE_TEMPLATE) | (t & load<u64>(L + LV_TABLE_ADDR)));
+        // The caller checked every pool frame is in the image.
+        memory.fill(physWriteAddr(t, tableBytes), 0, tableBytes);
+        storeEntry(physWriteAddr(ea, eb), eb, load<u64>(L + LV_TABLE_TEMPLATE) | (t & load<u64>(L + LV_TABLE_ADDR)));
         r = mapLevel(t, i + 1, cva, cpa, chunk, leafBits, dry);
       }
     }
@@ -118,16 +110,16 @@ function mapLevel(table: u64, i: i32, va: u64, pa: u64, size: u64, leafBits: u64
 }
 
 /**
- * Map [va, va+size) to [pa, pa+size). Dry run: RES_COUNT = table pages needed.
- * Real run: tables come from the u64 frame addresses at `pool` (the dry run's
- * count of them, checked to be inside the image), RES_COUNT = leaves written.
+ * Map [va, va+size) to [pa, pa+size). Dry run: RES_TABLES_NEEDED = table pages
+ * needed. Real run: tables come from the u64 frame addresses at `pool` (the dry
+ * run's count of them, checked to be inside the image), RES_LEAVES = leaves written.
  */
 export function mapRange(root: u64, va: u64, pa: u64, size: u64, leafBits: u64, pool: usize, poolCount: u32, dry: u32): u32 {
   count = 0;
   poolPtr = pool;
   poolLeft = poolCount;
   const r = mapLevel(root & rootMask(), 0, va, pa, size, leafBits, dry != 0);
-  store<u64>(RES + RES_COUNT, count);
+  store<u64>(RES + (dry != 0 ? RES_TABLES_NEEDED : RES_LEAVES), count);
   return r;
 }
 
@@ -146,13 +138,14 @@ function editLevel(table: u64, i: i32, va: u64, size: u64, op: u32, set: u64, cl
     const idx = <u32>(cva >> shift) & load<u32>(L + LV_INDEX_MASK);
     const ea = table + <u64>(idx * eb);
     off += chunk;
+    const a = physAddr(ea, eb);
     // A table outside the image maps nothing (it reads as zeros): nothing to edit.
-    if (!inImage(ea, eb)) continue;
-    const e = readEntry(ea, eb);
+    if (a == 0) continue;
+    const e = loadEntry(a, eb);
     if (!isValid(L, e)) continue;
     if (isLeaf(L, e)) {
       if (chunk != span) return conflict(MAP_SPLITS_LEAF, cva, ea, e);
-      if (!dry) writeEntry(ea, eb, op == 0 ? 0 : (e & ~clear) | set);
+      if (!dry) storeEntry(physWriteAddr(ea, eb), eb, op == 0 ? 0 : (e & ~clear) | set);
       count++;
       continue;
     }
@@ -164,18 +157,18 @@ function editLevel(table: u64, i: i32, va: u64, size: u64, op: u32, set: u64, cl
   return MAP_OK;
 }
 
-/** Clear every leaf in [va, va+size); RES_COUNT = leaves (that would be) cleared. */
+/** Clear every leaf in [va, va+size); RES_LEAVES = leaves (that would be) cleared. */
 export function unmapRange(root: u64, va: u64, size: u64, dry: u32): u32 {
   count = 0;
   const r = editLevel(root & rootMask(), 0, va, size, 0, 0, 0, dry != 0);
-  store<u64>(RES + RES_COUNT, count);
+  store<u64>(RES + RES_LEAVES, count);
   return r;
 }
 
-/** Rewrite the flags of every leaf in [va, va+size); RES_COUNT = leaves changed. */
+/** Rewrite the flags of every leaf in [va, va+size); RES_LEAVES = leaves changed. */
 export function protectRange(root: u64, va: u64, size: u64, set: u64, clear: u64, dry: u32): u32 {
   count = 0;
   const r = editLevel(root & rootMask(), 0, va, size, 1, set, clear, dry != 0);
-  store<u64>(RES + RES_COUNT, count);
+  store<u64>(RES + RES_LEAVES, count);
   return r;
 }

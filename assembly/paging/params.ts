@@ -2,9 +2,8 @@
 // TS layer). Loads from a few hundred bytes that stay in L1 for a whole batch.
 import {
   WP, WP_LEVELS, WP_ENTRY_BYTES, WP_FLAGS, WP_VA_BITS, WP_ROOT_MASK, WP_LEVEL_BASE, WP_LEVEL_STRIDE,
-  WF_SIGN_EXTEND, LV_SHIFT,
+  WF_SIGN_EXTEND, LV_SHIFT, LV_VALID_MASK, LV_VALID_VALUE, LV_LEAF_ALLOWED, LV_LEAF_MASK, LV_LEAF_VALUE,
 } from '../../src/abi';
-import { RAM_BYTES, phys } from '../shared/layout';
 
 // @ts-ignore: decorator
 @inline export function levels(): i32 { return <i32>load<u32>(WP + WP_LEVELS); }
@@ -37,19 +36,26 @@ export function canonicalize(va: u64): u64 {
   return <u64>((<i64>(va << (64 - bits))) >> <i64>(64 - bits));
 }
 
-/** Read an entry; the caller has checked `ea + eb <= RAM_BYTES`. */
+/** The entry at wasm address `a` (from physAddr), `eb` bytes wide. */
 // @ts-ignore: decorator
-@inline export function readEntry(ea: u64, eb: u32): u64 {
-  return eb == 8 ? load<u64>(phys(ea)) : <u64>load<u32>(phys(ea));
+@inline export function loadEntry(a: usize, eb: u32): u64 {
+  return eb == 8 ? load<u64>(a) : <u64>load<u32>(a);
+}
+
+/** Store an entry at wasm address `a` (from physWriteAddr). */
+// @ts-ignore: decorator
+@inline export function storeEntry(a: usize, eb: u32, v: u64): void {
+  if (eb == 8) store<u64>(a, v);
+  else store<u32>(a, <u32>v);
 }
 
 // @ts-ignore: decorator
-@inline export function writeEntry(ea: u64, eb: u32, v: u64): void {
-  if (eb == 8) store<u64>(phys(ea), v);
-  else store<u32>(phys(ea), <u32>v);
+@inline export function isValid(L: usize, e: u64): bool {
+  return (<u32>e & load<u32>(L + LV_VALID_MASK)) == load<u32>(L + LV_VALID_VALUE);
 }
 
+/** Is the valid entry `e` a leaf at level record `L`? */
 // @ts-ignore: decorator
-@inline export function inImage(ea: u64, bytes: u64): bool {
-  return ea < RAM_BYTES && bytes <= RAM_BYTES - ea;
+@inline export function isLeaf(L: usize, e: u64): bool {
+  return load<u32>(L + LV_LEAF_ALLOWED) != 0 && (<u32>e & load<u32>(L + LV_LEAF_MASK)) == load<u32>(L + LV_LEAF_VALUE);
 }

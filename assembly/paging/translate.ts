@@ -1,13 +1,15 @@
 // Translation kernels: one address, a batch of addresses, a range of pages.
 import {
-  RES, RES_PA, RES_ENTRY_ADDR, RES_ENTRY_VALUE, RES_STATUS, RES_COUNT, RR_BYTES, RR_VA, RR_PA, RR_PAGES, RR_STATUS, ST_LEVEL_SHIFT,
+  RES, RES_PA, RES_ENTRY_ADDR, RES_ENTRY_VALUE, RES_STATUS, RES_PAGES_COVERED, RR_BYTES, RR_VA, RR_PA, RR_PAGES, RR_STATUS, ST_LEVEL_SHIFT,
   BR_BYTES, BR_PA, BR_STATUS, BR_ENTRY_LO,
-  ST_KIND_MASK, K_OK, K_NON_CANONICAL, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_LEAF_EXT_SHIFT, LV_RSVD_LEAF, LV_LEAF_REQUIRE, LV_L_W_ALLOW, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE,
+  ST_KIND_MASK, K_OK, K_NON_CANONICAL, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_LEAF_EXT_SHIFT, LV_RSVD_LEAF, LV_LEAF_REQUIRE, LV_L_RIGHTS, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE,
   LV_SHIFT, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP, LV_TABLE_ADDR,
-  BATCH_NAIVE, BATCH_CACHED, BATCH_INTERLEAVED, BATCH_GROUP, IG,
+  BATCH_NAIVE, BATCH_CACHED, BATCH_INTERLEAVED, BATCH_GROUP,
+  SCRATCH, SCRATCH_STRIDE, SCRATCH_SLOTS, IG_OFFSET, IG_STRIDE, IG_TABLE, IG_AND, IG_OR, IG_VA, IG_ENTRY, IG_INSIDE,
+  WC_TABLE, WC_AND, WC_OR, RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN,
 } from '../../src/abi';
-import { RAM_BYTES, phys } from '../shared/layout';
-import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, readEntry, inImage, rootMask } from './params';
+import { physAddr } from '../shared/phys';
+import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, loadEntry, rootMask } from './params';
 import { walk, walkFrom, walkCached, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd } from './walk';
 
 /** Translate one address; the full result goes to the RES block. */
@@ -69,9 +71,10 @@ export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, a
     // Fetch the next input before walking this one: the load overlaps the walk.
     if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
     if (memo && above < 64 && ((va ^ prev) >> above) == 0) {
-      const ea = load<u64>(cacheTable(last)) + <u64>((<u32>(va >> lshift) & imask) * eb);
-      const e = ea + eb <= RAM_BYTES ? readEntry(ea, eb) : 0; // a table may end past the image (large granules)
-      if (ea + eb <= RAM_BYTES && (e & keyMask) == memoKey) {
+      const ea = load<u64>(cacheTable(last), WC_TABLE) + <u64>((<u32>(va >> lshift) & imask) * eb);
+      const a = physAddr(ea, eb); // a table may end past the image (large granules)
+      const e = a != 0 ? loadEntry(a, eb) : 0;
+      if (a != 0 && (e & keyMask) == memoKey) {
         const out = outPtr + (<usize>k) * BR_BYTES;
         store<u64>(out + BR_PA, (e & laddr) | ((e & xmask) << xshift) | (va & pmask));
         store<u32>(out + BR_STATUS, memoSt);
@@ -104,26 +107,30 @@ export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, a
  */
 function leafKeyMask(i: i32): u64 {
   const L = lv(i);
-  const rm = L + LV_L_W_ALLOW;
+  const rm = L + LV_L_RIGHTS;
   return ~load<u64>(L + LV_LEAF_ADDR) | <u64>load<u32>(L + LV_VALID_MASK) | load<u64>(L + LV_LEAF_EXT_MASK) |
     load<u64>(L + LV_RSVD_LEAF) | load<u64>(L + LV_LEAF_REQUIRE) |
-    load<u64>(rm) | load<u64>(rm, 8) | load<u64>(rm, 16) | load<u64>(rm, 24) | load<u64>(rm, 32) | load<u64>(rm, 40);
+    load<u64>(rm + RM_W_ALLOW) | load<u64>(rm + RM_W_DENY) | load<u64>(rm + RM_U_ALLOW) | load<u64>(rm + RM_U_DENY) |
+    load<u64>(rm + RM_PXN) | load<u64>(rm + RM_UXN);
 }
 
-// Group member g's state in the IG scratch: table, and, or, va (u64 each).
-// A per-instance global, like the walk cache (see setScratch).
-let IG_BASE: usize = <usize>IG;
+// Group member g's IG_* record in this instance's scratch slot (see setScratchSlot).
+let IG_BASE: usize = SCRATCH + IG_OFFSET;
 // @ts-ignore: decorator
-@inline function ig(g: u32): usize { return IG_BASE + (<usize>g << 6); }
+@inline function ig(g: u32): usize { return IG_BASE + <usize>g * IG_STRIDE; }
 
 /**
- * Give this instance its own scratch at `ptr` (1280 bytes): the walk cache at +0, the
- * interleaving state at +256. Kernel instances in worker threads over one shared
- * memory call it so their batches do not overwrite each other's state.
+ * Use scratch slot `slot` (0 = the engine's own instances) for the walk cache and
+ * the interleaving state. Kernel instances in worker threads over one shared
+ * memory each take their own slot, so their batches do not overwrite each other's
+ * state. Returns 0, or 1 when there is no such slot.
  */
-export function setScratch(ptr: usize): void {
-  setWalkCache(ptr);
-  IG_BASE = ptr + 256; // 16 members x 64 bytes: the scratch is 1280 bytes
+export function setScratchSlot(slot: u32): u32 {
+  if (slot >= <u32>SCRATCH_SLOTS) return 1;
+  const base = <usize>SCRATCH + <usize>slot * <usize>SCRATCH_STRIDE;
+  setWalkCache(base);
+  IG_BASE = base + IG_OFFSET;
+  return 0;
 }
 
 /**
@@ -141,10 +148,10 @@ function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc
       continue;
     }
     const s = ig(g);
-    store<u64>(s, root);
-    store<u64>(s, <u64>-1, 8);
-    store<u64>(s, 0, 16);
-    store<u64>(s, va, 24);
+    store<u64>(s, root, IG_TABLE);
+    store<u64>(s, <u64>-1, IG_AND);
+    store<u64>(s, 0, IG_OR);
+    store<u64>(s, va, IG_VA);
     active |= (<u32>1) << g;
   }
   const n = levels();
@@ -162,10 +169,12 @@ function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc
       const g = <u32>ctz(rest);
       rest &= rest - 1;
       const s = ig(g);
-      const ea = load<u64>(s) + <u64>((<u32>(load<u64>(s, 24) >> shift) & imask) * eb);
-      const inside = ea + eb <= RAM_BYTES;
-      store<u32>(s, <u32>inside, 40);
-      if (inside) store<u64>(s, readEntry(ea, eb), 32);
+      const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
+      const a = physAddr(ea, eb);
+      if (a != 0) {
+        store<u64>(s, loadEntry(a, eb), IG_ENTRY);
+        store<u32>(s, 1, IG_INSIDE);
+      } else store<u32>(s, 0, IG_INSIDE);
     }
     // Pass 2: advance the members that met a plain table pointer; finish the others.
     rest = active;
@@ -173,18 +182,18 @@ function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc
       const g = <u32>ctz(rest);
       rest &= rest - 1;
       const s = ig(g);
-      const table = load<u64>(s);
-      const va = load<u64>(s, 24);
-      if (load<u32>(s, 40) != 0) {
-        const e = load<u64>(s, 32);
+      const table = load<u64>(s, IG_TABLE);
+      const va = load<u64>(s, IG_VA);
+      if (load<u32>(s, IG_INSIDE) != 0) {
+        const e = load<u64>(s, IG_ENTRY);
         if ((e & fm) == fv) {
-          store<u64>(s, e & ta);
-          store<u64>(s, load<u64>(s, 8) & (e | ak), 8);
-          store<u64>(s, load<u64>(s, 16) | (e & ok), 16);
+          store<u64>(s, e & ta, IG_TABLE);
+          store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
+          store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
           continue;
         }
       }
-      emit(outPtr + (<usize>(k + g)) * BR_BYTES, walkFrom(va, i, table, load<u64>(s, 8), load<u64>(s, 16), acc, false));
+      emit(outPtr + (<usize>(k + g)) * BR_BYTES, walkFrom(va, i, table, load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
       active &= ~((<u32>1) << g);
     }
   }
@@ -271,7 +280,7 @@ export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, ac
  * Translate `pages` consecutive base pages from `va` into at most `maxRuns` RR_*
  * run records at `outPtr` (the same walk as translateRange; every page of a run
  * has exactly translateRange's status, and its pa/entry address follows from
- * the run's, see src/abi.ts). Returns the runs written; RES_COUNT = pages covered
+ * the run's, see src/abi.ts). Returns the runs written; RES_PAGES_COVERED = pages covered
  * (less than `pages` when maxRuns stopped it: continue from there).
  */
 export function translateRuns(root: u64, va: u64, pages: u32, outPtr: usize, maxRuns: u32, acc: u32): u32 {
@@ -291,7 +300,7 @@ export function translateRuns(root: u64, va: u64, pages: u32, outPtr: usize, max
     if (rStop) covered = rK;
     else if (rOpen) { runClose(); covered = pages; }
   }
-  store<u64>(RES + RES_COUNT, <u64>covered);
+  store<u64>(RES + RES_PAGES_COVERED, <u64>covered);
   return rN;
 }
 
@@ -355,9 +364,9 @@ function rangeWalk<T>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): 
     }
     // The walk reached the last level: read the following entries of the same table.
     const c = cacheTable(last);
-    const table = load<u64>(c);
-    const and_ = load<u64>(c, 8);
-    const or_ = load<u64>(c, 16);
+    const table = load<u64>(c, WC_TABLE);
+    const and_ = load<u64>(c, WC_AND);
+    const or_ = load<u64>(c, WC_OR);
     const deny = tableDeny(and_, or_);
     let idx = <u32>(cur >> pshift) & mask;
     // In one leaf table the deny bits above are fixed, so a valid leaf's status
@@ -376,11 +385,13 @@ function rangeWalk<T>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): 
     // Records, 8-byte entries, no split address bits, the whole table in the image:
     // while entries keep the previous OK entry's key (a linear mapping), a page is
     // one load, one compare and three stores.
-    const tight = sizeof<T>() == 1 && eb == 8 && xmask == 0 && table + (<u64>(mask + 1) << 3) <= RAM_BYTES;
+    const tight = sizeof<T>() == 1 && eb == 8 && xmask == 0;
     while (k < pages && idx < mask) {
-      if (tight && memo) {
+      // The whole table, for the loop below only: nothing else reads physical memory in it.
+      const t = tight && memo ? physAddr(table, <u64>(mask + 1) << 3) : 0;
+      if (t != 0) {
         const lim = min(pages - k, mask - idx);
-        let p = phys(table) + (<usize>(idx + 1) << 3);
+        let p = t + (<usize>(idx + 1) << 3);
         let o = outPtr + (<usize>k) * BR_BYTES;
         let j: u32 = 0;
         while (j < lim) {
@@ -403,12 +414,13 @@ function rangeWalk<T>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): 
       const ea = table + <u64>(idx * eb);
       const out = outPtr + (<usize>k) * BR_BYTES;
       let s: u32;
-      if (!inImage(ea, eb)) {
+      const a = physAddr(ea, eb);
+      if (a == 0) {
         // Not reachable with page-aligned tables and a page-multiple image; kept for safety.
         s = walkFrom(cur, last, table, and_, or_, acc, true);
         memo = false;
       } else {
-        const e = readEntry(ea, eb);
+        const e = loadEntry(a, eb);
         if (memo && (e & keyMask) == memoKey) {
           const pa = (e & laddr) | ((e & xmask) << xshift) | poff;
           if (sizeof<T>() == 1) {

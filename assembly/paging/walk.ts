@@ -1,19 +1,21 @@
 // The generic page walk: one loop over the levels of whatever format the walk
 // parameters describe (x86-64 4/5-level, PAE, 32-bit, AArch64 granules).
 import {
-  LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE, LV_LEAF_MASK, LV_LEAF_VALUE, LV_LEAF_ALLOWED,
+  LV_INDEX_MASK,
   LV_LEAF_EXT_SHIFT, LV_TABLE_ADDR, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_RSVD_TABLE, LV_RSVD_LEAF,
-  LV_T_W_ALLOW, LV_L_W_ALLOW, LV_SHIFT,
+  LV_L_RIGHTS, LV_SHIFT,
   WF_CHECK_RSVD, WF_WP, WF_SMEP, WF_SMAP, WF_NXE,
   ACC_WRITE, ACC_USER, ACC_FETCH,
   ST_LEVEL_SHIFT, ST_ERR_SHIFT, ST_RIGHTS_SHIFT, ST_PAGE_SHIFT,
   K_OK, K_NOT_PRESENT, K_PROTECTION, K_RESERVED, K_NON_CANONICAL, K_OUTSIDE_IMAGE, K_ACCESS_FLAG, LV_LEAF_REQUIRE,
   R_WRITE, R_USER, R_EXEC, R_UEXEC, PF_P, PF_W, PF_U, PF_RSVD, PF_I,
-  CTRL_BASE, WP, WP_T_RIGHTS, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP,
+  SCRATCH, WC_OFFSET, WC_STRIDE, WC_TABLE, WC_AND, WC_OR,
+  RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN,
+  WP, WP_T_RIGHTS, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP,
   LV_LFAST_MASK, LV_LFAST_VALUE, LV_LAND_KEEP, LV_LOR_KEEP, LV_LEAF_STATUS,
 } from '../../src/abi';
-import { levels, entryBytes, walkFlags, lv, canonical, readEntry } from './params';
-import { RAM_BYTES } from '../shared/layout';
+import { levels, entryBytes, walkFlags, lv, canonical, loadEntry, isValid, isLeaf } from './params';
+import { physAddr } from '../shared/phys';
 
 // Results of the last walk (wasm has one return value; globals are the cheapest out-params).
 export let wPa: u64 = 0;
@@ -22,44 +24,42 @@ export let wEntry: u64 = 0;
 /** Level index where the last walk ended (leaf or fault). */
 export let wEnd: i32 = 0;
 
-// Per-level cache of the last walk: table address and the rights accumulators
-// (u64 table, u64 and, u64 or) on entry to that level.
-// A per-instance global (not a constant), so that kernel instances in worker
-// threads over the same shared memory each get their own (see setScratch).
-let CACHE: usize = CTRL_BASE + 0x1800;
+// Per-level cache of the last walk (WC_* records in this instance's scratch slot).
+// A per-instance global, so that kernel instances in worker threads over the same
+// shared memory each use their own slot (see setScratchSlot).
+let CACHE: usize = SCRATCH + WC_OFFSET;
 // @ts-ignore: decorator
-@inline export function cacheTable(i: i32): usize { return CACHE + <usize>(i << 5); }
+@inline export function cacheTable(i: i32): usize { return CACHE + <usize>i * WC_STRIDE; }
 
-/** Where this instance keeps its walk cache (160 bytes). */
-export function setWalkCache(ptr: usize): void {
-  CACHE = ptr;
+/** Use the walk cache of scratch slot `base` (its address). */
+export function setWalkCache(base: usize): void {
+  CACHE = base + WC_OFFSET;
 }
 
 /** Deny bits of the table levels walked so far, from the AND/OR accumulators. */
 // @ts-ignore: decorator
 @inline export function tableDeny(a: u64, o: u64): u32 {
   const m: usize = WP + WP_T_RIGHTS;
-  const wa = load<u64>(m), ua = load<u64>(m, 16);
+  const wa = load<u64>(m + RM_W_ALLOW), ua = load<u64>(m + RM_U_ALLOW);
   let d: u32 = 0;
-  if ((a & wa) != wa || (o & load<u64>(m, 8)) != 0) d |= R_WRITE;
-  if ((a & ua) != ua || (o & load<u64>(m, 24)) != 0) d |= R_USER;
-  if ((o & load<u64>(m, 32)) != 0) d |= R_EXEC;
-  if ((o & load<u64>(m, 40)) != 0) d |= R_UEXEC;
+  if ((a & wa) != wa || (o & load<u64>(m + RM_W_DENY)) != 0) d |= R_WRITE;
+  if ((a & ua) != ua || (o & load<u64>(m + RM_U_DENY)) != 0) d |= R_USER;
+  if ((o & load<u64>(m + RM_PXN)) != 0) d |= R_EXEC;
+  if ((o & load<u64>(m + RM_UXN)) != 0) d |= R_UEXEC;
   return d;
 }
 
 /**
- * Deny bits contributed by entry `e`, given the rights masks at `m`
- * (six u64 masks: w-allow, w-deny, u-allow, u-deny, pxn, uxn).
+ * Deny bits contributed by entry `e`, given the RM_* rights record at `m`.
  */
 // @ts-ignore: decorator
 @inline export function denyOf(e: u64, m: usize): u32 {
-  const wa = load<u64>(m), ua = load<u64>(m, 16);
+  const wa = load<u64>(m + RM_W_ALLOW), ua = load<u64>(m + RM_U_ALLOW);
   let d: u32 = 0;
-  if ((e & wa) != wa || (e & load<u64>(m, 8)) != 0) d |= R_WRITE;
-  if ((e & ua) != ua || (e & load<u64>(m, 24)) != 0) d |= R_USER;
-  if ((e & load<u64>(m, 32)) != 0) d |= R_EXEC;
-  if ((e & load<u64>(m, 40)) != 0) d |= R_UEXEC;
+  if ((e & wa) != wa || (e & load<u64>(m + RM_W_DENY)) != 0) d |= R_WRITE;
+  if ((e & ua) != ua || (e & load<u64>(m + RM_U_DENY)) != 0) d |= R_USER;
+  if ((e & load<u64>(m + RM_PXN)) != 0) d |= R_EXEC;
+  if ((e & load<u64>(m + RM_UXN)) != 0) d |= R_UEXEC;
   return d;
 }
 
@@ -121,7 +121,7 @@ export function setAccess(acc: u32): void {
   // Arm's Access flag fault comes before any permission fault.
   const req = load<u64>(L + LV_LEAF_REQUIRE);
   if ((e & req) != req) return fault(K_ACCESS_FLAG, i, PF_P | accessBits(acc, flags));
-  deny |= denyOf(e, L + LV_L_W_ALLOW);
+  deny |= denyOf(e, L + LV_L_RIGHTS);
   const shift = <u64>load<u32>(L + LV_SHIFT);
   const base = (e & load<u64>(L + LV_LEAF_ADDR)) | ((e & load<u64>(L + LV_LEAF_EXT_MASK)) << <u64>load<u32>(L + LV_LEAF_EXT_SHIFT));
   wPa = base | (va & ((<u64>1 << shift) - 1));
@@ -152,18 +152,18 @@ export function walkFrom(va: u64, start: i32, table: u64, and_: u64, or_: u64, a
     const L = lv(i);
     if (cache) {
       const c = cacheTable(i);
-      store<u64>(c, table);
-      store<u64>(c, and_, 8);
-      store<u64>(c, or_, 16);
+      store<u64>(c, table, WC_TABLE);
+      store<u64>(c, and_, WC_AND);
+      store<u64>(c, or_, WC_OR);
     }
     const ea = table + <u64>((<u32>(va >> <u64>load<u32>(L + LV_SHIFT)) & load<u32>(L + LV_INDEX_MASK)) * eb);
-    // ea < 2^53: no overflow; one compare keeps every read inside the image.
-    if (ea + eb > RAM_BYTES) {
+    const a = physAddr(ea, eb);
+    if (a == 0) {
       wEntryAddr = ea;
       wEntry = 0;
       return fault(K_OUTSIDE_IMAGE, i, accessBits(acc, walkFlags()));
     }
-    const e = readEntry(ea, eb);
+    const e = loadEntry(a, eb);
     if ((e & load<u64>(L + LV_FAST_MASK)) == load<u64>(L + LV_FAST_VALUE)) {
       and_ &= e | load<u64>(L + LV_AND_KEEP);
       or_ |= e & load<u64>(L + LV_OR_KEEP);
@@ -182,11 +182,8 @@ export function walkFrom(va: u64, start: i32, table: u64, and_: u64, or_: u64, a
       return st | (rights << ST_RIGHTS_SHIFT);
     }
     const flags = walkFlags();
-    const lo = <u32>e;
-    if ((lo & load<u32>(L + LV_VALID_MASK)) != load<u32>(L + LV_VALID_VALUE)) {
-      return fault(K_NOT_PRESENT, i, accessBits(acc, flags));
-    }
-    if (load<u32>(L + LV_LEAF_ALLOWED) != 0 && (lo & load<u32>(L + LV_LEAF_MASK)) == load<u32>(L + LV_LEAF_VALUE)) {
+    if (!isValid(L, e)) return fault(K_NOT_PRESENT, i, accessBits(acc, flags));
+    if (isLeaf(L, e)) {
       return leafStatus(e, i, va, tableDeny(and_, or_), acc, flags);
     }
     if ((flags & WF_CHECK_RSVD) && (e & load<u64>(L + LV_RSVD_TABLE)) != 0) {
@@ -232,5 +229,5 @@ export function walkCached(root: u64, va: u64, prev: u64, prevEnd: i32, acc: u32
   const s = prevEnd < 0 ? 0 : restartLevel(va, prev, prevEnd);
   if (s == 0) return walkFrom(va, 0, root, <u64>-1, 0, acc, true);
   const c = cacheTable(s);
-  return walkFrom(va, s, load<u64>(c), load<u64>(c, 8), load<u64>(c, 16), acc, true);
+  return walkFrom(va, s, load<u64>(c, WC_TABLE), load<u64>(c, WC_AND), load<u64>(c, WC_OR), acc, true);
 }

@@ -1,5 +1,9 @@
-// Region offsets of the engine's memory, set once per module by `init` at engine
-// creation (the TS layer computes them; see src/engine/layout.ts).
+// Region offsets of the engine's memory, read once per module instance by `init`
+// from the LAYOUT block (written by the TS layer; see src/backends/layout-record.ts).
+import {
+  LAYOUT, LY_RAM_BASE, LY_RAM_BYTES, LY_FRAMES, LY_COL_TYPE, LY_COL_COUNT, LY_COL_OWNER, LY_COL_NEXT, LY_COL_PREV,
+  LY_DOMAINS, LY_L4_NEXT, LY_L4_PREV,
+} from '../../src/abi';
 
 export let RAM_BASE: usize = 0;
 /** Bytes of RAM image: physical addresses [0, RAM_BYTES) have contents. */
@@ -11,31 +15,23 @@ export let COL_OWNER: usize = 0;
 export let COL_NEXT: usize = 0;
 export let COL_PREV: usize = 0;
 export let DOMAINS: usize = 0;
+export let L4_NEXT: usize = 0;
+export let L4_PREV: usize = 0;
 
-export function initLayout(
-  ramBase: usize,
-  ramBytes: u64,
-  frames: u32,
-  colType: usize,
-  colCount: usize,
-  colOwner: usize,
-  colNext: usize,
-  colPrev: usize,
-  domains: usize,
-): void {
-  RAM_BASE = ramBase;
-  RAM_BYTES = ramBytes;
-  FRAMES = frames;
-  COL_TYPE = colType;
-  COL_COUNT = colCount;
-  COL_OWNER = colOwner;
-  COL_NEXT = colNext;
-  COL_PREV = colPrev;
-  DOMAINS = domains;
-}
-
-/** Physical address -> address in the wasm memory (caller has range-checked pa). */
 // @ts-ignore: decorator
-@inline export function phys(pa: u64): usize {
-  return RAM_BASE + <usize>pa;
+@inline function field(at: u32): usize { return <usize>load<u32>(LAYOUT + at); }
+
+/** Read the layout record; every module calls this once, at instantiation. */
+export function initLayout(): void {
+  RAM_BASE = field(LY_RAM_BASE);
+  RAM_BYTES = load<u64>(LAYOUT + LY_RAM_BYTES);
+  FRAMES = <u32>field(LY_FRAMES);
+  COL_TYPE = field(LY_COL_TYPE);
+  COL_COUNT = field(LY_COL_COUNT);
+  COL_OWNER = field(LY_COL_OWNER);
+  COL_NEXT = field(LY_COL_NEXT);
+  COL_PREV = field(LY_COL_PREV);
+  DOMAINS = field(LY_DOMAINS);
+  L4_NEXT = field(LY_L4_NEXT);
+  L4_PREV = field(LY_L4_PREV);
 }

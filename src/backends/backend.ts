@@ -16,7 +16,7 @@ export interface PagingKernels {
   translateRange(root: bigint, va: bigint, pages: number, outPtr: number, access: number): void;
   /**
    * The same walk as translateRange, written as at most `maxRuns` 24-byte RR_* run
-   * records at `outPtr`. Returns the runs written; RES_COUNT = pages covered.
+   * records at `outPtr`. Returns the runs written; RES_PAGES_COVERED = pages covered.
    */
   translateRuns(root: bigint, va: bigint, pages: number, outPtr: number, maxRuns: number, access: number): number;
   enumStart(root: bigint): void;
@@ -28,11 +28,11 @@ export interface PagingKernels {
   /**
    * Contiguous hint over the groups touching [va, va+size): qualifying groups get
    * it (when `set` != 0), the others lose it. Returns groups hinted afterwards;
-   * RES_COUNT = entries whose hint bit changed.
+   * RES_HINTS_CHANGED = entries whose hint bit changed.
    */
   contigUpdate(root: bigint, va: bigint, size: bigint, set: number): number;
   contigCheckStart(root: bigint): void;
-  /** Up to `max` 32-byte CR_* records, visiting at most `steps` entries (RES_COUNT = entries visited); done when CK_DEPTH = -1. */
+  /** Up to `max` 32-byte CR_* records, visiting at most `steps` entries (RES_ENTRIES_VISITED); done when the CK block's DFS_DEPTH = -1. */
   contigCheckNext(outPtr: number, max: number, steps: number): number;
   /**
    * move_xen's fix-up of tables already copied `delta` bytes away (`root`, `xenmap`:
@@ -42,7 +42,7 @@ export interface PagingKernels {
 }
 
 /**
- * The frame kernels (assembly/frames, src/backends/reference/frames.ts): frame
+ * The frame kernels (assembly/frames, src/backends/reference/frames): frame
  * metadata columns, domain page lists, the PV type system and the m2p-strict
  * fix-ups. Frame numbers and domain ids are u32; FRAME_NULL (0xffffffff) is
  * "none". Codes are the TE_* / FX_* / FILL_* constants of src/abi.ts; details of a
@@ -90,6 +90,23 @@ export interface FrameKernels {
 }
 
 export type BackendName = 'wasm' | 'reference';
+
+/** What every compiled kernel module exports besides its kernels. */
+export interface KernelModuleExports {
+  /** Read the LAYOUT block of the control area (written before instantiation). */
+  init(): void;
+  /** The ABI hash the module was compiled against (see src/backends/abi-hash.ts). */
+  abiHash(): number;
+}
+
+/** The exports of build/paging.wasm, checked against its typings by the build. */
+export interface PagingModuleExports extends PagingKernels, KernelModuleExports {
+  /** Use scratch slot `slot` for the batch walks' state; 1 when there is no such slot. */
+  setScratchSlot(slot: number): number;
+}
+
+/** The exports of build/frames.wasm. */
+export interface FramesModuleExports extends FrameKernels, KernelModuleExports {}
 
 /** A set of kernels bound to one engine memory. */
 export interface Backend {

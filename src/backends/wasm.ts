@@ -1,10 +1,20 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Backend, BackendContext, FrameKernels, PagingKernels } from './backend.js';
+import * as A from '../abi.js';
+import { StaleBuildError } from '../errors.js';
+import { abiHash, hashHex } from './abi-hash.js';
+import { writeLayoutRecord } from './layout-record.js';
+import type { Backend, BackendContext, FramesModuleExports, PagingModuleExports } from './backend.js';
 
 /** The kernel modules in build/, each compiled from assembly/<name>/index.ts. */
-const MODULES = ['paging', 'frames'] as const;
-type ModuleName = (typeof MODULES)[number];
+interface ModuleExports {
+  paging: PagingModuleExports;
+  frames: FramesModuleExports;
+}
+type ModuleName = keyof ModuleExports;
+
+/** The hash of the abi module this code runs with; every module must carry the same. */
+export const ABI_HASH = abiHash(A);
 
 const compiled = new Map<string, WebAssembly.Module>();
 
@@ -18,31 +28,52 @@ function buildDir(): string {
 }
 
 /** A shared memory needs the module variant that imports a shared memory. */
-function moduleFor(name: ModuleName, shared: boolean): WebAssembly.Module {
-  const file = `${name}${shared ? '.shared' : ''}.wasm`;
+function moduleFor(name: ModuleName, shared: boolean): { file: string; module: WebAssembly.Module } {
+  const file = buildDir() + `${name}${shared ? '.shared' : ''}.wasm`;
   let m = compiled.get(file);
   if (!m) {
-    m = new WebAssembly.Module(readFileSync(buildDir() + file));
+    m = new WebAssembly.Module(readFileSync(file));
     compiled.set(file, m);
   }
-  return m;
+  return { file, module: m };
 }
 
-/** Instantiate one kernel module over the engine's memory and give it the layout. */
-export function instantiate(name: ModuleName, ctx: BackendContext): WebAssembly.Exports {
+/**
+ * Instantiate the kernel module compiled to `file` over `memory`, refusing it
+ * when it was built against another ABI than `expected` (default: this code's).
+ */
+export function instantiateChecked<T extends { abiHash(): number }>(
+  file: string,
+  module: WebAssembly.Module,
+  memory: WebAssembly.Memory,
+  expected = ABI_HASH,
+): T {
+  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T;
+  const got = typeof exports.abiHash === 'function' ? exports.abiHash() >>> 0 : undefined;
+  if (got !== expected) {
+    throw new StaleBuildError(
+      `${file}: built against ABI ${got === undefined ? '(none)' : hashHex(got)}, but src/abi.ts is ${hashHex(expected)}: run \`npm run build\``,
+      { file, moduleHash: got, abiHash: expected },
+    );
+  }
+  return exports;
+}
+
+/** Instantiate one kernel module over the engine's memory and let it read the layout. */
+export function instantiate<N extends ModuleName>(name: N, ctx: BackendContext): ModuleExports[N] {
   const shared = typeof SharedArrayBuffer !== 'undefined' && ctx.memory.buffer instanceof SharedArrayBuffer;
-  const instance = new WebAssembly.Instance(moduleFor(name, shared), { env: { memory: ctx.memory } });
-  const l = ctx.layout;
-  (instance.exports.init as CallableFunction)(
-    l.ramBase, BigInt(l.ramBytes), l.frames, l.colType, l.colCount, l.colOwner, l.colNext, l.colPrev, l.domains,
-  );
-  return instance.exports;
+  const { file, module } = moduleFor(name, shared);
+  const exports = instantiateChecked<ModuleExports[N]>(file, module, ctx.memory);
+  exports.init();
+  return exports;
 }
 
 export function createWasmBackend(ctx: BackendContext): Backend {
-  const paging = instantiate('paging', ctx) as unknown as PagingKernels;
-  const framesExports = instantiate('frames', ctx);
-  (framesExports.initFrames as CallableFunction)(ctx.layout.l4Next, ctx.layout.l4Prev);
-  const frames = framesExports as unknown as FrameKernels;
-  return { name: 'wasm', paging, frames };
+  writeLayoutRecord(ctx.memory, ctx.layout);
+  return { name: 'wasm', paging: instantiate('paging', ctx), frames: instantiate('frames', ctx) };
 }
+
+/** Scratch slot of the engine's own instances; scan workers take the ones after it. */
+export const ENGINE_SCRATCH_SLOT = 0;
+/** Scan workers one engine can have, each with its own scratch slot. */
+export const MAX_SCAN_WORKERS = A.SCRATCH_SLOTS - 1;

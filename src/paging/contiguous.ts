@@ -109,9 +109,9 @@ export function checkContiguous(ctx: EngineContext, root: bigint, options: Conti
         rules: contiguousRules(u32[w + 6]!),
       });
     }
-    const depth = ctx.view.getInt32(A.CK + A.CK_DEPTH, true);
+    const depth = ctx.view.getInt32(A.CK + A.DFS_DEPTH, true);
     if (depth < 0) return { violations, truncated: false };
-    visited += Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
+    visited += Number(ctx.view.getBigUint64(A.RES + A.RES_ENTRIES_VISITED, true));
     if (visited >= maxEntries) return { violations, truncated: true };
   }
 }

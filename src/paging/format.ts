@@ -4,7 +4,7 @@ import {
   WP, WP_LEVELS, WP_ENTRY_BYTES, WP_FLAGS, WP_VA_BITS, WP_ROOT_MASK, WP_MAX_LEAF, WP_GEN, WP_LEVEL_BASE, WP_LEVEL_STRIDE,
   LV_SHIFT, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE, LV_LEAF_MASK, LV_LEAF_VALUE, LV_LEAF_ALLOWED, LV_ARCH_LEVEL,
   LV_LEAF_EXT_SHIFT, LV_TABLE_ADDR, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_RSVD_TABLE, LV_RSVD_LEAF,
-  LV_T_W_ALLOW, LV_L_W_ALLOW, LV_TABLE_TEMPLATE, LV_LEAF_TEMPLATE,
+  LV_T_RIGHTS, LV_L_RIGHTS, RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN, LV_TABLE_TEMPLATE, LV_LEAF_TEMPLATE,
   LV_LEAF_REQUIRE, LV_CONTIG_BIT, LV_CONTIG_ENTRIES,
   WF_SIGN_EXTEND, WF_CHECK_RSVD, WF_WP, WF_SMEP, WF_SMAP, WF_NXE,
   WP_T_RIGHTS, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP,
@@ -194,13 +194,13 @@ export function writeWalkParams(view: DataView, p: WalkParams, maxLeafIndex = 0)
     u64(LV_LEAF_EXT_MASK, l.leafExtMask);
     u64(LV_RSVD_TABLE, l.rsvdTable);
     u64(LV_RSVD_LEAF, l.rsvdLeaf);
-    for (const [base, r] of [[LV_T_W_ALLOW, l.tableRights], [LV_L_W_ALLOW, l.leafRights]] as const) {
-      u64(base, r.writeAllow);
-      u64(base + 8, r.writeDeny);
-      u64(base + 16, r.userAllow);
-      u64(base + 24, r.userDeny);
-      u64(base + 32, r.pxn);
-      u64(base + 40, r.uxn);
+    for (const [base, r] of [[LV_T_RIGHTS, l.tableRights], [LV_L_RIGHTS, l.leafRights]] as const) {
+      u64(base + RM_W_ALLOW, r.writeAllow);
+      u64(base + RM_W_DENY, r.writeDeny);
+      u64(base + RM_U_ALLOW, r.userAllow);
+      u64(base + RM_U_DENY, r.userDeny);
+      u64(base + RM_PXN, r.pxn);
+      u64(base + RM_UXN, r.uxn);
     }
     u64(LV_TABLE_TEMPLATE, l.tableTemplate);
     u64(LV_LEAF_TEMPLATE, l.leafTemplate);

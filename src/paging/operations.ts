@@ -262,7 +262,7 @@ export function translateRuns(ctx: EngineContext, root: bigint, va: bigint, page
   while (off < pages) {
     const m = Math.min(pages - off, 0x7fffffff);
     const n = ctx.backend.paging.translateRuns(r, BigInt.asUintN(64, start + BigInt(off) * pageSize), m, outPtr, cap, acc) >>> 0;
-    const covered = Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
+    const covered = Number(ctx.view.getBigUint64(A.RES + A.RES_PAGES_COVERED, true));
     for (let i = 0; i < n; i++) {
       const b = (outPtr + i * A.RR_BYTES) / 8, w = (outPtr + i * A.RR_BYTES) / 4;
       const rv = big[b]!, ra = big[b + 1]!, rp = u32[w + 4]!, rs = u32[w + 5]!;
@@ -430,7 +430,7 @@ export function map(
   const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
   const dry = k.mapRange(r, v, pa, size, bits, 0, 0, 1);
   if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'map', dry);
-  const tables = Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  const tables = Number(ctx.view.getBigUint64(A.RES + A.RES_TABLES_NEEDED, true));
   const tableBytes = (i: number) => 2 ** p.levels[i]!.bits * p.entryBytes;
   const framesPerTable = Math.max(1, Math.ceil(tableBytes(p.levels.length - 1) / 4096));
   const frames = allocateAll(allocator, tables, framesPerTable, 'map');
@@ -445,7 +445,7 @@ export function map(
   }
   const rc = k.mapRange(r, v, pa, size, bits, poolPtr, tables, 0);
   if (rc !== A.MAP_OK) throw conflictError(ctx, p, 'map', rc);
-  const leaves = Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  const leaves = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
   const contiguousRuns = hasContiguousHint(p) ? k.contigUpdate(r, v, size, options.contiguousHint === false ? 0 : 1) : 0;
   return { leaves, tableFrames: frames, contiguousRuns };
 }
@@ -459,7 +459,7 @@ export function unmap(ctx: EngineContext, root: bigint, va: bigint, size: bigint
   const dry = k.unmapRange(r, v, size, 1);
   if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'unmap', dry);
   k.unmapRange(r, v, size, 0);
-  const n = Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  const n = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
   // Groups the unmap broke lose their contiguous hint.
   if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
   return n;
@@ -477,7 +477,7 @@ export function protect(ctx: EngineContext, root: bigint, va: bigint, size: bigi
   const dry = k.protectRange(r, v, size, set, mask, 1);
   if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'protect', dry);
   k.protectRange(r, v, size, set, mask, 0);
-  const n = Number(ctx.view.getBigUint64(A.RES + A.RES_COUNT, true));
+  const n = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
   // Groups whose attributes no longer agree lose their contiguous hint.
   if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
   return n;

@@ -10,6 +10,7 @@ import { Piscina } from 'piscina';
 import * as A from '../abi.js';
 import type { Engine, PagingOptions } from '../engine/engine.js';
 import type { BackendName } from '../backends/backend.js';
+import { MAX_SCAN_WORKERS } from '../backends/wasm.js';
 import { BatchResult, accessFlags, type AccessKind, type BatchStrategy } from '../paging/operations.js';
 import { InvalidInputError } from '../errors.js';
 import type { ScanReply, ScanTask, WorkerInit } from './worker.js';
@@ -25,9 +26,7 @@ function workerFile(): string {
 
 const STRATEGY: Record<BatchStrategy, number> = { naive: A.BATCH_NAIVE, cached: A.BATCH_CACHED, interleaved: A.BATCH_INTERLEAVED };
 
-/** Bytes of scratch per worker: the wasm walk cache (5 x 32 B) at +0, the interleaving state (16 x 32 B) at +256. */
-const SCRATCH_STRIDE = 2048;
-const MAX_WORKERS = 16;
+const MAX_WORKERS = MAX_SCAN_WORKERS;
 
 export interface ScanPoolOptions {
   /** Worker threads (default 2). */
@@ -45,8 +44,8 @@ export interface ParallelBatchOptions extends PagingOptions {
 }
 
 /**
- * A pool of scan workers over one engine's memory. The top of the engine's I/O
- * buffer is kept for the workers' scratch; batches use the rest.
+ * A pool of scan workers over one engine's memory. Each worker's wasm kernels
+ * keep their batch-walk state in their own scratch slot of the control area.
  */
 export class ScanPool {
   readonly workers: number;
@@ -56,7 +55,7 @@ export class ScanPool {
     private readonly pool: Piscina<ScanTask, ScanReply>,
     workers: number,
     backend: BackendName,
-    /** Bytes of the I/O buffer batches may use (the scratch is above). */
+    /** Bytes of the I/O buffer batches may use. */
     readonly ioBytes: number,
   ) {
     this.workers = workers;
@@ -72,15 +71,12 @@ export class ScanPool {
       throw new InvalidInputError('workers need an engine over shared memory: create it with createEngine({ ..., shared: true })', { input: 'shared' });
     }
     const backend = options.backend ?? engine.backend.name;
-    const scratch = MAX_WORKERS * SCRATCH_STRIDE;
-    const ioBytes = engine.layout.ioBytes - scratch;
+    const ioBytes = engine.layout.ioBytes;
     const init: WorkerInit = {
       memory: engine.memory,
       layout: engine.layout,
       backend,
       slots: new Int32Array(new SharedArrayBuffer(4)),
-      scratchBase: engine.layout.ioBase + ioBytes,
-      scratchStride: SCRATCH_STRIDE,
     };
     const pool = new Piscina<ScanTask, ScanReply>({
       filename: workerFile(),

@@ -3,8 +3,9 @@
 // is one slice of a scan; the slices of one call never overlap, so workers
 // write disjoint parts of the output buffer.
 import { workerData } from 'piscina';
-import { instantiate } from '../backends/wasm.js';
+import { instantiate, ENGINE_SCRATCH_SLOT } from '../backends/wasm.js';
 import { ReferencePaging } from '../backends/reference/paging.js';
+import { ReferenceFrames } from '../backends/reference/frames.js';
 import type { PagingKernels, FrameKernels, BackendContext, BackendName } from '../backends/backend.js';
 import type { Layout } from '../engine/layout.js';
 
@@ -14,9 +15,6 @@ export interface WorkerInit {
   readonly backend: BackendName;
   /** Int32Array over a SharedArrayBuffer: the next free worker slot. */
   readonly slots: Int32Array;
-  /** Per-worker scratch (the wasm kernels' walk cache and interleaving state): base and stride in bytes. */
-  readonly scratchBase: number;
-  readonly scratchStride: number;
 }
 
 export type ScanTask =
@@ -35,32 +33,20 @@ const init = workerData as WorkerInit;
 const ctx: BackendContext = { memory: init.memory, layout: init.layout };
 const slot = Atomics.add(init.slots, 0, 1);
 let paging: PagingKernels;
-let frames: FrameKernels | undefined;
-let cacheSafe = false;
+let frames: FrameKernels;
+let cacheSafe = true;
 
 if (init.backend === 'wasm') {
-  const exp = instantiate('paging', ctx) as unknown as PagingKernels & { setScratch?: (ptr: number) => void };
+  const exp = instantiate('paging', ctx);
   paging = exp;
-  // The wasm kernels' walk cache and interleaving state live at fixed places of the
-  // shared memory: give this worker its own (when the build can), else walk naively.
-  if (typeof exp.setScratch === 'function') {
-    exp.setScratch(init.scratchBase + slot * init.scratchStride);
-    cacheSafe = true;
-  }
-  try {
-    frames = instantiate('frames', ctx) as unknown as FrameKernels;
-  } catch {
-    frames = undefined; // no frames module in this build
-  }
+  // The wasm kernels' walk cache and interleaving state live in the control area:
+  // this worker uses its own scratch slot, or walks naively when there is none.
+  cacheSafe = exp.setScratchSlot(ENGINE_SCRATCH_SLOT + 1 + slot) === 0;
+  frames = instantiate('frames', ctx);
 } else {
+  // The reference keeps its batch state in private arrays.
   paging = new ReferencePaging(ctx);
-  cacheSafe = true; // the reference keeps its cache in private arrays
-  try {
-    const mod = (await import('../backends/reference/frames.js' as string)) as { ReferenceFrames?: new (c: BackendContext) => FrameKernels };
-    frames = mod.ReferenceFrames ? new mod.ReferenceFrames(ctx) : undefined;
-  } catch {
-    frames = undefined;
-  }
+  frames = new ReferenceFrames(ctx);
 }
 
 export default function run(task: ScanTask): ScanReply {
@@ -75,7 +61,6 @@ export default function run(task: ScanTask): ScanReply {
       value = task.n;
       break;
     case 'census': {
-      if (!frames) throw new Error('scan worker: this build has no frame kernels');
       // Only the return value: the FR counters are one shared block, racy across workers.
       value = frames.census(task.type, task.dom, task.from, task.to);
       break;

@@ -68,8 +68,8 @@ export function relocateHypervisorTables(engine: Engine, o: RelocateOptions): Re
   }
   run(moved(o.root), moved(o.l2xenmap), o.delta, 0);
   return {
-    tables: Number(engine.view.getBigUint64(A.RES + A.RES_PA, true)),
-    entries: Number(engine.view.getBigUint64(A.RES + A.RES_COUNT, true)),
+    tables: Number(engine.view.getBigUint64(A.RES + A.RES_TABLES_VISITED, true)),
+    entries: Number(engine.view.getBigUint64(A.RES + A.RES_RELOCATED, true)),
     root: moved(o.root),
     l2xenmap: moved(o.l2xenmap),
   };

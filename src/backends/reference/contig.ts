@@ -129,18 +129,18 @@ export class ReferenceContig extends ReferenceWalkParams {
       const v = BigInt.asUintN(64, va);
       this.updateLevel(this.rootOf(root), 0, v, BigInt.asUintN(64, v + size - 1n), set !== 0);
     }
-    this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(this.changed), true);
+    this.view.setBigUint64(A.RES + A.RES_HINTS_CHANGED, BigInt(this.changed), true);
     return this.groups;
   }
 
   contigCheckStart(root: bigint): void {
     this.load();
     const v = this.view;
-    v.setInt32(A.CK + A.CK_DEPTH, 0, true);
-    const s = A.CK + A.CK_LEVEL_BASE;
-    v.setBigUint64(s + A.CK_TABLE, BigInt(this.rootOf(root)), true);
-    v.setBigUint64(s + A.CK_VA, 0n, true);
-    v.setUint32(s + A.CK_INDEX, 0, true);
+    v.setInt32(A.CK + A.DFS_DEPTH, 0, true);
+    const s = A.CK + A.DFS_LEVEL_BASE;
+    v.setBigUint64(s + A.DFS_TABLE, BigInt(this.rootOf(root)), true);
+    v.setBigUint64(s + A.DFS_VA, 0n, true);
+    v.setUint32(s + A.DFS_INDEX, 0, true);
   }
 
   contigCheckNext(outPtr: number, max: number, steps: number): number {
@@ -148,22 +148,22 @@ export class ReferenceContig extends ReferenceWalkParams {
     const v = this.view, i32 = this.i32;
     const n = this.n, eb = this.eb;
     const checkRsvd = (this.flags & A.WF_CHECK_RSVD) !== 0;
-    let d = v.getInt32(A.CK + A.CK_DEPTH, true);
+    let d = v.getInt32(A.CK + A.DFS_DEPTH, true);
     let count = 0, done = 0;
     while (d >= 0 && count < max && done < steps) {
-      const sw = (A.CK + A.CK_LEVEL_BASE + d * A.CK_LEVEL_STRIDE) >>> 2;
-      const idx = i32[sw + (A.CK_INDEX >>> 2)]! >>> 0;
+      const sw = (A.CK + A.DFS_LEVEL_BASE + d * A.DFS_LEVEL_STRIDE) >>> 2;
+      const idx = i32[sw + (A.DFS_INDEX >>> 2)]! >>> 0;
       if (idx > this.imask[d]!) {
         d--;
         continue;
       }
       done++;
-      i32[sw + (A.CK_INDEX >>> 2)] = idx + 1;
+      i32[sw + (A.DFS_INDEX >>> 2)] = idx + 1;
       const table = (i32[sw + 1]! >>> 0) * TWO32 + (i32[sw]! >>> 0);
       // VA of this entry: the table's VA | idx << shift.
       const sh = this.shift[d]!;
-      let vlo = i32[sw + (A.CK_VA >>> 2)]!;
-      let vhi = i32[sw + (A.CK_VA >>> 2) + 1]!;
+      let vlo = i32[sw + (A.DFS_VA >>> 2)]!;
+      let vhi = i32[sw + (A.DFS_VA >>> 2) + 1]!;
       if (sh >= 32) vhi |= idx << (sh - 32);
       else {
         vlo |= idx << sh;
@@ -199,17 +199,17 @@ export class ReferenceContig extends ReferenceWalkParams {
       if ((lo & this.vmask[d]!) !== this.vval[d] || (this.lallowed[d] !== 0 && (lo & this.lmask[d]!) === this.lval[d])) continue;
       if (checkRsvd && ((lo & this.rsvdT[d * 2]!) | (hi & this.rsvdT[d * 2 + 1]!)) !== 0) continue;
       if (d + 1 >= n) continue;
-      const cw = (A.CK + A.CK_LEVEL_BASE + (d + 1) * A.CK_LEVEL_STRIDE) >>> 2;
+      const cw = (A.CK + A.DFS_LEVEL_BASE + (d + 1) * A.DFS_LEVEL_STRIDE) >>> 2;
       const t = (hi & this.tAddr[d * 2 + 1]!) * TWO32 + ((lo & this.tAddr[d * 2]!) >>> 0);
       i32[cw] = t % TWO32 | 0;
       i32[cw + 1] = Math.floor(t / TWO32) | 0;
-      i32[cw + (A.CK_VA >>> 2)] = vlo;
-      i32[cw + (A.CK_VA >>> 2) + 1] = vhi;
-      i32[cw + (A.CK_INDEX >>> 2)] = 0;
+      i32[cw + (A.DFS_VA >>> 2)] = vlo;
+      i32[cw + (A.DFS_VA >>> 2) + 1] = vhi;
+      i32[cw + (A.DFS_INDEX >>> 2)] = 0;
       d++;
     }
-    v.setInt32(A.CK + A.CK_DEPTH, d, true);
-    v.setBigUint64(A.RES + A.RES_COUNT, BigInt(done), true);
+    v.setInt32(A.CK + A.DFS_DEPTH, d, true);
+    v.setBigUint64(A.RES + A.RES_ENTRIES_VISITED, BigInt(done), true);
     return count;
   }
 }

@@ -541,7 +541,7 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
       if (this.rStop) covered = this.rK;
       else if (this.rOpen) this.runClose();
     }
-    this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(covered), true);
+    this.view.setBigUint64(A.RES + A.RES_PAGES_COVERED, BigInt(covered), true);
     return this.rN;
   }
 
@@ -689,12 +689,12 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
   enumStart(root: bigint): void {
     this.load();
     const v = this.view;
-    v.setInt32(A.EN + A.EN_DEPTH, 0, true);
-    const s = A.EN + A.EN_LEVEL_BASE;
-    v.setBigUint64(s + A.EN_TABLE, BigInt(this.rootAddr(lo32(root), hi32(root))), true);
-    v.setBigUint64(s + A.EN_VA, 0n, true);
-    v.setUint32(s + A.EN_INDEX, 0, true);
-    v.setUint32(s + A.EN_DENY, 0, true);
+    v.setInt32(A.EN + A.DFS_DEPTH, 0, true);
+    const s = A.EN + A.DFS_LEVEL_BASE;
+    v.setBigUint64(s + A.DFS_TABLE, BigInt(this.rootAddr(lo32(root), hi32(root))), true);
+    v.setBigUint64(s + A.DFS_VA, 0n, true);
+    v.setUint32(s + A.DFS_INDEX, 0, true);
+    v.setUint32(s + A.DFS_DENY, 0, true);
   }
 
   enumNext(outPtr: number, max: number): number {
@@ -702,17 +702,17 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
     const v = this.view, i32 = this.i32;
     const n = this.n, eb = this.eb;
     const checkRsvd = (this.flags & A.WF_CHECK_RSVD) !== 0;
-    let d = v.getInt32(A.EN + A.EN_DEPTH, true);
+    let d = v.getInt32(A.EN + A.DFS_DEPTH, true);
     let count = 0;
     while (d >= 0 && count < max) {
-      const s = A.EN + A.EN_LEVEL_BASE + d * A.EN_LEVEL_STRIDE;
+      const s = A.EN + A.DFS_LEVEL_BASE + d * A.DFS_LEVEL_STRIDE;
       const sw = s >>> 2;
-      const idx = i32[sw + (A.EN_INDEX >>> 2)]! >>> 0;
+      const idx = i32[sw + (A.DFS_INDEX >>> 2)]! >>> 0;
       if (idx > this.imask[d]!) {
         d--;
         continue;
       }
-      i32[sw + (A.EN_INDEX >>> 2)] = idx + 1;
+      i32[sw + (A.DFS_INDEX >>> 2)] = idx + 1;
       const table = (i32[sw + 1]! >>> 0) * TWO32 + (i32[sw]! >>> 0);
       const ea = table + idx * eb;
       if (!this.inImage(ea, eb)) {
@@ -725,14 +725,14 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
       if ((lo & this.vmask[d]!) !== this.vval[d]) continue;
       // VA of this entry: the table's VA | idx << shift.
       const sh = this.shift[d]!;
-      let vlo = i32[sw + (A.EN_VA >>> 2)]!;
-      let vhi = i32[sw + (A.EN_VA >>> 2) + 1]!;
+      let vlo = i32[sw + (A.DFS_VA >>> 2)]!;
+      let vhi = i32[sw + (A.DFS_VA >>> 2) + 1]!;
       if (sh >= 32) vhi |= idx << (sh - 32);
       else {
         vlo |= idx << sh;
         vhi |= sh === 0 ? 0 : idx >>> (32 - sh);
       }
-      const deny = i32[sw + (A.EN_DENY >>> 2)]!;
+      const deny = i32[sw + (A.DFS_DENY >>> 2)]!;
       if (this.lallowed[d] && (lo & this.lmask[d]!) === this.lval[d]) {
         if (checkRsvd && ((lo & this.rsvdL[d * 2]!) | (hi & this.rsvdL[d * 2 + 1]!)) !== 0) continue;
         const rights = ~(deny | this.denyOf(lo, hi, d * RM + 12)) & 0xf;
@@ -750,17 +750,17 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
       }
       if (checkRsvd && ((lo & this.rsvdT[d * 2]!) | (hi & this.rsvdT[d * 2 + 1]!)) !== 0) continue;
       if (d + 1 >= n) continue;
-      const cw = (A.EN + A.EN_LEVEL_BASE + (d + 1) * A.EN_LEVEL_STRIDE) >>> 2;
+      const cw = (A.EN + A.DFS_LEVEL_BASE + (d + 1) * A.DFS_LEVEL_STRIDE) >>> 2;
       const t = (hi & this.tAddr[d * 2 + 1]!) * TWO32 + ((lo & this.tAddr[d * 2]!) >>> 0);
       i32[cw] = t % TWO32 | 0;
       i32[cw + 1] = Math.floor(t / TWO32) | 0;
-      i32[cw + (A.EN_VA >>> 2)] = vlo;
-      i32[cw + (A.EN_VA >>> 2) + 1] = vhi;
-      i32[cw + (A.EN_INDEX >>> 2)] = 0;
-      i32[cw + (A.EN_DENY >>> 2)] = deny | this.denyOf(lo, hi, d * RM);
+      i32[cw + (A.DFS_VA >>> 2)] = vlo;
+      i32[cw + (A.DFS_VA >>> 2) + 1] = vhi;
+      i32[cw + (A.DFS_INDEX >>> 2)] = 0;
+      i32[cw + (A.DFS_DENY >>> 2)] = deny | this.denyOf(lo, hi, d * RM);
       d++;
     }
-    v.setInt32(A.EN + A.EN_DEPTH, d, true);
+    v.setInt32(A.EN + A.DFS_DEPTH, d, true);
     return count;
   }
 
@@ -877,7 +877,7 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
     this.poolPtr = pool;
     this.poolLeft = poolCount;
     const r = this.mapLevel(this.rootAddr(lo32(root), hi32(root)), 0, va, Number(pa), Number(size), lo32(leafBits), hi32(leafBits), dry !== 0);
-    this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(this.count), true);
+    this.view.setBigUint64(A.RES + (dry !== 0 ? A.RES_TABLES_NEEDED : A.RES_LEAVES), BigInt(this.count), true);
     return r;
   }
 
@@ -922,7 +922,7 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
     this.load();
     this.count = 0;
     const r = this.editLevel(this.rootAddr(lo32(root), hi32(root)), 0, va, Number(size), 0, 0, 0, 0, 0, dry !== 0);
-    this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(this.count), true);
+    this.view.setBigUint64(A.RES + A.RES_LEAVES, BigInt(this.count), true);
     return r;
   }
 
@@ -930,7 +930,7 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
     this.load();
     this.count = 0;
     const r = this.editLevel(this.rootAddr(lo32(root), hi32(root)), 0, va, Number(size), 1, lo32(set), hi32(set), lo32(clear), hi32(clear), dry !== 0);
-    this.view.setBigUint64(A.RES + A.RES_COUNT, BigInt(this.count), true);
+    this.view.setBigUint64(A.RES + A.RES_LEAVES, BigInt(this.count), true);
     return r;
   }
 

@@ -92,8 +92,8 @@ export class ReferenceRelocate {
       if (!dry) this.write(ea, eb, e + delta);
       count++;
     }
-    v.setBigUint64(A.RES + A.RES_COUNT, count, true);
-    v.setBigUint64(A.RES + A.RES_PA, BigInt(seen.size), true);
+    v.setBigUint64(A.RES + A.RES_RELOCATED, count, true);
+    v.setBigUint64(A.RES + A.RES_TABLES_VISITED, BigInt(seen.size), true);
     return A.RELOC_OK;
   }
 }

@@ -6,7 +6,7 @@ import type { BackendContext } from '../backend.js';
 import * as A from '../../abi.js';
 
 export const TWO32 = 4294967296;
-export const MAX_LEVELS = 5;
+export const MAX_LEVELS = A.MAX_LEVELS;
 /** Rights masks per level: 12 masks (6 table, 6 leaf) x lo/hi. */
 export const RM = 24;
 
@@ -104,7 +104,7 @@ export class ReferenceWalkParams {
       pair(this.lTmpl, A.LV_LEAF_TEMPLATE);
       pair(this.lReq, A.LV_LEAF_REQUIRE);
       pair(this.cbit, A.LV_CONTIG_BIT);
-      for (let k = 0; k < 12; k++) pair(this.rm, A.LV_T_W_ALLOW + k * 8, i * RM + k * 2);
+      for (let k = 0; k < 12; k++) pair(this.rm, A.LV_T_RIGHTS + k * 8, i * RM + k * 2);
       const fields = [A.LV_FAST_MASK, A.LV_FAST_VALUE, A.LV_AND_KEEP, A.LV_OR_KEEP, A.LV_LFAST_MASK, A.LV_LFAST_VALUE, A.LV_LAND_KEEP, A.LV_LOR_KEEP];
       fields.forEach((f, k) => pair(this.fast, f, i * 16 + k * 2));
       this.leafSt[i] = u(A.LV_LEAF_STATUS);

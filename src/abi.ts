@@ -416,19 +416,6 @@ export const FILL_OUTSIDE = 2;
 // Allocation orders
 export const ORDER_ASCENDING = 0;
 export const ORDER_RANDOM = 1;
-export const MAP_PA_UNREPRESENTABLE = 7; // a leaf cannot hold this output address (above the format's reach)
-
-// ---- Run records (translateRuns): consecutive pages described as runs -------------
-// A page extends the current run when its status word equals the run's and its pa
-// (OK) is the previous page's + page size, or (fault) its entry address is
-// RR_PA + ((va >> s) - (first va >> s)) * entry size, s = shift of the status's level
-// (the same entry over a large span, the next entry after it); non-canonical: 0.
-// translateRuns returns the runs written; RES_COUNT = pages covered.
-export const RR_BYTES = 24;
-export const RR_VA = 0; // u64: va of the run's first page (the range's va plus whole pages)
-export const RR_PA = 8; // u64: first page's pa (OK), else its entry address
-export const RR_PAGES = 16; // u32: pages in the run
-export const RR_STATUS = 20; // u32: status word of every page of the run
 
 // ---- Frame map of an engine over a source (see src/memory/frame-cache.ts) ----------
 // Open addressing, linear probing; written only by the TS frame cache, read by the

@@ -3,7 +3,7 @@
 import {
   FRAME_NULL, DOM_STRIDE, DOM_MAX, DOM_FLAGS, DF_IN_USE, PGT_TYPE_SHIFT, FR,
 } from '../../src/abi';
-import { COL_TYPE, COL_COUNT, COL_OWNER, COL_NEXT, COL_PREV, DOMAINS, FRAMES, RAM_BYTES, L4_NEXT, L4_PREV, initLayout } from '../shared/layout';
+import { COL_TYPE, COL_COUNT, COL_OWNER, COL_NEXT, COL_PREV, DOMAINS, FRAMES, RAM_BYTES, L4_NEXT, L4_PREV, CACHED, initLayout } from '../shared/layout';
 import { physAddr, physWriteAddr } from '../shared/phys';
 
 /** Frames of the RAM image, [0, RAM_FRAMES): the frames the L4-index links cover. */
@@ -13,7 +13,8 @@ export let RAM_FRAMES: u32 = 0;
 export function init(): void {
   initLayout();
   const f = RAM_BYTES >> 12;
-  RAM_FRAMES = f < <u64>FRAMES ? <u32>f : FRAMES;
+  // Table frames have contents below RAM_BYTES, or anywhere a source has them.
+  RAM_FRAMES = CACHED || f >= <u64>FRAMES ? FRAMES : <u32>f;
 }
 
 export const NULL: u32 = <u32>FRAME_NULL;

@@ -98,7 +98,11 @@ function mapLevel(table: u64, i: i32, va: u64, pa: u64, size: u64, leafBits: u64
         poolLeft--;
         const tableBytes = <usize>(load<u32>(lv(i + 1) + LV_INDEX_MASK) + 1) * eb;
         // The caller checked every pool frame is in the image.
-        memory.fill(physWriteAddr(t, tableBytes), 0, tableBytes);
+        // A new table may span frames (64 KiB granule): zero it frame by frame.
+        for (let z: usize = 0; z < tableBytes; z += 0x1000) {
+          const n = tableBytes - z < 0x1000 ? tableBytes - z : 0x1000;
+          memory.fill(physWriteAddr(t + <u64>z, <u64>n), 0, n);
+        }
         storeEntry(physWriteAddr(ea, eb), eb, load<u64>(L + LV_TABLE_TEMPLATE) | (t & load<u64>(L + LV_TABLE_ADDR)));
         r = mapLevel(t, i + 1, cva, cpa, chunk, leafBits, dry);
       }

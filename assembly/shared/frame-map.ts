@@ -20,8 +20,12 @@ export function setFrameMap(base: usize, bits: u32): void {
   MAP_MASK = (<u32>1 << bits) - 1;
 }
 
-/** Address of physical byte `pa` in the frame cache, faulting its frame in; 0 when absent. */
-export function cachedAddr(pa: u64, write: bool): usize {
+/**
+ * Address of physical [pa, pa+bytes) in the frame cache, faulting its frame in;
+ * 0 when the source has no such frame or the span leaves the frame.
+ */
+export function cachedAddr(pa: u64, bytes: u64, write: bool): usize {
+  if ((pa & 0xfff) + bytes > 0x1000) return 0;
   const pfn = pa >> 12;
   const key = pfn + 1;
   let i = ((<u32>pfn ^ (<u32>(pfn >> 32) * <u32>FM_HASH_MIX)) * <u32>FM_HASH_MULT) >> (32 - MAP_BITS);

@@ -18,4 +18,8 @@ export function writeLayoutRecord(memory: WebAssembly.Memory, l: Layout): void {
   u32(A.LY_L4_NEXT, l.l4Next);
   u32(A.LY_L4_PREV, l.l4Prev);
   v.setBigUint64(A.LY_RAM_BYTES, BigInt(l.ramBytes), true);
+  u32(A.LY_CACHED, l.cache ? 1 : 0);
+  u32(A.LY_MAP_BASE, l.cache?.mapBase ?? 0);
+  u32(A.LY_MAP_BITS, l.cache?.mapBits ?? 0);
+  u32(A.LY_WRITE_INTENT, 0);
 }

@@ -47,8 +47,9 @@ export function instantiateChecked<T extends { abiHash(): number }>(
   module: WebAssembly.Module,
   memory: WebAssembly.Memory,
   expected = ABI_HASH,
+  fetchFrame: (pfn: number, write: number) => number = noFrameCache,
 ): T {
-  const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T;
+  const exports = new WebAssembly.Instance(module, { env: { memory, fetchFrame } }).exports as unknown as T;
   const got = typeof exports.abiHash === 'function' ? exports.abiHash() >>> 0 : undefined;
   if (got !== expected) {
     throw new StaleBuildError(
@@ -59,11 +60,18 @@ export function instantiateChecked<T extends { abiHash(): number }>(
   return exports;
 }
 
+/** A resident engine has no frame cache: its kernels never fault a frame in. */
+function noFrameCache(): number {
+  throw new Error('memwalk: a kernel of a resident engine asked for a frame (the layout record says it is cached)');
+}
+
 /** Instantiate one kernel module over the engine's memory and let it read the layout. */
 export function instantiate<N extends ModuleName>(name: N, ctx: BackendContext): ModuleExports[N] {
   const shared = typeof SharedArrayBuffer !== 'undefined' && ctx.memory.buffer instanceof SharedArrayBuffer;
   const { file, module } = moduleFor(name, shared);
-  const exports = instantiateChecked<ModuleExports[N]>(file, module, ctx.memory);
+  const cache = ctx.cache;
+  const fetch = cache ? (pfn: number, write: number) => cache.fetch(pfn, write !== 0) : noFrameCache;
+  const exports = instantiateChecked<ModuleExports[N]>(file, module, ctx.memory, ABI_HASH, fetch);
   exports.init();
   return exports;
 }

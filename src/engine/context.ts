@@ -7,6 +7,7 @@ import { createWasmBackend } from '../backends/wasm.js';
 import { createReferenceBackend } from '../backends/reference/index.js';
 import type { Backend, BackendName } from '../backends/backend.js';
 import { InvalidInputError } from '../errors.js';
+import * as A from '../abi.js';
 import type { FrameCache } from '../memory/frame-cache.js';
 import type { PhysicalSource } from '../memory/source.js';
 
@@ -49,4 +50,28 @@ export function createContext(memory: WebAssembly.Memory, layout: Layout, backen
     u32: new Uint32Array(memory.buffer),
     big: new BigUint64Array(memory.buffer),
   };
+}
+
+/** One past the highest physical address that can hold contents (cached engines: MAXPHYADDR 52). */
+export function physicalLimit(ctx: EngineContext): number {
+  return ctx.backing ? 2 ** 52 : ctx.layout.ramBytes;
+}
+
+/**
+ * Run a write operation. On an engine over a source, every frame the operation
+ * touches (its dry run included) is made private first, so running out of cache
+ * for private frames is refused before anything is written, and the source is never
+ * written. `newFrames`: frames the operation will create (new tables).
+ */
+export function writing<T>(ctx: EngineContext, run: () => T, newFrames = 0): T {
+  const cache = ctx.backing?.cache;
+  if (!cache) return run();
+  cache.reservePrivate(newFrames);
+  const at = A.LAYOUT + A.LY_WRITE_INTENT;
+  ctx.view.setUint32(at, 1, true);
+  try {
+    return run();
+  } finally {
+    ctx.view.setUint32(at, 0, true);
+  }
 }

@@ -146,9 +146,24 @@ export class FrameCache {
     return e < 0 ? 0 : this.u32[(e + FM_ADDR) >>> 2]!;
   }
 
+  /**
+   * Refuse, before a write operation starts, one that would need `n` more private
+   * frames than the cache can pin (some slots always stay for reading).
+   */
+  reservePrivate(n: number): void {
+    const room = this.region.slots - 16 - this.stats.privateFrames;
+    if (n > room) {
+      throw new CapacityError(
+        `frame cache: a write needs ${n} new private frames, ${Math.max(0, room)} are left in a cache of ` +
+          `${sizeName(this.region.slots * FRAME_SIZE)}; open the dump with a larger cacheBytes`,
+        { needed: n, room, slots: this.region.slots },
+      );
+    }
+  }
+
   private makePrivate(slot: number, entry: number): void {
     if (this.slotPrivate[slot]) return;
-    if (this.stats.privateFrames + 1 >= this.region.slots) {
+    if (this.stats.privateFrames + 16 >= this.region.slots) {
       throw new CapacityError(
         `frame cache: writes have made ${this.stats.privateFrames} frames private, the whole cache of ` +
           `${sizeName(this.region.slots * FRAME_SIZE)}; open the dump with a larger cacheBytes`,

@@ -1,7 +1,7 @@
 // The paging API over any backend: validation, typed errors and decoding live
 // here; the kernels only see numbers and buffers.
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import { physicalLimit, writing, type EngineContext } from '../engine/context.js';
 import { prepareWalk, type PagingOptions } from './prepare.js';
 import type { WalkParams, MapFlags } from './format.js';
 import type { AccessKind, FaultKind, Mapping, Rights, TranslateResult } from './types.js';
@@ -428,7 +428,7 @@ export function map(
   const bits = (options.format ?? x86_64).leafBits(flags);
   const k = ctx.backend.paging;
   const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
-  const dry = k.mapRange(r, v, pa, size, bits, 0, 0, 1);
+  const dry = writing(ctx, () => k.mapRange(r, v, pa, size, bits, 0, 0, 1));
   if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'map', dry);
   const tables = Number(ctx.view.getBigUint64(A.RES + A.RES_TABLES_NEEDED, true));
   const tableBytes = (i: number) => 2 ** p.levels[i]!.bits * p.entryBytes;
@@ -437,16 +437,16 @@ export function map(
   const poolPtr = ctx.layout.ioBase;
   if (tables * 8 > ctx.layout.ioBytes) throw new InvalidInputError(`map: ${tables} table pages do not fit the I/O buffer; map in smaller pieces`);
   for (const [i, f] of frames.entries()) {
-    if ((f + framesPerTable) * 4096 > ctx.layout.ramBytes) {
+    if ((f + framesPerTable) * 4096 > physicalLimit(ctx)) {
       for (const g of frames) allocator.free?.(g, framesPerTable);
-      throw new OutsideImageError(`map: the allocator gave frame ${hex(f)}, outside the RAM image; nothing was mapped`, { frame: f });
+      throw new OutsideImageError(`map: the allocator gave frame ${hex(f)}, outside physical memory; nothing was mapped`, { frame: f });
     }
     ctx.big[poolPtr / 8 + i] = BigInt(f) * 4096n;
   }
-  const rc = k.mapRange(r, v, pa, size, bits, poolPtr, tables, 0);
+  const rc = writing(ctx, () => k.mapRange(r, v, pa, size, bits, poolPtr, tables, 0), tables * framesPerTable);
   if (rc !== A.MAP_OK) throw conflictError(ctx, p, 'map', rc);
   const leaves = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
-  const contiguousRuns = hasContiguousHint(p) ? k.contigUpdate(r, v, size, options.contiguousHint === false ? 0 : 1) : 0;
+  const contiguousRuns = hasContiguousHint(p) ? writing(ctx, () => k.contigUpdate(r, v, size, options.contiguousHint === false ? 0 : 1)) : 0;
   return { leaves, tableFrames: frames, contiguousRuns };
 }
 
@@ -456,13 +456,15 @@ export function unmap(ctx: EngineContext, root: bigint, va: bigint, size: bigint
   checkRange(p, 'unmap', va, size);
   const k = ctx.backend.paging;
   const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
-  const dry = k.unmapRange(r, v, size, 1);
-  if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'unmap', dry);
-  k.unmapRange(r, v, size, 0);
-  const n = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
-  // Groups the unmap broke lose their contiguous hint.
-  if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
-  return n;
+  return writing(ctx, () => {
+    const dry = k.unmapRange(r, v, size, 1);
+    if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'unmap', dry);
+    k.unmapRange(r, v, size, 0);
+    const n = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
+    // Groups the unmap broke lose their contiguous hint.
+    if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
+    return n;
+  });
 }
 
 /** Give every leaf in [va, va+size) the rights of `flags`; returns leaves changed. */
@@ -474,11 +476,13 @@ export function protect(ctx: EngineContext, root: bigint, va: bigint, size: bigi
   const set = format.leafBits(flags) & mask;
   const k = ctx.backend.paging;
   const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
-  const dry = k.protectRange(r, v, size, set, mask, 1);
-  if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'protect', dry);
-  k.protectRange(r, v, size, set, mask, 0);
-  const n = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
-  // Groups whose attributes no longer agree lose their contiguous hint.
-  if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
-  return n;
+  return writing(ctx, () => {
+    const dry = k.protectRange(r, v, size, set, mask, 1);
+    if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'protect', dry);
+    k.protectRange(r, v, size, set, mask, 0);
+    const n = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
+    // Groups whose attributes no longer agree lose their contiguous hint.
+    if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
+    return n;
+  });
 }

@@ -1,5 +1,6 @@
 import * as A from '../abi.js';
 import type { Engine } from '../engine/engine.js';
+import { physicalLimit, writing } from '../engine/context.js';
 import type { PagingFormat } from '../paging/format.js';
 import { x86_64 } from '../paging/formats/x86.js';
 import { InvalidInputError, MappingConflictError, OutsideImageError, CapacityError } from '../errors.js';
@@ -45,13 +46,13 @@ export function relocateHypervisorTables(engine: Engine, o: RelocateOptions): Re
     throw new InvalidInputError(`relocate: format ${format.name} has no 2 MiB level for l2_xenmap`);
   }
   if (o.delta % TWO_MIB !== 0n) throw new InvalidInputError(`relocate: delta ${hex(o.delta)} must be a multiple of 2 MiB (l2_xenmap maps the image with 2 MiB leaves)`, { input: 'delta' });
-  const ram = BigInt(engine.layout.ramBytes);
+  const ram = BigInt(physicalLimit(engine));
   const k = engine.backend.paging;
   const scratch = engine.layout.ioBase;
   const cap = Math.min(MAX_TABLES, Math.floor(engine.layout.ioBytes / 24));
   const moved = (a: bigint) => BigInt.asUintN(64, a + o.delta);
   const run = (root: bigint, xenmap: bigint, delta: bigint, dry: number) => {
-    const rc = k.relocate(root, xenmap, BigInt.asUintN(64, delta), scratch, cap, dry);
+    const rc = writing(engine, () => k.relocate(root, xenmap, BigInt.asUintN(64, delta), scratch, cap, dry));
     if (rc !== A.RELOC_OK) throw relocationError(engine, rc);
   };
   if (o.image) {

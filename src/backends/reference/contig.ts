@@ -15,10 +15,6 @@ export class ReferenceContig extends ReferenceWalkParams {
     return this.rootAddr(lo32(root), hi32(root));
   }
 
-  private inImage(ea: number): boolean {
-    return ea + this.eb <= this.ramBytes;
-  }
-
   private isLeafEntry(i: number, lo: number): boolean {
     return (lo & this.vmask[i]!) === this.vval[i] && this.lallowed[i] !== 0 && (lo & this.lmask[i]!) === this.lval[i];
   }
@@ -35,8 +31,9 @@ export class ReferenceContig extends ReferenceWalkParams {
     for (let k = 0; k < n; k++) {
       const ea = table + (g + k) * eb;
       let lo = 0, hi = 0;
-      if (this.inImage(ea)) {
-        const w = (this.ramBase + ea) >>> 2;
+      const at = this.phys.addr(ea, eb);
+      if (at !== 0) {
+        const w = at >>> 2;
         lo = i32[w]!;
         hi = eb === 8 ? i32[w + 1]! : 0;
       }
@@ -69,14 +66,16 @@ export class ReferenceContig extends ReferenceWalkParams {
     const cL = this.cbit[i * 2]!, cH = this.cbit[i * 2 + 1]!;
     for (let k = 0; k < n; k++) {
       const ea = table + (g + k) * eb;
-      if (!this.inImage(ea)) continue;
-      const w = (this.ramBase + ea) >>> 2;
+      const at = this.phys.addr(ea, eb);
+      if (at === 0) continue;
+      let w = at >>> 2;
       const lo = i32[w]!;
       const hi = eb === 8 ? i32[w + 1]! : 0;
       if (!this.isLeafEntry(i, lo)) continue;
       const nl = on ? lo | cL : lo & ~cL;
       const nh = on ? hi | cH : hi & ~cH;
       if (nl !== lo || nh !== hi) {
+        w = this.phys.writeAddr(ea, eb) >>> 2;
         i32[w] = nl;
         if (eb === 8) i32[w + 1] = nh;
         this.changed++;
@@ -108,8 +107,9 @@ export class ReferenceContig extends ReferenceWalkParams {
     const tbase = va & ~spanMask & ~(BigInt(im) << sh);
     for (let idx = first; idx <= end; idx++) {
       const ea = table + idx * eb;
-      if (!this.inImage(ea)) break;
-      const w = (this.ramBase + ea) >>> 2;
+      const at = this.phys.addr(ea, this.eb);
+      if (at === 0) break;
+      const w = at >>> 2;
       const lo = i32[w]!;
       const hi = eb === 8 ? i32[w + 1]! : 0;
       if ((lo & this.vmask[i]!) !== this.vval[i] || (this.lallowed[i] !== 0 && (lo & this.lmask[i]!) === this.lval[i])) continue;
@@ -189,11 +189,12 @@ export class ReferenceContig extends ReferenceWalkParams {
         }
       }
       const ea = table + idx * eb;
-      if (!this.inImage(ea)) {
+      const at = this.phys.addr(ea, eb);
+      if (at === 0) {
         d--;
         continue;
       }
-      const w = (this.ramBase + ea) >>> 2;
+      const w = at >>> 2;
       const lo = i32[w]!;
       const hi = eb === 8 ? i32[w + 1]! : 0;
       if ((lo & this.vmask[d]!) !== this.vval[d] || (this.lallowed[d] !== 0 && (lo & this.lmask[d]!) === this.lval[d])) continue;

@@ -5,6 +5,7 @@
 // identical numbers.
 import type { BackendContext, FrameKernels } from '../backend.js';
 import * as A from '../../abi.js';
+import { ReferencePhys } from './phys.js';
 
 const NULL = 0xffffffff;
 const TYPE_SHIFT = A.PGT_TYPE_SHIFT;
@@ -40,7 +41,7 @@ export class ReferenceFrames implements FrameKernels {
   private readonly l4N: number;
   private readonly l4P: number;
   private readonly doms: number;
-  private readonly ram: number;
+  private readonly phys: ReferencePhys;
 
   // permutation state
   private pn = 0;
@@ -69,7 +70,8 @@ export class ReferenceFrames implements FrameKernels {
     const l = ctx.layout;
     this.u = new Uint32Array(ctx.memory.buffer);
     this.frames = l.frames;
-    this.ramFrames = Math.min(l.frames, Math.floor(l.ramBytes / 4096));
+    // Table frames have contents below ramBytes, or anywhere a source has them.
+    this.ramFrames = ctx.cache ? l.frames : Math.min(l.frames, Math.floor(l.ramBytes / 4096));
     this.cType = l.colType >>> 2;
     this.cCount = l.colCount >>> 2;
     this.cOwner = l.colOwner >>> 2;
@@ -78,7 +80,7 @@ export class ReferenceFrames implements FrameKernels {
     this.l4N = l.l4Next >>> 2;
     this.l4P = l.l4Prev >>> 2;
     this.doms = l.domains >>> 2;
-    this.ram = l.ramBase >>> 2;
+    this.phys = new ReferencePhys(ctx);
   }
 
   // ---- records ----------------------------------------------------------------------
@@ -98,9 +100,16 @@ export class ReferenceFrames implements FrameKernels {
   private fr(field: number, v: number): void {
     this.u[FR + (field >>> 2)] = v;
   }
-  /** u32 index of entry i of table frame f (low half; high half at +1). */
+  /**
+   * u32 index of entry i of table frame f (low half; high half at +1), valid until
+   * the next physical access (the caller checked f < ramFrames).
+   */
   private entry(f: number, i: number): number {
-    return this.ram + f * 1024 + i * 2;
+    return this.phys.addr(f * 4096 + i * 8, 8) >>> 2;
+  }
+  /** The same, for writing it. */
+  private entryW(f: number, i: number): number {
+    return this.phys.writeAddr(f * 4096 + i * 8, 8) >>> 2;
   }
 
   // ---- page lists ---------------------------------------------------------------------
@@ -517,7 +526,7 @@ export class ReferenceFrames implements FrameKernels {
     const u = this.u;
     const d = (u[this.cOwner + f]! - A.OWNER_BIAS) >>> 0;
     if (!this.live(d)) return;
-    const e = this.entry(f, A.RO_MPT_SLOT);
+    const e = this.entryW(f, A.RO_MPT_SLOT);
     const strict = (this.domGet(d, A.DOM_FLAGS) & A.DF_M2P_STRICT) !== 0;
     u[e] = strict ? A.RO_MPT_LO : 0;
     u[e + 1] = strict ? A.RO_MPT_HI : 0;
@@ -638,23 +647,23 @@ export class ReferenceFrames implements FrameKernels {
 
   private releaseEntries(f: number, t: number, upto: number, rollback: boolean): void {
     const u = this.u;
-    const base = this.entry(f, 0);
     for (let i = upto - 1; i >= 0; i--) {
       if (xenSlot(t, i)) continue;
-      const lo = u[base + i * 2]!;
-      if (lo & 1) this.dropEntry(lo, u[base + i * 2 + 1]!, t, rollback);
+      const e = this.entry(f, i);
+      const lo = u[e]!;
+      if (lo & 1) this.dropEntry(lo, u[e + 1]!, t, rollback);
     }
   }
 
   private validate(f: number, t: number): number {
     const u = this.u;
     const owner = u[this.cOwner + f]!;
-    const base = this.entry(f, 0);
     for (let i = 0; i < 512; i++) {
       if (xenSlot(t, i)) continue;
-      const lo = u[base + i * 2]!;
+      const e = this.entry(f, i);
+      const lo = u[e]!;
       if (!(lo & 1)) continue;
-      const hi = u[base + i * 2 + 1]!;
+      const hi = u[e + 1]!;
       const rc = this.takeEntry(lo, hi, t, owner);
       if (rc !== A.TE_OK) {
         this.noteTable(f, i, t, lo, hi);
@@ -768,8 +777,9 @@ export class ReferenceFrames implements FrameKernels {
     const u = this.u;
     const e = this.entry(f, A.RO_MPT_SLOT);
     if ((u[e]! | u[e + 1]!) !== 0) return false;
-    u[e] = A.RO_MPT_LO;
-    u[e + 1] = A.RO_MPT_HI;
+    const w = this.entryW(f, A.RO_MPT_SLOT);
+    u[w] = A.RO_MPT_LO;
+    u[w + 1] = A.RO_MPT_HI;
     return true;
   }
 
@@ -782,7 +792,7 @@ export class ReferenceFrames implements FrameKernels {
   zapRoMpt(f: number): number {
     f >>>= 0;
     if (f >= this.ramFrames) return A.FILL_OUTSIDE;
-    const e = this.entry(f, A.RO_MPT_SLOT);
+    const e = this.entryW(f, A.RO_MPT_SLOT);
     this.u[e] = 0;
     this.u[e + 1] = 0;
     return A.FILL_DONE;

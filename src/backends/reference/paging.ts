@@ -164,10 +164,6 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
     return [lo, hi];
   }
 
-  private inImage(ea: number, bytes: number): boolean {
-    return ea + bytes <= this.ramBytes;
-  }
-
   /**
    * Walk from level `start` in `table`, with the accumulators in this.aLo..oHi.
    * The common case (a valid table entry, nothing reserved) is one masked compare
@@ -186,12 +182,13 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
         this.cAcc[c + 3] = oHi;
       }
       const ea = table + this.index(i, vlo, vhi) * eb;
-      if (ea + eb > this.ramBytes) {
+      const at = this.phys.addr(ea, eb);
+      if (at === 0) {
         this.wEa = ea;
         this.wELo = this.wEHi = 0;
         return this.fault(A.K_OUTSIDE_IMAGE, i, this.accessBits(acc));
       }
-      const w = (this.ramBase + ea) >>> 2;
+      const w = at >>> 2;
       const lo = i32[w]!;
       const hi = eb === 8 ? i32[w + 1]! : 0;
       const k = i * 16;
@@ -325,8 +322,9 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
       const vlo = i32[w]!, vhi = i32[w + 1]!;
       if (memo && (above >= 32 ? (vhi ^ phi) >>> (above - 32) === 0 : vhi === phi && (vlo ^ plo) >>> above === 0)) {
         const ea = this.cTable[last]! + this.index(last, vlo, vhi) * eb;
-        if (this.inImage(ea, eb)) {
-          const ew = (this.ramBase + ea) >>> 2;
+        const at = this.phys.addr(ea, eb);
+        if (at !== 0) {
+          const ew = at >>> 2;
           const lo = i32[ew]!;
           const hi = eb === 8 ? i32[ew + 1]! : 0;
           if ((lo & kLo) === memoLo && (hi & kHi) === memoHi) {
@@ -398,10 +396,10 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
         const g = 31 - Math.clz32(rest & -rest);
         rest &= rest - 1;
         const ea = this.gTable[g]! + this.index(i, this.gVa[g * 2]!, this.gVa[g * 2 + 1]!) * eb;
-        const inside = ea + eb <= this.ramBytes;
-        this.gIn[g] = inside ? 1 : 0;
-        if (inside) {
-          const w = (this.ramBase + ea) >>> 2;
+        const at = this.phys.addr(ea, eb);
+        this.gIn[g] = at !== 0 ? 1 : 0;
+        if (at !== 0) {
+          const w = at >>> 2;
           this.gE[g * 2] = i32[w]!;
           this.gE[g * 2 + 1] = eb === 8 ? i32[w + 1]! : 0;
         }
@@ -625,12 +623,12 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
       let memo = false, memoLo = 0, memoHi = 0, memoSt = 0;
       // As the wasm kernel: records, 8-byte entries, no split address bits, the whole
       // table in the image: while entries keep the memo key, a page is a compare and four stores.
-      const tight = !runs && eb === 8 && this.ext[last * 2] === 0 && this.ext[last * 2 + 1] === 0 && table + (mask + 1) * 8 <= this.ramBytes;
+      const tight = !runs && eb === 8 && this.ext[last * 2] === 0 && this.ext[last * 2 + 1] === 0 && this.phys.addr(table, (mask + 1) * 8) !== 0;
       const aLo = this.lAddr[last * 2]!, aHi = this.lAddr[last * 2 + 1]!;
       while (k < pages && idx < mask) {
         if (tight && memo) {
           const lim = Math.min(pages - k, mask - idx);
-          let w = (this.ramBase + table + (idx + 1) * 8) >>> 2;
+          let w = (this.phys.addr(table, (mask + 1) * 8) + (idx + 1) * 8) >>> 2;
           let o = (outPtr + k * A.BR_BYTES) >>> 2;
           let j = 0;
           for (; j < lim; j++, w += 2, o += 4) {
@@ -651,11 +649,12 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
         advance(1);
         const ea = table + idx * eb;
         let s: number;
-        if (!this.inImage(ea, eb)) {
+        const at = this.phys.addr(ea, eb);
+        if (at === 0) {
           s = this.walkFrom(clo, chi, last, table, access, true);
           memo = false;
         } else {
-          const w = (this.ramBase + ea) >>> 2;
+          const w = at >>> 2;
           const lo = i32[w]!;
           const hi = eb === 8 ? i32[w + 1]! : 0;
           this.wEa = ea;
@@ -715,11 +714,12 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
       i32[sw + (A.DFS_INDEX >>> 2)] = idx + 1;
       const table = (i32[sw + 1]! >>> 0) * TWO32 + (i32[sw]! >>> 0);
       const ea = table + idx * eb;
-      if (!this.inImage(ea, eb)) {
+      const at = this.phys.addr(ea, eb);
+      if (at === 0) {
         d--;
         continue;
       }
-      const w = (this.ramBase + ea) >>> 2;
+      const w = at >>> 2;
       const lo = i32[w]!;
       const hi = eb === 8 ? i32[w + 1]! : 0;
       if ((lo & this.vmask[d]!) !== this.vval[d]) continue;
@@ -775,13 +775,14 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
     return code;
   }
 
+  /** The entry at `ea` (the caller found it in memory with phys.addr). */
   private readEntry(ea: number): [number, number] {
-    const w = (this.ramBase + ea) >>> 2;
+    const w = this.phys.addr(ea, this.eb) >>> 2;
     return [this.i32[w]!, this.eb === 8 ? this.i32[w + 1]! : 0];
   }
 
   private writeEntry(ea: number, lo: number, hi: number): void {
-    const w = (this.ramBase + ea) >>> 2;
+    const w = this.phys.writeAddr(ea, this.eb) >>> 2;
     this.i32[w] = lo;
     if (this.eb === 8) this.i32[w + 1] = hi;
   }
@@ -826,7 +827,7 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
         }
       } else {
         const ea = table + (idx & this.imask[i]!) * eb;
-        if (!this.inImage(ea, eb)) return this.conflict(A.MAP_OUTSIDE_IMAGE, va + BigInt(off), ea, 0, 0);
+        if (this.phys.addr(ea, eb) === 0) return this.conflict(A.MAP_OUTSIDE_IMAGE, va + BigInt(off), ea, 0, 0);
         const [lo, hi] = this.readEntry(ea);
         const valid = (lo & this.vmask[i]!) === this.vval[i];
         if (asLeaf) {
@@ -858,7 +859,12 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
           this.poolPtr += 8;
           this.poolLeft--;
           const bytes = (this.imask[i + 1]! + 1) * eb;
-          this.u8.fill(0, this.ramBase + t, this.ramBase + t + bytes);
+          // A new table may span frames (64 KiB granule): zero it frame by frame.
+          for (let z = 0; z < bytes; z += 4096) {
+            const n = Math.min(4096, bytes - z);
+            const at = this.phys.writeAddr(t + z, n);
+            this.u8.fill(0, at, at + n);
+          }
           const tlo = t % TWO32 | 0, thi = Math.floor(t / TWO32) | 0;
           this.writeEntry(ea, this.tTmpl[i * 2]! | (tlo & this.tAddr[i * 2]!), this.tTmpl[i * 2 + 1]! | (thi & this.tAddr[i * 2 + 1]!));
           r = this.mapLevel(t, i + 1, va + BigInt(off), cpa, chunk, bLo, bHi, dry);
@@ -895,7 +901,7 @@ export class ReferencePaging extends ReferenceWalkParams implements PagingKernel
       const at = off;
       off += chunk;
       idx++;
-      if (!this.inImage(ea, eb)) continue;
+      if (this.phys.addr(ea, eb) === 0) continue;
       const [lo, hi] = this.readEntry(ea);
       if ((lo & this.vmask[i]!) !== this.vval[i]) continue;
       if (this.isLeaf(i, lo)) {

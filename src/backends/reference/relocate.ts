@@ -2,16 +2,15 @@
 // Relocation touches a few hundred entries, so plain BigInt code is the right tool.
 import type { BackendContext } from '../backend.js';
 import * as A from '../../abi.js';
+import { ReferencePhys } from './phys.js';
 
 export class ReferenceRelocate {
   private readonly view: DataView;
-  private readonly ramBase: number;
-  private readonly ramBytes: bigint;
+  private readonly phys: ReferencePhys;
 
   constructor(ctx: BackendContext) {
     this.view = new DataView(ctx.memory.buffer);
-    this.ramBase = ctx.layout.ramBase;
-    this.ramBytes = BigInt(ctx.layout.ramBytes);
+    this.phys = new ReferencePhys(ctx);
   }
 
   private lv(i: number, off: number): number {
@@ -23,12 +22,12 @@ export class ReferenceRelocate {
   }
 
   private read(ea: bigint, eb: number): bigint {
-    const o = this.ramBase + Number(ea);
+    const o = this.phys.addr(Number(ea), eb);
     return eb === 8 ? this.view.getBigUint64(o, true) : BigInt(this.view.getUint32(o, true));
   }
 
   private write(ea: bigint, eb: number, v: bigint): void {
-    const o = this.ramBase + Number(ea);
+    const o = this.phys.writeAddr(Number(ea), eb);
     if (eb === 8) this.view.setBigUint64(o, BigInt.asUintN(64, v), true);
     else this.view.setUint32(o, Number(BigInt.asUintN(32, v)), true);
   }
@@ -55,7 +54,7 @@ export class ReferenceRelocate {
     const root = rootIn & v.getBigUint64(A.WP + A.WP_ROOT_MASK, true);
     const xl = n - 2;
     const entries = this.u32(xl, A.LV_INDEX_MASK) + 1;
-    const inImage = (ea: bigint, bytes: number) => ea < this.ramBytes && BigInt(bytes) <= this.ramBytes - ea;
+    const inImage = (ea: bigint, bytes: number) => ea < 2n ** 62n && this.phys.addr(Number(ea), bytes) !== 0;
     if (!inImage(xenmap, entries * eb)) return this.fail(A.RELOC_OUTSIDE_IMAGE, 0n, xenmap, 0n);
     for (let s = 0; s < entries; s++) {
       const ea = xenmap + BigInt(s * eb);

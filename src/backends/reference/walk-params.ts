@@ -4,6 +4,7 @@
 // Every reference kernel over page tables extends this class.
 import type { BackendContext } from '../backend.js';
 import * as A from '../../abi.js';
+import { ReferencePhys } from './phys.js';
 
 export const TWO32 = 4294967296;
 export const MAX_LEVELS = A.MAX_LEVELS;
@@ -17,8 +18,8 @@ export class ReferenceWalkParams {
   protected readonly i32: Int32Array;
   protected readonly u8: Uint8Array;
   protected readonly view: DataView;
-  protected readonly ramBase: number;
-  protected readonly ramBytes: number;
+  /** Physical memory, resident or through the frame cache. */
+  protected readonly phys: ReferencePhys;
 
   private gen = -1;
   protected n = 0;
@@ -61,8 +62,7 @@ export class ReferenceWalkParams {
     this.i32 = new Int32Array(buf);
     this.u8 = new Uint8Array(buf);
     this.view = new DataView(buf);
-    this.ramBase = ctx.layout.ramBase;
-    this.ramBytes = ctx.layout.ramBytes;
+    this.phys = new ReferencePhys(ctx);
   }
 
   /** Parse the walk parameters when the TS layer has rewritten them. */

@@ -46,9 +46,11 @@ let typeCheck = '';
 
 beforeAll(async () => {
   const pack = await exec('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work, ROOT], work);
+  if (pack.code !== 0) throw new Error(`npm pack failed: ${pack.stderr}`);
   const tarball = join(work, JSON.parse(pack.stdout)[0].filename);
   mkdirSync(join(modules, 'memwalk'), { recursive: true });
-  await exec('tar', ['-xzf', tarball, '-C', join(modules, 'memwalk'), '--strip-components=1'], work);
+  const untar = await exec('tar', ['-xzf', tarball, '-C', join(modules, 'memwalk'), '--strip-components=1'], work);
+  if (untar.code !== 0) throw new Error(`unpacking ${tarball} failed: ${untar.stderr}`);
   const pkg = JSON.parse(readFileSync(join(modules, 'memwalk', 'package.json'), 'utf8'));
   for (const dep of [...Object.keys(pkg.dependencies ?? {}), '@types/node']) {
     mkdirSync(dirname(join(modules, dep)), { recursive: true });
@@ -75,7 +77,7 @@ beforeAll(async () => {
   writeFileSync(
     join(project, 'tsconfig.json'),
     JSON.stringify({
-      compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'], noEmitOnError: true },
+      compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', types: ['node'], skipLibCheck: true, noEmitOnError: true },
       include: ['entry-points.ts', 'examples/**/*.ts'],
     }),
   );

@@ -1,6 +1,6 @@
 // The real `memwalk` binary: direct-map and boot-params (run `npx tsc -p tsconfig.json` first).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -143,14 +143,4 @@ describe('memwalk boot-params', () => {
     expectUserError(memwalk('boot-params', '--image', join(dir, 'raw.bin'), '--at', 'x'), /--at: 'x' is not a number/);
     expectUserError(memwalk('boot-params', '--image', join(dir, 'missing.bin'), '--at', '0'), /missing.bin: no such file/);
   });
-});
-
-test('README: the direct-map example command prints what the README shows', () => {
-  const doc = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-  const at = doc.indexOf('### Example: the 1 TiB two-bank layout');
-  const [cmd, shown] = [...doc.slice(at).matchAll(/```\n([\s\S]*?)```/g)].slice(0, 2).map((m) => m[1]!);
-  const args = cmd!.replace(/\\\n/g, ' ').trim().split(/\s+/).slice(1);
-  const r = memwalk(...args);
-  expect(r.code).toBe(0);
-  expect(r.stdout).toBe(shown);
 });

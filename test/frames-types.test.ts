@@ -1,5 +1,6 @@
 import { describe, test, expect } from 'vitest';
-import { TypeViolationError, InvalidInputError, encodeTypeInfo, type Engine } from '../src/index.js';
+import { TypeViolationError, InvalidInputError, type Engine } from '../src/index.js';
+import { encodeTypeInfo } from '../src/frames/index.js';
 import * as A from '../src/abi.js';
 import { BACKENDS, smallEngine, entry, readEntry, frameState, expectSameState, TBL, LEAF_RW, LEAF_RO, PS, D, G } from './helpers/frames-fixtures.js';
 

@@ -1,7 +1,6 @@
 import { describe, test, expect } from 'vitest';
-import {
-  createEngine, buildGuest, guestEngineOptions, computeLayout, CapacityError, InvalidInputError, USER_VA, KERNEL_VA, m2pFixup,
-} from '../src/index.js';
+import { createEngine, computeLayout, CapacityError, InvalidInputError } from '../src/index.js';
+import { buildGuest, guestEngineOptions, USER_VA, KERNEL_VA, m2pFixup } from '../src/xen/index.js';
 import { BACKENDS, frameState, expectSameState } from './helpers/frames-fixtures.js';
 
 // 1 GiB guest, 8 processes, 16 user pages each, 512 kernel pages. Pattern order:

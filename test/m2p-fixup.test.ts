@@ -1,8 +1,8 @@
 import { describe, test, expect } from 'vitest';
+import { createEngine, type Engine, type BackendName } from '../src/index.js';
 import {
-  createEngine, buildGuest, guestEngineOptions, m2pFixup, fixupCall, parsePreempt, restoreVcpuContext, setVcpuContext,
-  type Engine, type GuestOptions, type BackendName,
-} from '../src/index.js';
+  buildGuest, guestEngineOptions, m2pFixup, fixupCall, parsePreempt, restoreVcpuContext, setVcpuContext, type GuestOptions,
+} from '../src/xen/index.js';
 import * as A from '../src/abi.js';
 import { BACKENDS, readEntry, frameState, expectSameState } from './helpers/frames-fixtures.js';
 

@@ -3,6 +3,9 @@
 # Usage: build-initramfs.sh OUT.cpio.gz
 # The guest's init mounts /proc, starts a few long-lived processes (so the dump has
 # user page tables, not only the kernel's), prints MEMWALK-READY on the console and idles.
+# With `memwalk_spin` on the kernel command line it also keeps one busy user loop pinned
+# to each vCPU (taskset), so that when the VM is stopped every vCPU is running a
+# different user process and the vCPUs' CR3s differ.
 set -euo pipefail
 out=$(realpath -m "$1")
 bb=/bin/busybox
@@ -14,7 +17,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc}
 cp "$bb" "$root/bin/busybox"
-for app in sh mount sleep cat echo dd ls sync; do ln -s busybox "$root/bin/$app"; done
+for app in sh mount sleep cat echo dd ls sync grep nproc taskset seq; do ln -s busybox "$root/bin/$app"; done
 cat > "$root/init" <<'INIT'
 #!/bin/sh
 mount -t proc proc /proc
@@ -23,6 +26,12 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 # A few user processes with their own page tables (stack, heap, a touched tmpfs buffer).
 sleep 100000 &
 sh -c 'dd if=/dev/zero of=/tmp/fill bs=64k count=64 2>/dev/null; exec sleep 100000' &
+if grep -q memwalk_spin /proc/cmdline; then
+  for c in $(seq 0 $(($(nproc) - 1))); do
+    # A shell builtin loop: stays in user mode, so a stop almost always lands there.
+    taskset -c "$c" sh -c 'while :; do :; done' &
+  done
+fi
 echo "MEMWALK-READY $(cat /proc/cmdline)"
 while true; do sleep 1000; done
 INIT

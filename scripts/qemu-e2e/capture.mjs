@@ -1,29 +1,55 @@
 #!/usr/bin/env node
 // Boot Debian's kernel + a busybox initramfs under QEMU (TCG, -cpu max), let it
-// settle, stop the VM, and capture over QMP what QEMU's monitor prints for vCPU 0
-// (`info registers`, `info tlb`, `info mem`, `gva2gpa` for sample addresses), then
-// `dump-guest-memory` the stopped VM. Listings and dump therefore describe the same
+// settle, stop the VM, and capture over QMP what QEMU's monitor prints (`info
+// registers`, `info tlb`, `info mem`, `gva2gpa` for sample addresses), then
+// `dump-guest-memory` the stopped VM. Listings and dumps therefore describe the same
 // instant.
 //
-// Usage: node scripts/qemu-e2e/capture.mjs --variant 4level|la57 [--work DIR]
-//          [--mem 512] [--smp 2] [--boot-timeout 600] [--settle 5]
-// Writes DIR/<variant>/: dump.elf, registers.txt, info-tlb.txt, info-mem.txt,
-// gva2gpa.tsv (address TAB output), console.log, meta.json.
-import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Variants:
+//   4level, la57  -m 512, listings of vCPU 0, one ELF dump. Writes DIR/<variant>/:
+//                 dump.elf, registers.txt, info-tlb.txt, info-mem.txt, gva2gpa.tsv
+//                 (address TAB output), console.log, meta.json.
+//   large         -m 6144 (RAM continues above 4 GiB), 2 vCPUs each running a pinned
+//                 user loop (so their CR3s differ), listings of every vCPU, and the
+//                 dump in every format this QEMU offers. Writes DIR/large/:
+//                 cpu<N>/{registers.txt,info-tlb.txt,info-mem.txt,gva2gpa.tsv},
+//                 registers-all.txt, dump.elf, dump-<zlib|lzo|snappy>.flat (QEMU's
+//                 kdump, in makedumpfile's flattened format), dump-<...>.kdump (the
+//                 same made plain by `makedumpfile -R`), console.log, meta.json.
+//
+// Usage: node scripts/qemu-e2e/capture.mjs --variant 4level|la57|large [--work DIR]
+//          [--mem MiB] [--smp N] [--boot-timeout 900] [--settle 5]
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Qmp } from './qmp.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+// `large` runs both vCPUs on one host thread (round robin): the machine is shared,
+// and a stopped VM's state does not depend on how TCG scheduled it.
+const VARIANTS = {
+  '4level': { mem: 512, smp: 2, cmdline: ['no5lvl'], perCpu: false },
+  la57: { mem: 512, smp: 2, cmdline: [], perCpu: false },
+  large: { mem: 6144, smp: 2, cmdline: ['no5lvl', 'memwalk_spin'], perCpu: true, accel: 'tcg,thread=single' },
+};
+
+// QMP format name -> file name, in the order they are dumped.
+const DUMP_FORMATS = [
+  ['elf', 'dump.elf'],
+  ['kdump-zlib', 'dump-zlib.flat'],
+  ['kdump-lzo', 'dump-lzo.flat'],
+  ['kdump-snappy', 'dump-snappy.flat'],
+];
+
 function parseArgs(argv) {
   const opts = {
     variant: '',
     work: process.env.MEMWALK_QEMU_WORK || '/tmp/memwalk-qemu-e2e',
-    mem: 512,
-    smp: 2,
-    bootTimeout: 600,
+    mem: 0,
+    smp: 0,
+    bootTimeout: 900,
     settle: 5,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -40,7 +66,10 @@ function parseArgs(argv) {
     else if (a === '--settle') opts.settle = Number(v());
     else throw new Error(`unknown option ${a}`);
   }
-  if (opts.variant !== '4level' && opts.variant !== 'la57') throw new Error('--variant must be 4level or la57');
+  const v = VARIANTS[opts.variant];
+  if (!v) throw new Error(`--variant must be one of ${Object.keys(VARIANTS).join(', ')}`);
+  opts.mem ||= v.mem;
+  opts.smp ||= v.smp;
   return opts;
 }
 
@@ -65,29 +94,77 @@ export function parseRegisters(text) {
     cr4: get(/CR4=([0-9a-f]+)/),
     efer: get(/EFER=([0-9a-f]+)/),
     rip: get(/RIP=([0-9a-f]+)/),
+    cpl: Number(/CPL=(\d)/.exec(text)?.[1] ?? -1),
   };
+}
+
+/** Split `info registers -a` into each vCPU's block, indexed by vCPU number. */
+export function splitAllRegisters(text) {
+  const parts = text.split(/^CPU#(\d+)\n/m);
+  const blocks = [];
+  for (let i = 1; i + 1 < parts.length; i += 2) blocks[Number(parts[i])] = parts[i + 1];
+  return blocks;
+}
+
+/** PT_LOAD segments of an ELF64 core as {pa, size} (read independently of memwalk). */
+export function elfLoadSegments(file) {
+  const fd = openSync(file, 'r');
+  try {
+    const eh = Buffer.alloc(64);
+    readSync(fd, eh, 0, 64, 0);
+    const phoff = eh.readBigUInt64LE(0x20);
+    const phentsize = eh.readUInt16LE(0x36);
+    const phnum = eh.readUInt16LE(0x38);
+    const ph = Buffer.alloc(phentsize * phnum);
+    readSync(fd, ph, 0, ph.length, Number(phoff));
+    const out = [];
+    for (let i = 0; i < phnum; i++) {
+      const o = i * phentsize;
+      if (ph.readUInt32LE(o) !== 1) continue;
+      out.push({ pa: '0x' + ph.readBigUInt64LE(o + 0x18).toString(16), size: Number(ph.readBigUInt64LE(o + 0x20)) });
+    }
+    return out;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
  * Sample addresses for gva2gpa: mapped ones taken from `info tlb` (page start, an
- * offset inside the page, an offset inside a large page), one whose frame is
+ * offset inside the page, an offset inside a large page) from every top-level slot,
+ * user pages and frames above 4 GiB among them, one whose frame is
  * physical 0 if there is such a line, and addresses that are unmapped or non-canonical.
  */
 export function sampleAddresses(tlbText, la57) {
-  const lines = tlbText.split('\n').filter(Boolean);
+  const lines = tlbText.split('\n').filter(Boolean).map((l) => l.split(/:? +/));
   const out = new Set();
-  const step = Math.max(1, Math.floor(lines.length / 48));
-  for (let i = 0; i < lines.length; i += step) {
-    const [va, frame, flags] = lines[i].split(/:? +/);
+  const add = ([va, , flags]) => {
     const base = BigInt('0x' + va);
     out.add(base);
     out.add(base + 0x123n);
     if (flags && flags[2] === 'P') out.add(base + 0x1ff567n);
-    void frame;
+  };
+  // Up to `n` lines spread evenly over `list`.
+  const spread = (list, n) => {
+    const step = Math.max(1, Math.floor(list.length / n));
+    for (let i = 0; i < list.length; i += step) add(list[i]);
+  };
+  // Spread over each top-level slot separately: one slot can hold most of the lines
+  // (e.g. tens of thousands of pages mapping one frame) and would crowd out the rest.
+  const slots = new Map();
+  for (const l of lines) {
+    const slot = BigInt('0x' + l[0]) >> 39n;
+    if (!slots.has(slot)) slots.set(slot, []);
+    slots.get(slot).push(l);
   }
-  const zero = lines.find((l) => l.split(/:? +/)[1] === '0000000000000000');
+  for (const group of slots.values()) spread(group, Math.max(4, Math.ceil(48 / slots.size)));
+  // The listing is mostly the kernel's half; make sure user pages and frames above
+  // 4 GiB (a guest larger than the 32-bit hole) are sampled too.
+  spread(lines.filter(([va]) => BigInt('0x' + va) < 0x8000000000000000n), 8);
+  spread(lines.filter(([, frame]) => BigInt('0x' + frame) >= 0x100000000n), 6);
+  const zero = lines.find(([, frame]) => frame === '0000000000000000');
   if (zero) {
-    const va = BigInt('0x' + zero.split(':')[0]);
+    const va = BigInt('0x' + zero[0]);
     out.add(va);
     out.add(va + 0x10n);
   }
@@ -102,8 +179,141 @@ export function sampleAddresses(tlbText, la57) {
   return [...out].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+const lineCount = (text) => text.split('\n').filter(Boolean).length;
+
+/** `info tlb`, `info mem` and gva2gpa samples of vCPU `cpu`, written to `dir`. */
+async function captureListings(qmp, cpu, dir, la57) {
+  const tlb = await qmp.hmp('info tlb', cpu);
+  writeFileSync(path.join(dir, 'info-tlb.txt'), tlb);
+  const mem = await qmp.hmp('info mem', cpu);
+  writeFileSync(path.join(dir, 'info-mem.txt'), mem);
+  const samples = sampleAddresses(tlb, la57);
+  let gva = '';
+  for (const a of samples) {
+    const hexa = '0x' + a.toString(16);
+    const r = (await qmp.hmp(`gva2gpa ${hexa}`, cpu)).trim();
+    gva += `${hexa}\t${r}\n`;
+  }
+  writeFileSync(path.join(dir, 'gva2gpa.tsv'), gva);
+  return { infoTlb: lineCount(tlb), infoMem: lineCount(mem), gva2gpa: samples.length };
+}
+
+/**
+ * Stop the VM at an instant where every vCPU runs a different address space (and,
+ * preferably, user code): the pinned loops make that the usual case, and a stop that
+ * lands elsewhere is resumed and retried.
+ */
+async function stopWithDistinctCr3(qmp, tries = 12) {
+  for (let attempt = 1; ; attempt++) {
+    await qmp.execute('stop');
+    const all = await qmp.hmp('info registers -a');
+    const regs = splitAllRegisters(all).map(parseRegisters);
+    const distinct = new Set(regs.map((r) => r.cr3)).size === regs.length;
+    const user = regs.every((r) => r.cpl === 3);
+    if ((distinct && user) || attempt >= tries) {
+      if (!distinct) throw new Error(`after ${attempt} stops the vCPUs still share CR3 ${regs[0].cr3}: are the pinned loops running?`);
+      return { all, regs, attempts: attempt };
+    }
+    await qmp.execute('cont');
+    await sleep(700);
+  }
+}
+
+async function captureVcpu0(qmp, dir, opts, meta) {
+  const registers = await qmp.hmp('info registers', 0);
+  const regs = parseRegisters(registers);
+  const la57 = ((BigInt(regs.cr4) >> 12n) & 1n) === 1n;
+  if ((opts.variant === 'la57') !== la57) {
+    throw new Error(`variant ${opts.variant} but CR4=${regs.cr4} (LA57=${Number(la57)}): does this QEMU/kernel support LA57?`);
+  }
+  writeFileSync(path.join(dir, 'registers.txt'), registers);
+  writeFileSync(path.join(dir, 'registers-all.txt'), await qmp.hmp('info registers -a'));
+  meta.lines = await captureListings(qmp, 0, dir, la57);
+  meta.vcpu0 = regs;
+  meta.la57 = la57;
+  const dump = path.join(dir, 'dump.elf');
+  const td = Date.now();
+  await qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${dump}` });
+  meta.dumpSeconds = (Date.now() - td) / 1000;
+  meta.dumpBytes = statSync(dump).size;
+  console.log(
+    `capture[${opts.variant}]: CR3=${regs.cr3} CR4=${regs.cr4}; info tlb ${meta.lines.infoTlb} lines, info mem ${meta.lines.infoMem} lines, ` +
+      `${meta.lines.gva2gpa} gva2gpa samples, dump ${meta.dumpBytes} bytes in ${meta.dumpSeconds.toFixed(1)}s -> ${dir}`,
+  );
+}
+
+async function captureEveryVcpu(qmp, dir, opts, meta) {
+  const tag = `capture[${opts.variant}]`;
+  const stop = await stopWithDistinctCr3(qmp);
+  writeFileSync(path.join(dir, 'registers-all.txt'), stop.all);
+  const blocks = splitAllRegisters(stop.all);
+  if (blocks.length !== opts.smp) throw new Error(`info registers -a shows ${blocks.length} vCPUs, expected ${opts.smp}`);
+  meta.stopAttempts = stop.attempts;
+  meta.vcpus = [];
+  for (let n = 0; n < opts.smp; n++) {
+    const cdir = path.join(dir, `cpu${n}`);
+    mkdirSync(cdir, { recursive: true });
+    // cpu-index is the monitor's `cpu N` (QMP gives every human-monitor-command a
+    // fresh monitor, so a separate `cpu N` would not carry over to the next command).
+    const registers = await qmp.hmp('info registers', n);
+    writeFileSync(path.join(cdir, 'registers.txt'), registers);
+    if (!new RegExp(`^CPU#${n}$`, 'm').test(registers)) throw new Error(`info registers with cpu-index ${n} does not say CPU#${n}`);
+    const regs = parseRegisters(registers);
+    if (JSON.stringify(regs) !== JSON.stringify(stop.regs[n])) {
+      throw new Error(`info registers with cpu ${n} gives ${JSON.stringify(regs)}, but its block in info registers -a ${JSON.stringify(stop.regs[n])}`);
+    }
+    const la57 = ((BigInt(regs.cr4) >> 12n) & 1n) === 1n;
+    if (la57) throw new Error(`vCPU ${n} has CR4.LA57 set but the large variant boots with no5lvl`);
+    const t = Date.now();
+    const lines = await captureListings(qmp, n, cdir, false);
+    meta.vcpus.push({ index: n, ...regs, lines });
+    console.log(
+      `${tag}: vCPU ${n} CR3=${regs.cr3} CPL=${regs.cpl} RIP=${regs.rip}; info tlb ${lines.infoTlb} lines, info mem ${lines.infoMem} lines, ` +
+        `${lines.gva2gpa} gva2gpa samples (${((Date.now() - t) / 1000).toFixed(1)}s)`,
+    );
+  }
+  meta.la57 = false;
+  const caps = await qmp.execute('query-dump-guest-memory-capability');
+  meta.formatsOffered = caps.formats;
+  console.log(`${tag}: this QEMU dumps as ${caps.formats.join(', ')}`);
+  meta.dumps = [];
+  for (const [format, file] of DUMP_FORMATS) {
+    if (!caps.formats.includes(format)) {
+      console.log(`${tag}: ${format}: not offered by this QEMU, skipped`);
+      continue;
+    }
+    const out = path.join(dir, file);
+    const td = Date.now();
+    await qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${out}`, format });
+    const seconds = (Date.now() - td) / 1000;
+    meta.dumps.push({ file, format, bytes: statSync(out).size, seconds, madeBy: 'qemu dump-guest-memory' });
+    console.log(`${tag}: ${format} -> ${file}, ${statSync(out).size} bytes in ${seconds.toFixed(1)}s`);
+  }
+}
+
+/** `makedumpfile -R`: QEMU's flattened kdump files made plain (the VM is gone by now). */
+function reassembleKdumps(dir, meta, tag) {
+  for (const d of [...meta.dumps]) {
+    if (!d.file.endsWith('.flat')) continue;
+    const file = d.file.replace(/\.flat$/, '.kdump');
+    const out = path.join(dir, file);
+    const td = Date.now();
+    const fd = openSync(path.join(dir, d.file), 'r');
+    const r = spawnSync('makedumpfile', ['-R', out], { stdio: [fd, 'pipe', 'pipe'], encoding: 'utf8' });
+    closeSync(fd);
+    if (r.error || r.status !== 0) {
+      throw new Error(`makedumpfile -R ${file} < ${d.file} failed (${r.error?.message ?? `exit ${r.status}`}): ${(r.stderr || r.stdout || '').trim()}`);
+    }
+    const seconds = (Date.now() - td) / 1000;
+    meta.dumps.push({ file, format: d.format, bytes: statSync(out).size, seconds, madeBy: `makedumpfile -R < ${d.file}` });
+    console.log(`${tag}: makedumpfile -R ${d.file} -> ${file}, ${statSync(out).size} bytes in ${seconds.toFixed(1)}s`);
+  }
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
+  const v = VARIANTS[opts.variant];
+  const tag = `capture[${opts.variant}]`;
   const dir = path.join(opts.work, opts.variant);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -114,9 +324,10 @@ async function main() {
   const kernel = newestKernel();
   const consolePath = path.join(dir, 'console.log');
   const sock = path.join(dir, 'qmp.sock');
-  const cmdline = ['console=ttyS0', 'panic=-1', 'quiet', 'loglevel=3', ...(opts.variant === '4level' ? ['no5lvl'] : [])].join(' ');
+  const cmdline = ['console=ttyS0', 'panic=-1', 'quiet', 'loglevel=3', ...v.cmdline].join(' ');
+  const accel = v.accel ?? 'tcg';
   const qemuArgs = [
-    '-machine', 'pc', '-accel', 'tcg', '-cpu', 'max',
+    '-machine', 'pc', '-accel', accel, '-cpu', 'max',
     '-m', String(opts.mem), '-smp', String(opts.smp),
     '-kernel', kernel, '-initrd', initrd, '-append', cmdline,
     '-display', 'none', '-monitor', 'none', '-nodefaults', '-no-reboot',
@@ -124,8 +335,8 @@ async function main() {
     '-qmp', `unix:${sock},server=on,wait=off`,
   ];
   const qemuVersion = execFileSync('qemu-system-x86_64', ['--version']).toString().split('\n')[0];
-  console.log(`capture[${opts.variant}]: ${qemuVersion}`);
-  console.log(`capture[${opts.variant}]: booting ${kernel} (-m ${opts.mem} -smp ${opts.smp}, "${cmdline}")`);
+  console.log(`${tag}: ${qemuVersion}`);
+  console.log(`${tag}: booting ${kernel} (-accel ${accel} -m ${opts.mem} -smp ${opts.smp}, "${cmdline}")`);
   const t0 = Date.now();
   const qemu = spawn('qemu-system-x86_64', qemuArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   let qemuErr = '';
@@ -149,62 +360,41 @@ async function main() {
       await sleep(500);
     }
     const bootSeconds = (Date.now() - t0) / 1000;
-    console.log(`capture[${opts.variant}]: guest ready after ${bootSeconds.toFixed(1)}s; settling ${opts.settle}s`);
+    console.log(`${tag}: guest ready after ${bootSeconds.toFixed(1)}s; settling ${opts.settle}s`);
     await sleep(opts.settle * 1000);
 
-    const qmp = await Qmp.connect(sock);
-    await qmp.execute('stop');
-    const registers = await qmp.hmp('info registers', 0);
-    const regs = parseRegisters(registers);
-    const la57 = (BigInt(regs.cr4) >> 12n) & 1n;
-    if ((opts.variant === 'la57') !== (la57 === 1n)) {
-      throw new Error(`variant ${opts.variant} but CR4=${regs.cr4} (LA57=${la57}): does this QEMU/kernel support LA57?`);
-    }
-    writeFileSync(path.join(dir, 'registers.txt'), registers);
-    const allRegisters = await qmp.hmp('info registers -a');
-    writeFileSync(path.join(dir, 'registers-all.txt'), allRegisters);
-    const tlb = await qmp.hmp('info tlb', 0);
-    writeFileSync(path.join(dir, 'info-tlb.txt'), tlb);
-    const mem = await qmp.hmp('info mem', 0);
-    writeFileSync(path.join(dir, 'info-mem.txt'), mem);
-    const samples = sampleAddresses(tlb, la57 === 1n);
-    let gva = '';
-    for (const a of samples) {
-      const hexa = '0x' + a.toString(16);
-      const r = (await qmp.hmp(`gva2gpa ${hexa}`, 0)).trim();
-      gva += `${hexa}\t${r}\n`;
-    }
-    writeFileSync(path.join(dir, 'gva2gpa.tsv'), gva);
-    const dump = path.join(dir, 'dump.elf');
-    const td = Date.now();
-    await qmp.execute('dump-guest-memory', { paging: false, protocol: `file:${dump}` });
-    const dumpSeconds = (Date.now() - td) / 1000;
     const meta = {
       variant: opts.variant,
       qemu: qemuVersion,
       kernel: path.basename(kernel),
       cmdline,
+      accel,
       mem: opts.mem,
       smp: opts.smp,
-      vcpu0: regs,
-      la57: la57 === 1n,
-      lines: {
-        infoTlb: tlb.split('\n').filter(Boolean).length,
-        infoMem: mem.split('\n').filter(Boolean).length,
-        gva2gpa: samples.length,
-      },
-      dumpBytes: statSync(dump).size,
       bootSeconds,
-      dumpSeconds,
-      capturedAt: new Date().toISOString(),
     };
-    writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+    const qmp = await Qmp.connect(sock);
+    const tc = Date.now();
+    if (v.perCpu) {
+      await captureEveryVcpu(qmp, dir, opts, meta);
+    } else {
+      await qmp.execute('stop');
+      await captureVcpu0(qmp, dir, opts, meta);
+    }
     await qmp.execute('quit').catch(() => {});
     qmp.close();
-    console.log(
-      `capture[${opts.variant}]: CR3=${regs.cr3} CR4=${regs.cr4}; info tlb ${meta.lines.infoTlb} lines, info mem ${meta.lines.infoMem} lines, ` +
-        `${samples.length} gva2gpa samples, dump ${meta.dumpBytes} bytes in ${dumpSeconds.toFixed(1)}s -> ${dir}`,
-    );
+    if (v.perCpu) {
+      reassembleKdumps(dir, meta, tag);
+      meta.segments = elfLoadSegments(path.join(dir, 'dump.elf'));
+      const high = meta.segments.filter((s) => BigInt(s.pa) >= 0x100000000n);
+      if (!high.length) throw new Error(`dump.elf has no segment at or above 4 GiB: ${JSON.stringify(meta.segments)}`);
+      console.log(`${tag}: dump.elf segments ${meta.segments.map((s) => `${s.pa}+${s.size}`).join(', ')}`);
+    }
+    meta.captureSeconds = (Date.now() - tc) / 1000;
+    meta.totalSeconds = (Date.now() - t0) / 1000;
+    meta.capturedAt = new Date().toISOString();
+    writeFileSync(path.join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+    console.log(`${tag}: done in ${meta.totalSeconds.toFixed(1)}s (boot ${bootSeconds.toFixed(1)}s, capture and dumps ${meta.captureSeconds.toFixed(1)}s) -> ${dir}`);
   } finally {
     for (let i = 0; i < 50 && exited === null; i++) await sleep(100);
     kill();

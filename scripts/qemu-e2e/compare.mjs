@@ -13,7 +13,16 @@
 // Under LA57, QEMU 7.2's `info mem` prints nothing (a QEMU bug); memwalk prints the
 // corrected listing, so step 3 compares it with step 2's corrected output instead.
 //
-// Usage: node scripts/qemu-e2e/compare.mjs [--work DIR] [--strict] [VARIANT...]
+// The large variant (6 GiB, 2 vCPUs) has no step 1-3 split by vCPU 0: the reference
+// model checks every vCPU's listings on the ELF dump, then, for every dump file
+// (ELF, QEMU's flattened kdump, the plain kdump made by `makedumpfile -R`), `memwalk
+// info` must give every vCPU's CR3 (and not read a kdump as raw) and the engine
+// commands with `--cpu N` must reproduce vCPU N's listings. A CLI that says it cannot
+// read a format gives SKIPs; any other error or difference is a FAIL. Last, a timing
+// step prints `memwalk translate --image DUMP VA` as a whole process (wall time,
+// peak RSS) for each dump; it never decides the result (--no-timing leaves it out).
+//
+// Usage: node scripts/qemu-e2e/compare.mjs [--work DIR] [--strict] [--no-timing] [VARIANT...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -28,9 +37,9 @@ const cli = path.join(dist, 'src/cli/main.js');
 
 // The engine commands of step 3. Adjust here if the CLI's options change.
 const engineCommands = {
-  tlb: (dump) => ['mappings', '--image', dump, '--cpu', '0', '--format', 'qemu-tlb'],
-  mem: (dump) => ['mappings', '--image', dump, '--cpu', '0', '--format', 'qemu-mem'],
-  gva2gpa: (dump, addrs) => ['translate', '--image', dump, '--cpu', '0', '--format', 'qemu-gva2gpa', ...addrs],
+  tlb: (dump, cpu = 0) => ['mappings', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-tlb'],
+  mem: (dump, cpu = 0) => ['mappings', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-mem'],
+  gva2gpa: (dump, addrs, cpu = 0) => ['translate', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-gva2gpa', ...addrs],
 };
 
 let failures = 0;
@@ -63,8 +72,9 @@ function diff(label, got, want, saveAs) {
 }
 
 function runCli(args) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 30 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '').trim() };
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', maxBuffer: 1 << 30, timeout: 900_000 });
+  const stderr = (r.stderr ?? '').trim() || (r.error ? String(r.error.message) : r.signal ? `killed by ${r.signal}` : '');
+  return { code: r.status, stdout: r.stdout ?? '', stderr };
 }
 
 const missingCommand = (r) => r.code !== 0 && /unknown (command|option)|too many arguments/i.test(r.stderr);
@@ -73,6 +83,7 @@ async function compareVariant(dir) {
   const variant = path.basename(dir);
   console.log(`${variant}: ${dir}`);
   const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+  if (meta.vcpus) return compareEveryVcpu(dir, meta);
   const dump = path.join(dir, 'dump.elf');
   const want = {
     tlb: readFileSync(path.join(dir, 'info-tlb.txt'), 'utf8'),
@@ -141,20 +152,149 @@ async function compareVariant(dir) {
   }
 }
 
+// The CLI says it cannot read this kind of file at all (as opposed to reading it wrongly
+// or refusing its size): the comparisons on it are SKIPs, not FAILs.
+const unsupportedFormat = (r) =>
+  r.code !== 0 && /(unsupported|not supported|cannot read)[^\n]*(format|kdump|flattened)|(format|kdump|flattened)[^\n]*(unsupported|not supported)/i.test(r.stderr);
+
+const firstLine = (text) => text.split('\n')[0];
+
+/**
+ * A multi-vCPU capture (capture.mjs --variant large): every dump file QEMU wrote (ELF,
+ * kdump flattened, kdump made plain by makedumpfile -R) against every vCPU's listings.
+ */
+async function compareEveryVcpu(dir, meta) {
+  const want = meta.vcpus.map((v) => {
+    const d = path.join(dir, `cpu${v.index}`);
+    return {
+      tlb: readFileSync(path.join(d, 'info-tlb.txt'), 'utf8'),
+      mem: readFileSync(path.join(d, 'info-mem.txt'), 'utf8'),
+      gva: readFileSync(path.join(d, 'gva2gpa.tsv'), 'utf8'),
+    };
+  });
+  const samples = want.map((w) => w.gva.split('\n').filter(Boolean).map((l) => l.split('\t')));
+  const out = path.join(dir, 'memwalk');
+  mkdirSync(out, { recursive: true });
+  console.log(
+    `  (${meta.qemu}; ${meta.mem} MiB, ${meta.smp} vCPUs, CR3 ${meta.vcpus.map((v) => v.cr3).join(' / ')}; QEMU offered ${meta.formatsOffered.join(', ')})`,
+  );
+
+  // Reference: the independent monitor model over the ELF dump reproduces every
+  // vCPU's listings, so the capture itself is sound before memwalk is judged on it.
+  const elf = path.join(dir, 'dump.elf');
+  const dr = await openDumpReader(elf, dist);
+  const fmt = await import(path.join(dist, 'src/images/qemu-format.js'));
+  for (const v of meta.vcpus) {
+    const n = v.index;
+    const cr3 = BigInt(v.cr3);
+    const maps = [...monitorMappings(dr.read, cr3, false)];
+    diff(`reference vCPU ${n} info tlb`, fmt.formatInfoTlb(maps, false), want[n].tlb, path.join(out, `reference-cpu${n}-info-tlb.txt`));
+    diff(`reference vCPU ${n} info mem`, fmt.formatInfoMem(maps, false), want[n].mem, path.join(out, `reference-cpu${n}-info-mem.txt`));
+    const refGva = samples[n].map(([a]) => `${a}\t${fmt.formatGva2gpa(monitorTranslate(dr.read, cr3, false, BigInt(a)))}`).join('\n') + '\n';
+    diff(`reference vCPU ${n} gva2gpa`, refGva, want[n].gva);
+  }
+  dr.close();
+
+  for (const d of meta.dumps) {
+    const file = path.join(dir, d.file);
+    const label = `${d.file} (${d.format}${d.file.endsWith('.kdump') ? ', plain' : d.file.endsWith('.flat') ? ', flattened' : ''})`;
+    if (!existsSync(file)) {
+      bad(`${label}: missing (capture again)`);
+      continue;
+    }
+    console.log(` ${label}, ${d.bytes} bytes`);
+    const info = runCli(['info', '--image', file, '--json']);
+    if (unsupportedFormat(info)) {
+      skip(`${label}: memwalk cannot read this format yet: ${firstLine(info.stderr)} (${1 + 3 * meta.vcpus.length} comparisons skipped)`);
+      continue;
+    }
+    if (info.code !== 0) {
+      bad(`${label} info: exit ${info.code}: ${firstLine(info.stderr)}`);
+    } else {
+      const j = JSON.parse(info.stdout);
+      const cr3s = (j.vcpus ?? []).map((c) => c.cr3);
+      const same = cr3s.length === meta.vcpus.length && meta.vcpus.every((v, i) => BigInt(cr3s[i]) === BigInt(v.cr3));
+      if (d.format !== 'elf' && j.kind === 'raw') bad(`${label} info: read as a raw image (${j.kind}), but it is a ${d.format} dump`);
+      else if (!same) bad(`${label} info: vCPU CR3s [${cr3s.join(', ')}] but QEMU said [${meta.vcpus.map((v) => v.cr3).join(', ')}]`);
+      else ok(`${label} info: ${j.kind}, ${cr3s.length} vCPUs with QEMU's CR3s, ${j.segments.length} segments`);
+    }
+    for (const v of meta.vcpus) {
+      const n = v.index;
+      const base = `${label} vCPU ${n}`;
+      const save = (what) => path.join(out, `${d.file}-cpu${n}-${what}`);
+      const run = (what, args, compare) => {
+        const r = runCli(args);
+        if (missingCommand(r)) skip(`${base} ${what}: 'memwalk ${args.join(' ')}' not available yet (${firstLine(r.stderr)})`);
+        else if (unsupportedFormat(r)) skip(`${base} ${what}: memwalk cannot read this format yet: ${firstLine(r.stderr)}`);
+        else if (r.code !== 0) bad(`${base} ${what}: exit ${r.code}: ${firstLine(r.stderr)}`);
+        else compare(r.stdout);
+      };
+      run('info tlb', engineCommands.tlb(file, n), (got) => diff(`${base} info tlb`, got, want[n].tlb, save('info-tlb.txt')));
+      run('info mem', engineCommands.mem(file, n), (got) => diff(`${base} info mem`, got, want[n].mem, save('info-mem.txt')));
+      run('gva2gpa', engineCommands.gva2gpa(file, samples[n].map(([a]) => a), n), (stdout) => {
+        const lines = stdout.split('\n').filter(Boolean).map((l) => l.split('\t').pop());
+        const got = samples[n].map(([a], i) => `${a}\t${lines[i] ?? '<none>'}`).join('\n') + '\n';
+        diff(`${base} gva2gpa (${samples[n].length} addresses)`, got, want[n].gva, save('gva2gpa.tsv'));
+      });
+    }
+  }
+}
+
+/** Wall time (and peak RSS when /usr/bin/time is there) of one whole process. */
+function timeProcess(argv) {
+  const gnuTime = existsSync('/usr/bin/time');
+  const cmd = gnuTime ? '/usr/bin/time' : argv[0];
+  const args = gnuTime ? ['-v', ...argv] : argv.slice(1);
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 28, timeout: 900_000 });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  const err = r.stderr ?? '';
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(err);
+  const status = gnuTime ? Number(/Exit status: (\d+)/.exec(err)?.[1] ?? r.status) : r.status;
+  const message = err.split('\n').filter((l) => l && !/^\t/.test(l) && !/^Command (exited|terminated)/.test(l))[0] ?? '';
+  return { ms, rssMiB: rss ? Number(rss[1]) / 1024 : undefined, status, stdout: r.stdout ?? '', message };
+}
+
+/**
+ * Time to first answer: `memwalk translate --image DUMP VA` as a whole process, for
+ * each dump of the large capture, next to `node -e 0`. Printed only: timing never
+ * decides the result.
+ */
+function timeFirstAnswer(dir, meta) {
+  const tsv = readFileSync(path.join(dir, 'cpu0', 'gva2gpa.tsv'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
+  const va = (tsv.find(([a, r]) => BigInt(a) >= 0xffff800000000000n && r.startsWith('gpa:')) ?? tsv[0])[0];
+  const fmtRss = (x) => (x.rssMiB === undefined ? '' : `, peak RSS ${x.rssMiB.toFixed(0)} MiB`);
+  const node0 = timeProcess([process.execPath, '-e', '0']);
+  console.log(`timing: node -e 0: ${node0.ms.toFixed(0)} ms${fmtRss(node0)}`);
+  for (const d of meta.dumps) {
+    const file = path.join(dir, d.file);
+    if (!existsSync(file)) continue;
+    const x = timeProcess([process.execPath, cli, 'translate', '--image', file, va]);
+    const what = x.status === 0 ? firstLine(x.stdout.trim()) : `exit ${x.status}: ${x.message}`;
+    console.log(`timing: memwalk translate --image ${d.file} ${va}: ${x.ms.toFixed(0)} ms${fmtRss(x)} (${(d.bytes / 2 ** 20).toFixed(0)} MiB file) -> ${what}`);
+  }
+}
+
+
 async function main() {
   const args = process.argv.slice(2);
   let work = process.env.MEMWALK_QEMU_WORK || '/tmp/memwalk-qemu-e2e';
   let strict = false;
+  let timing = true;
   const variants = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--work') work = args[++i];
     else if (args[i] === '--strict') strict = true;
+    else if (args[i] === '--no-timing') timing = false;
     else variants.push(args[i]);
   }
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npx tsc -p tsconfig.json)`);
-  const list = variants.length ? variants : ['4level', 'la57'].filter((v) => existsSync(path.join(work, v, 'meta.json')));
+  const list = variants.length ? variants : ['4level', 'la57', 'large'].filter((v) => existsSync(path.join(work, v, 'meta.json')));
   if (!list.length) throw new Error(`no captures in ${work}: run capture.mjs first`);
   for (const v of list) await compareVariant(path.join(work, v));
+  if (timing && list.includes('large')) {
+    timeFirstAnswer(path.join(work, 'large'), JSON.parse(readFileSync(path.join(work, 'large', 'meta.json'), 'utf8')));
+  }
   console.log(`compare: ${failures} failed, ${skips} skipped`);
   if (failures || (strict && skips)) process.exit(1);
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Install what the real-QEMU test needs from Debian (we run as root on the dev/CI machines):
-# QEMU 7.2 (qemu-system-x86), a Linux kernel to boot (linux-image-amd64) and a static
-# busybox for the initramfs. Skips apt entirely when everything is already there.
+# QEMU 7.2 (qemu-system-x86), a Linux kernel to boot (linux-image-amd64), a static
+# busybox for the initramfs, makedumpfile (turns QEMU's flattened kdump into a plain
+# one) and GNU time (peak RSS of the timing step). Skips apt entirely when everything
+# is already there.
 set -euo pipefail
 
 need=()
@@ -9,9 +11,11 @@ command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 if ! dpkg -s busybox-static >/dev/null 2>&1; then need+=(busybox-static); fi
 command -v cpio >/dev/null 2>&1 || need+=(cpio)
+command -v makedumpfile >/dev/null 2>&1 || need+=(makedumpfile)
+[ -x /usr/bin/time ] || need+=(time)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "qemu-e2e: qemu-system-x86, a kernel, busybox-static and cpio are installed"
+  echo "qemu-e2e: qemu-system-x86, a kernel, busybox-static, cpio, makedumpfile and time are installed"
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then

@@ -77,6 +77,8 @@ async function main() {
     delete fixtureMeta.capturedAt;
     delete fixtureMeta.bootSeconds;
     delete fixtureMeta.dumpSeconds;
+    delete fixtureMeta.captureSeconds;
+    delete fixtureMeta.totalSeconds;
     writeFileSync(path.join(dst, 'meta.json'), JSON.stringify(fixtureMeta, null, 2) + '\n');
     const total = ['meta.json', 'registers.txt', 'dump-head.bin', 'tables.bin.br', 'info-tlb.txt.br', 'info-mem.txt.br', 'gva2gpa.tsv']
       .map((f) => statSync(path.join(dst, f)).size)

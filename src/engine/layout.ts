@@ -102,8 +102,8 @@ export function computeLayout(ramBytes: number, frames: number, ioBytes = DEFAUL
 
 /** Default frame cache of an engine over a source: 256 MiB of frames. */
 export const DEFAULT_CACHE_BYTES = 256 * 2 ** 20;
-/** The smallest frame cache: 1 MiB (256 frames; a 5-level walk needs 5 at once). */
-export const MIN_CACHE_BYTES = 2 ** 20;
+/** The smallest frame cache: 64 KiB (16 frames; every access needs one frame at a time). */
+export const MIN_CACHE_BYTES = 2 ** 16;
 
 /**
  * Regions of an engine whose physical memory is a cache over a source: the same

@@ -67,6 +67,8 @@ export class FrameCache {
   private used = 0;
   private absentEntries = 0;
   private readonly absentLimit: number;
+  /** Slots never pinned by writes, so reads always find room. */
+  private readonly readSlots: number;
   private stats = { reads: 0, evictions: 0, privateFrames: 0, absent: 0 };
 
   constructor(memory: WebAssembly.Memory, region: FrameCacheRegion, source: PhysicalSource) {
@@ -84,6 +86,7 @@ export class FrameCache {
     this.slotFrame = new Float64Array(region.slots).fill(NO_FRAME);
     this.slotPrivate = new Uint8Array(region.slots);
     this.absentLimit = Math.max(64, region.slots >>> 2);
+    this.readSlots = Math.max(4, region.slots >>> 4);
     this.u8.fill(0, region.mapBase, region.mapBase + (this.mask + 1) * FM_ENTRY_BYTES);
   }
 
@@ -151,7 +154,7 @@ export class FrameCache {
    * frames than the cache can pin (some slots always stay for reading).
    */
   reservePrivate(n: number): void {
-    const room = this.region.slots - 16 - this.stats.privateFrames;
+    const room = this.region.slots - this.readSlots - this.stats.privateFrames;
     if (n > room) {
       throw new CapacityError(
         `frame cache: a write needs ${n} new private frames, ${Math.max(0, room)} are left in a cache of ` +
@@ -163,7 +166,7 @@ export class FrameCache {
 
   private makePrivate(slot: number, entry: number): void {
     if (this.slotPrivate[slot]) return;
-    if (this.stats.privateFrames + 16 >= this.region.slots) {
+    if (this.stats.privateFrames + this.readSlots >= this.region.slots) {
       throw new CapacityError(
         `frame cache: writes have made ${this.stats.privateFrames} frames private, the whole cache of ` +
           `${sizeName(this.region.slots * FRAME_SIZE)}; open the dump with a larger cacheBytes`,

@@ -112,7 +112,8 @@ export function writeElfCore(spec: ElfCoreSpec): ElfCoreLayout {
     secs.forEach((s, k) => {
       const o = 64 * (k + 1);
       sectionHeaders.push(shoff + o);
-      sh.u32(o, nameOff[k + 1]!).u32(o + 4, s.type).u64(o + 24, sectionOffsets[k]!).u64(o + 32, s.data.length).u64(o + 48, 8);
+      // Note sections as xc_core writes them: no alignment, so notes are padded to 4 bytes.
+      sh.u32(o, nameOff[k + 1]!).u32(o + 4, s.type).u64(o + 24, sectionOffsets[k]!).u64(o + 32, s.data.length).u64(o + 48, s.type === 7 ? 0 : 8);
     });
     const o = 64 * (shnum - 1);
     sh.u32(o, nameOff[shnum - 1]!).u32(o + 4, 3).u64(o + 24, strtabOffset).u64(o + 32, strtab.length).u64(o + 48, 1);

@@ -145,7 +145,8 @@ class KdumpSource implements PhysicalSource {
       throw new UnsupportedFormatError(`${this.name}: a kdump of ${hex(maxMapnr)} frames needs a ${bitmapBytes}-byte bitmap, more than the ${MAX_BITMAP} memwalk keeps`, { file: this.name });
     }
     this.inside('kdump bitmaps', bitmapOff, 2 * half, 436);
-    this.dumped = new Uint8Array(bitmapBytes);
+    // Rounded up to whole rank blocks (and so whole words), zero past the bitmap.
+    this.dumped = new Uint8Array(Math.ceil(bitmapBytes / (RANK_BITS / 8)) * (RANK_BITS / 8));
     const existRuns = this.readBitmaps(bitmapOff, half, bitmapBytes);
     this.ranges = frameRanges(existRuns);
     this.end = this.ranges.length ? this.ranges[this.ranges.length - 1]!.end : 0n;
@@ -153,11 +154,10 @@ class KdumpSource implements PhysicalSource {
     this.rangeEnds = Float64Array.from(this.ranges, (r) => Number(r.end) / FRAME_SIZE);
     this.rank = new Float64Array(Math.ceil(this.maxMapnr / RANK_BITS) + 1);
     let count = 0;
+    const words = new Uint32Array(this.dumped.buffer);
     for (let j = 0; j < this.rank.length; j++) {
       this.rank[j] = count;
-      const from = j * (RANK_BITS / 8);
-      const to = Math.min(from + RANK_BITS / 8, bitmapBytes);
-      for (let b = from; b < to; b++) count += POPCOUNT[this.dumped[b]!]!;
+      for (let w = j * (RANK_BITS / 32); w < Math.min((j + 1) * (RANK_BITS / 32), words.length); w++) if (words[w]) count += popcount32(words[w]!);
     }
     this.descCount = count;
     this.descOffset = bitmapOff + 2 * half;
@@ -263,22 +263,30 @@ class KdumpSource implements PhysicalSource {
     return lo < this.rangeStarts.length && this.rangeStarts[lo]! <= pfn;
   }
 
-  /** Read both bitmaps chunk by chunk; keep the dumped one; return runs of frames that exist or were dumped. */
+  /**
+   * Read both bitmaps chunk by chunk; keep the dumped one; return runs of frames
+   * that exist or were dumped. Whole 32-bit words of zeros (or ones, inside a run)
+   * are skipped, which is what a sparse or a full machine's bitmap is made of.
+   */
   private readBitmaps(at: number, half: number, bytes: number): { start: number; end: number }[] {
     const runs: { start: number; end: number }[] = [];
     let runStart = -1;
     const chunk = 1 << 20;
+    const exists = new Uint8Array(chunk);
+    const existWords = new Uint32Array(exists.buffer);
+    const dumpedWords = new Uint32Array(this.dumped.buffer);
     for (let base = 0; base < bytes; base += chunk) {
       const n = Math.min(chunk, bytes - base);
-      const exists = this.plain.read(at + base, n);
+      exists.fill(0);
+      this.plain.read(at + base, n, exists);
       this.plain.read(at + half + base, n, this.dumped.subarray(base, base + n));
-      for (let i = 0; i < n; i++) {
-        const byte = exists[i]! | this.dumped[base + i]!;
-        if (byte === 0xff && runStart >= 0) continue;
-        if (byte === 0 && runStart < 0) continue;
-        for (let bit = 0; bit < 8; bit++) {
-          const pfn = (base + i) * 8 + bit;
-          const set = (byte & (1 << bit)) !== 0 && pfn < this.maxMapnr;
+      const w0 = base / 4;
+      for (let i = 0; i < Math.ceil(n / 4); i++) {
+        const word = (existWords[i]! | dumpedWords[w0 + i]!) >>> 0;
+        if (word === 0 ? runStart < 0 : word === 0xffffffff && runStart >= 0) continue;
+        for (let bit = 0; bit < 32; bit++) {
+          const pfn = (w0 + i) * 32 + bit;
+          const set = ((word >>> bit) & 1) === 1 && pfn < this.maxMapnr;
           if (set && runStart < 0) runStart = pfn;
           else if (!set && runStart >= 0) {
             runs.push({ start: runStart * FRAME_SIZE, end: pfn * FRAME_SIZE });
@@ -287,10 +295,13 @@ class KdumpSource implements PhysicalSource {
         }
       }
     }
-    // Bits past max_mapnr in the last byte are not frames.
-    const tail = this.maxMapnr & 7;
-    if (tail) this.dumped[bytes - 1]! &= (1 << tail) - 1;
     if (runStart >= 0) runs.push({ start: runStart * FRAME_SIZE, end: this.maxMapnr * FRAME_SIZE });
+    // Bits past max_mapnr are not frames.
+    const last = this.maxMapnr >>> 3;
+    if (last < this.dumped.length) {
+      this.dumped[last]! &= (1 << (this.maxMapnr & 7)) - 1;
+      this.dumped.fill(0, last + 1);
+    }
     return runs;
   }
 
@@ -319,6 +330,12 @@ class KdumpSource implements PhysicalSource {
       problem,
     );
   }
+}
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 /** QEMU's kdump has an empty utsname: tell i386 from x86-64 by the NT_PRSTATUS size (144 vs 336). */

@@ -75,6 +75,21 @@ describe('kdump-compressed, plain', () => {
   });
 });
 
+describe('kdump-compressed: bitmap edges', () => {
+  it('bits past max_mapnr in the last bitmap byte are not frames', () => {
+    const L = writeKdump(spec);
+    const buf = L.file.toBuffer();
+    // max_mapnr is 110: byte 13 holds frames 104..111; set frame 111 in both bitmaps.
+    buf[L.bitmap1 + 13]! |= 0x80;
+    buf[L.bitmap2 + 13]! |= 0x80;
+    const src = sourceFromBytes(bufferSource(buf, 'edge.kdump'));
+    expect(src.ranges[src.ranges.length - 1]).toEqual({ start: 0x64000n, end: 0x68000n });
+    expect(frame(src, 111)).toEqual({ state: FrameState.Absent, bytes: ZERO });
+    expect(src.description.details?.['dumpedFrames']).toBe(dumped.length);
+    expect(same(frame(src, 103).bytes, content(103))).toBe(true);
+  });
+});
+
 describe('kdump-compressed, flattened', () => {
   const L = writeKdump(spec);
   it('records in file order, in reverse, split small and overwritten read the same as plain', () => {

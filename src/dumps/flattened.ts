@@ -11,12 +11,13 @@
  * read as zero, as in the file `makedumpfile -R` would write.
  */
 import { hex } from '../util/numbers.js';
-import { ascii, field, hasBytes, malformedFile, readStructure } from './bytes.js';
+import { ascii, field, hasBytes, malformedFile, readStructure, requireInside } from './bytes.js';
 import type { ByteSource } from './bytes.js';
 
 export const FLAT_SIGNATURE = ascii('makedumpfile');
 const FLAT_HEADER = 4096;
 const RECORD_HEADER = 16;
+const WINDOW = 64 << 10;
 
 export interface FlatView extends ByteSource {
   /** The flattened file itself. */
@@ -46,10 +47,24 @@ export function indexFlattened(file: ByteSource): FlatView {
   const starts: number[] = [];
   const sizes: number[] = [];
   const datas: number[] = [];
+  // Headers are read through a 64 KiB window while records are small (a page or a
+  // few each, as QEMU writes them): one read then yields several headers.
+  const windowBuf = new Uint8Array(WINDOW);
+  let win: Uint8Array = windowBuf.subarray(0, 0);
+  let winAt = 0;
+  let lastSize = 0;
+  const headerAt = (pos: number, what: string): Uint8Array => {
+    if (pos < winAt || pos + RECORD_HEADER > winAt + win.length) {
+      requireInside(file, what, pos, RECORD_HEADER);
+      win = file.read(pos, Math.min(lastSize < WINDOW / 4 ? WINDOW : RECORD_HEADER, file.size - pos), windowBuf);
+      winAt = pos;
+    }
+    return win.subarray(pos - winAt, pos - winAt + RECORD_HEADER);
+  };
   let pos = FLAT_HEADER;
-  for (;;) {
-    const what = `flattened record ${starts.length}`;
-    const r = readStructure(file, `${what} header (no end record: the stream was cut short)`, pos, RECORD_HEADER);
+  for (let k = 0; ; k++) {
+    const what = `flattened record ${k}`;
+    const r = headerAt(pos, `${what} header (no end record: the stream was cut short)`);
     const offset = field.i64be(r, 0);
     const size = field.i64be(r, 8);
     if (offset === -1n) break;
@@ -62,7 +77,8 @@ export function indexFlattened(file: ByteSource): FlatView {
       sizes.push(Number(size));
       datas.push(data);
     }
-    pos = data + Number(size);
+    lastSize = Number(size);
+    pos = data + lastSize;
   }
   const pieces = resolveOverlaps(starts, sizes, datas);
   return makeView(file, pieces, starts.length);

@@ -36,7 +36,7 @@ const DESC = 24;
 const DESC_CHUNK = 512;
 const DESC_CHUNKS_KEPT = 256;
 const RANK_BITS = 512;
-/** The largest dumped-frames bitmap kept in memory: 1 GiB, a machine of 32 TiB. */
+/** The largest dumped-frames bitmap kept in memory: 1 GiB, a machine of 32 TiB (frame numbers past 2^32 are handled: no 32-bit shifts on them). */
 const MAX_BITMAP = 1 << 30;
 
 /** Descriptor flags and header status bits (the same values). */
@@ -193,7 +193,7 @@ class KdumpSource implements PhysicalSource {
   }
 
   readFrame(pfn: number, out: Uint8Array): FrameState {
-    if (!(pfn >= 0 && pfn < this.maxMapnr) || (this.dumped[pfn >>> 3]! & (1 << (pfn & 7))) === 0) {
+    if (!(pfn >= 0 && pfn < this.maxMapnr) || (this.dumped[Math.floor(pfn / 8)]! & (1 << (pfn & 7))) === 0) {
       out.fill(0, 0, FRAME_SIZE);
       return this.inRange(pfn) ? FrameState.Excluded : FrameState.Absent;
     }
@@ -231,8 +231,8 @@ class KdumpSource implements PhysicalSource {
   private rankOf(pfn: number): number {
     const block = Math.floor(pfn / RANK_BITS);
     let k = this.rank[block]!;
-    for (let b = block * (RANK_BITS / 8); b < pfn >>> 3; b++) k += POPCOUNT[this.dumped[b]!]!;
-    return k + POPCOUNT[this.dumped[pfn >>> 3]! & ((1 << (pfn & 7)) - 1)]!;
+    for (let b = block * (RANK_BITS / 8); b < Math.floor(pfn / 8); b++) k += POPCOUNT[this.dumped[b]!]!;
+    return k + POPCOUNT[this.dumped[Math.floor(pfn / 8)]! & ((1 << (pfn & 7)) - 1)]!;
   }
 
   private descriptor(k: number): Uint8Array {
@@ -297,7 +297,7 @@ class KdumpSource implements PhysicalSource {
     }
     if (runStart >= 0) runs.push({ start: runStart * FRAME_SIZE, end: this.maxMapnr * FRAME_SIZE });
     // Bits past max_mapnr are not frames.
-    const last = this.maxMapnr >>> 3;
+    const last = Math.floor(this.maxMapnr / 8);
     if (last < this.dumped.length) {
       this.dumped[last]! &= (1 << (this.maxMapnr & 7)) - 1;
       this.dumped.fill(0, last + 1);

@@ -180,7 +180,7 @@ export function flatten(plain: SparseFile, options: FlattenOptions = {}): FlatLa
     for (let o = 0; o < p.bytes.length; o += max) real.push({ offset: p.offset + o, bytes: p.bytes.subarray(o, o + max) });
   }
   if (options.reverse) real.reverse();
-  recs.push(...real);
+  for (const r of real) recs.push(r);
   const file = new SparseFile();
   const h = new Bytes(4096).text(0, 'makedumpfile').i64be(16, 1).i64be(24, 1);
   file.put(0, h.buf);

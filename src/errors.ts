@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'capacity'
   | 'outside-image'
   | 'malformed-file'
+  | 'unsupported-format'
   | 'mapping-conflict'
   | 'type-violation'
   | 'not-found'
@@ -52,6 +53,13 @@ export class OutsideImageError extends MemwalkError {
 export class MalformedFileError extends MemwalkError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('malformed-file', message, details);
+  }
+}
+
+/** A file in a format memwalk recognises but does not read (VMware snapshot, Windows crash dump, ...). */
+export class UnsupportedFormatError extends MemwalkError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('unsupported-format', message, details);
   }
 }
 

@@ -216,6 +216,15 @@ function u64(b: Uint8Array, o: number): bigint {
 /** Little-endian readers usable by format parsers on top of this module. */
 export const le = { u16, u32, u64 };
 
+/** The error every format reader throws: `<file>: <structure> at offset 0x..: <problem>`. */
+export function malformedFile(file: string, structure: string, offset: number | bigint, problem: string): MalformedFileError {
+  return new MalformedFileError(`${file}: ${structure} at offset ${hex(offset)}: ${problem}`, {
+    file,
+    offset: typeof offset === 'bigint' ? offset : BigInt(offset),
+    structure,
+  });
+}
+
 function align(n: number, a: number): number {
   return Math.ceil(n / a) * a;
 }
@@ -270,11 +279,7 @@ export class ElfFile {
 
   /** Build the error every rule violation throws: `<file>: <structure> at offset 0x..: <problem>`. */
   fail(structure: string, offset: number | bigint, problem: string): MalformedFileError {
-    return new MalformedFileError(`${this.name}: ${structure} at offset ${hex(offset)}: ${problem}`, {
-      file: this.name,
-      offset: typeof offset === 'bigint' ? offset : BigInt(offset),
-      structure,
-    });
+    return malformedFile(this.name, structure, offset, problem);
   }
 
   /**
@@ -524,36 +529,46 @@ export class ElfFile {
       ? ('filesz' in container ? `PT_NOTE segment (program header ${container.index})` : `note section (section header ${container.index})`)
       : 'note area';
     this.requireInFile(`${where} data`, start, size);
-    const begin = Number(start);
-    const end = begin + Number(size);
-    let pos = begin;
-    let k = 0;
-    while (pos < end) {
-      if (end - pos < 12) {
-        throw this.fail(`note ${k}`, pos, `only ${end - pos} bytes left in the ${where} (ends at ${hex(end)}), a note header needs 12`);
-      }
-      const h = this.source.read(pos, 12);
-      const namesz = u32(h, 0);
-      const descsz = u32(h, 4);
-      const type = u32(h, 8);
-      const nameStart = pos + 12;
-      const descStart = nameStart + align(namesz, pad);
-      const next = descStart + align(descsz, pad);
-      if (descStart > end || next > end) {
-        throw this.fail(
-          `note ${k}`,
-          pos,
-          `n_namesz ${namesz} and n_descsz ${descsz} (padded to ${pad} bytes) need up to ${hex(next)} but the ${where} ends at ${hex(end)}`,
-        );
-      }
-      const nameBytes = namesz > 0 ? this.source.read(nameStart, namesz) : new Uint8Array(0);
-      let nameLen = nameBytes.length;
-      while (nameLen > 0 && nameBytes[nameLen - 1] === 0) nameLen--;
-      const name = Buffer.from(nameBytes.subarray(0, nameLen)).toString('latin1');
-      const desc = descsz > 0 ? this.source.read(descStart, descsz) : new Uint8Array(0);
-      yield { offset: pos, name, type, descOffset: descStart, desc };
-      pos = next;
-      k++;
+    yield* readNotes(this.source, Number(start), Number(size), pad, where);
+  }
+}
+
+/**
+ * The notes in `size` bytes at `start` of `source` (which the caller has checked
+ * lie inside it): name and descriptor each padded to `pad` bytes. Throws a
+ * MalformedFileError when a note does not fit the area. Used for ELF notes and
+ * for the same notes other dump formats carry (a kdump sub-header).
+ */
+export function* readNotes(source: ByteSource, start: number, size: number, pad: 4 | 8, where: string): Generator<ElfNote> {
+  const end = start + size;
+  let pos = start;
+  let k = 0;
+  while (pos < end) {
+    if (end - pos < 12) {
+      throw malformedFile(source.name, `note ${k}`, pos, `only ${end - pos} bytes left in the ${where} (ends at ${hex(end)}), a note header needs 12`);
     }
+    const h = source.read(pos, 12);
+    const namesz = u32(h, 0);
+    const descsz = u32(h, 4);
+    const type = u32(h, 8);
+    const nameStart = pos + 12;
+    const descStart = nameStart + align(namesz, pad);
+    const next = descStart + align(descsz, pad);
+    if (descStart > end || next > end) {
+      throw malformedFile(
+        source.name,
+        `note ${k}`,
+        pos,
+        `n_namesz ${namesz} and n_descsz ${descsz} (padded to ${pad} bytes) need up to ${hex(next)} but the ${where} ends at ${hex(end)}`,
+      );
+    }
+    const nameBytes = namesz > 0 ? source.read(nameStart, namesz) : new Uint8Array(0);
+    let nameLen = nameBytes.length;
+    while (nameLen > 0 && nameBytes[nameLen - 1] === 0) nameLen--;
+    const name = Buffer.from(nameBytes.subarray(0, nameLen)).toString('latin1');
+    const desc = descsz > 0 ? source.read(descStart, descsz) : new Uint8Array(0);
+    yield { offset: pos, name, type, descOffset: descStart, desc };
+    pos = next;
+    k++;
   }
 }

@@ -7,6 +7,7 @@
  * Parsing reads only headers and notes; the RAM itself is copied later by the
  * image loader (loader.ts), segment by segment.
  */
+import type { MalformedFileError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 import { EM_386, EM_X86_64, ET_CORE, ElfFile, PT_LOAD, PT_NOTE, le } from './elf.js';
 import type { ElfNote } from './elf.js';
@@ -129,23 +130,9 @@ export function parseQemuCore(elf: ElfFile): QemuCore {
   const sorted = order.map((o) => o.s);
   const highestAddress = sorted.reduce((m, s) => (s.pa + s.size > m ? s.pa + s.size : m), 0n);
 
-  // Notes: all NT_PRSTATUS first, then all "QEMU" notes; the k-th of each is vCPU k.
-  const prstatus: ElfNote[] = [];
-  const qemu: ElfNote[] = [];
-  for (const ph of phs) {
-    if (ph.type !== PT_NOTE) continue;
-    for (const note of elf.notes(ph)) {
-      if (note.name === 'QEMU') qemu.push(note);
-      else if (note.name === 'CORE' && note.type === NT_PRSTATUS) prstatus.push(note);
-    }
-  }
-  // pr_pid sits after 32 bytes of padding in the x86-64 prstatus, after 24 in the i386 one.
-  const pidOffset = h.machine === EM_X86_64 ? 32 : 24;
-  const vcpus = qemu.map((note, k) => {
-    const pr = prstatus[k];
-    const pid = pr && pr.desc.length >= pidOffset + 4 ? le.u32(pr.desc, pidOffset) : undefined;
-    return parseCpuState(elf, note, k, pid, h.machine);
-  });
+  const notes: ElfNote[] = [];
+  for (const ph of phs) if (ph.type === PT_NOTE) notes.push(...elf.notes(ph));
+  const vcpus = vcpusFromNotes(notes, h.machine, (structure, offset, problem) => elf.fail(structure, offset, problem));
 
   return {
     file: elf.name,
@@ -159,22 +146,47 @@ export function parseQemuCore(elf: ElfFile): QemuCore {
   };
 }
 
-function parseCpuState(elf: ElfFile, note: ElfNote, k: number, pid: number | undefined, machine: number): QemuVcpu {
+/** How a notes reader reports a malformed note: file, structure, offset and problem in one line. */
+export type NoteFail = (structure: string, offset: number, problem: string) => MalformedFileError;
+
+/**
+ * The vCPUs described by QEMU's notes, wherever they are stored (an ELF core's
+ * PT_NOTE, a kdump sub-header): all NT_PRSTATUS first, then all "QEMU" notes; the
+ * k-th of each is vCPU k. `machine` is the ELF e_machine the notes belong to
+ * (62 x86-64 or 3 i386). Notes that are neither are ignored.
+ */
+export function vcpusFromNotes(notes: Iterable<ElfNote>, machine: number, fail: NoteFail): QemuVcpu[] {
+  const prstatus: ElfNote[] = [];
+  const qemu: ElfNote[] = [];
+  for (const note of notes) {
+    if (note.name === 'QEMU') qemu.push(note);
+    else if (note.name === 'CORE' && note.type === NT_PRSTATUS) prstatus.push(note);
+  }
+  // pr_pid sits after 32 bytes of padding in the x86-64 prstatus, after 24 in the i386 one.
+  const pidOffset = machine === EM_X86_64 ? 32 : 24;
+  return qemu.map((note, k) => {
+    const pr = prstatus[k];
+    const pid = pr && pr.desc.length >= pidOffset + 4 ? le.u32(pr.desc, pidOffset) : undefined;
+    return parseCpuState(fail, note, k, pid, machine);
+  });
+}
+
+function parseCpuState(fail: NoteFail, note: ElfNote, k: number, pid: number | undefined, machine: number): QemuVcpu {
   const d = note.desc;
   const what = `QEMU note of vCPU ${k}`;
   if (d.length < 8) {
-    throw elf.fail(what, note.offset, `n_descsz is ${d.length}, too small for a QEMUCPUState header (8 bytes)`);
+    throw fail(what, note.offset, `n_descsz is ${d.length}, too small for a QEMUCPUState header (8 bytes)`);
   }
   const version = le.u32(d, QEMU_CPU_STATE.version);
   const size = le.u32(d, QEMU_CPU_STATE.size);
   if (version !== 1) {
-    throw elf.fail(what, note.descOffset, `QEMUCPUState version is ${version}, only version 1 is known`);
+    throw fail(what, note.descOffset, `QEMUCPUState version is ${version}, only version 1 is known`);
   }
   if (size > d.length) {
-    throw elf.fail(what, note.descOffset + 4, `QEMUCPUState size ${size} is larger than the note's n_descsz ${d.length}`);
+    throw fail(what, note.descOffset + 4, `QEMUCPUState size ${size} is larger than the note's n_descsz ${d.length}`);
   }
   if (size < QEMU_CPU_STATE.minSize) {
-    throw elf.fail(what, note.descOffset + 4, `QEMUCPUState size ${size} is too small to hold CR4 (needs ${QEMU_CPU_STATE.minSize})`);
+    throw fail(what, note.descOffset + 4, `QEMUCPUState size ${size} is too small to hold CR4 (needs ${QEMU_CPU_STATE.minSize})`);
   }
   const cr0 = le.u64(d, QEMU_CPU_STATE.cr0);
   const cr2 = le.u64(d, QEMU_CPU_STATE.cr2);

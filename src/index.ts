@@ -5,6 +5,11 @@
 export { createEngine, Engine, type EngineOptions, type PagingOptions } from './engine/engine.js';
 export { computeLayout, FRAME_BYTES, MAX_MEMORY, type Layout } from './engine/layout.js';
 export { PhysicalMemory } from './engine/phys.js';
+export { openDump, openDumpBytes, type Dump, type OpenDumpOptions } from './engine/open-dump.js';
+export { memorySource } from './memory/memory-source.js';
+export { FrameState, type PhysicalSource, type PhysRange, type SourceDescription } from './memory/source.js';
+export type { QemuVcpu, PagingMode } from './memory/vcpu.js';
+export type { FrameCacheStats } from './memory/frame-cache.js';
 export type { Backend, BackendName, PagingKernels, FrameKernels } from './backends/backend.js';
 export { x86_64, x86_64_la57 } from './paging/formats/x86.js';
 export { x86_pae, x86_32 } from './paging/formats/x86-legacy.js';

@@ -6,6 +6,7 @@ import { MemwalkError } from '../errors.js';
 import { escapeText, NUMBER_RULE } from '../util/numbers.js';
 import { commands } from './commands/index.js';
 import { packageVersion } from './package-info.js';
+import { takeNotes } from './output.js';
 
 /**
  * The `memwalk` command line. Each command lives in cli/commands/<name>.ts and
@@ -14,8 +15,23 @@ import { packageVersion } from './package-info.js';
  * line `memwalk: ...` on stderr and exit status 1; a reader that goes away
  * (`memwalk mappings ... | head`) ends the run quietly with status 0.
  */
+/** Commander's command, with one clearer message: `--json=1` on a flag that takes no value. */
+class MemwalkCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new MemwalkCommand(name);
+  }
+
+  // Commander calls this for every unknown option (it is missing from its typings).
+  unknownOption(flag: string): never {
+    const m = /^(--[^=]+)=/.exec(flag);
+    const known = m && this.options.find((o) => o.long === m[1]);
+    if (known && !known.required && !known.optional) this.error(`option '${m![1]}' takes no value (got ${flag})`, { code: 'commander.unknownOption' });
+    return (Command.prototype as unknown as { unknownOption(this: Command, f: string): never }).unknownOption.call(this, flag);
+  }
+}
+
 export function buildProgram(): Command {
-  const program = new Command('memwalk')
+  const program = new MemwalkCommand('memwalk')
     .description("Model and scan a machine's memory: page walks, mappings, Xen page lists, QEMU dumps.")
     .version(packageVersion(), '-V, --version', 'print the version')
     .exitOverride()
@@ -50,26 +66,28 @@ function commanderLine(message: string): string {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  /** One error line, with the notes taken so far folded in (they may explain the error). */
+  const fail = (message: string): number => {
+    const notes = takeNotes();
+    process.stderr.write(`memwalk: ${escapeText(message)}${notes.map((n) => ` (note: ${n})`).join('')}\n`);
+    return 1;
+  };
   try {
     await program.parseAsync(argv, { from: 'user' });
+    for (const n of takeNotes()) process.stderr.write(`memwalk: note: ${n}\n`);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {
       // --help and --version exit 0 (commander printed them); `memwalk` alone printed the help and fails.
       if (err.exitCode === 0 || err.code === 'commander.help') return err.exitCode === 0 ? 0 : 1;
-      process.stderr.write(`memwalk: ${escapeText(commanderLine(err.message))}\n`);
-      return 1;
+      return fail(commanderLine(err.message));
     }
-    if (err instanceof MemwalkError) {
-      process.stderr.write(`memwalk: ${escapeText(err.message)}\n`);
-      return 1;
-    }
+    if (err instanceof MemwalkError) return fail(err.message);
     const e = err as NodeJS.ErrnoException;
     if (e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
       // A file-system error the command did not foresee: still the user's file, still one line.
       const what = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.code;
-      process.stderr.write(`memwalk: ${escapeText(e.path ? `${e.path}: ${what}` : `${what} (${e.message})`)}\n`);
-      return 1;
+      return fail(e.path ? `${e.path}: ${what}` : `${what} (${e.message})`);
     }
     throw err;
   }

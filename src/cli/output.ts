@@ -31,13 +31,22 @@ export async function writeLines(lines: Iterable<string>): Promise<void> {
   if (!process.stdout.destroyed) process.stdout.write(block);
 }
 
-const noted = new Set<string>();
+const notes = new Map<string, string>();
 
-/** One line on stderr that is not an error (`memwalk: note: ...`), at most once per key. */
+/**
+ * A remark that is not an error (`memwalk: note: ...`), at most once per key. Notes
+ * are held until the command ends: main prints them after a successful run, or
+ * folds them into the error line, so an error stays one line.
+ */
 export function note(text: string, key = text): void {
-  if (noted.has(key)) return;
-  noted.add(key);
-  process.stderr.write(`memwalk: note: ${escapeText(text)}\n`);
+  if (!notes.has(key)) notes.set(key, escapeText(text));
+}
+
+/** The notes so far, emptied. */
+export function takeNotes(): string[] {
+  const all = [...notes.values()];
+  notes.clear();
+  return all;
 }
 
 /** Page size and rights as `translate` and `mappings` both print them: `4K wx user`, `2M -- supervisor`. */

@@ -54,14 +54,23 @@ export function register(program: Command): void {
 
 const shortPath = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p) || '.');
 
+/** How the user runs memwalk from where they are: the built file in a clone, the package's bin elsewhere. */
+function invocation(): string {
+  if (!isSourceCheckout()) return 'npx memwalk';
+  const main = join(installedRoot(), 'dist', 'src', 'cli', 'main.js');
+  return `node ${escapeText(shortPath(main))}`;
+}
+
 /** What a user would run next, on a dump of their own. */
 function nextSteps(): string[] {
-  return [
-    'Next, on a memory dump of your own (QEMU monitor: dump-guest-memory /tmp/guest.elf):',
-    '  npx memwalk info -f /tmp/guest.elf                          # segments, vCPUs, CR3, paging mode',
-    '  npx memwalk translate -f /tmp/guest.elf 0xffffffff81000000  # one virtual address through vCPU 0\'s tables',
-    '  npx memwalk mappings -f /tmp/guest.elf | less               # every mapping, in address order',
+  const m = invocation();
+  const rows = [
+    [`${m} info -f /tmp/guest.elf`, '# segments, vCPUs, CR3, paging mode'],
+    [`${m} translate -f /tmp/guest.elf 0xffffffff81000000`, "# one virtual address through vCPU 0's tables"],
+    [`${m} mappings -f /tmp/guest.elf | less`, '# every mapping, in address order'],
   ];
+  const width = Math.max(...rows.map((r) => r[0]!.length));
+  return ['Next, on a memory dump of your own (in the QEMU monitor: dump-guest-memory /tmp/guest.elf):', ...rows.map(([c, w]) => `  ${c!.padEnd(width)}  ${w}`)];
 }
 
 export interface DemoResult {

@@ -8,13 +8,6 @@ import { commands } from './commands/index.js';
 import { packageVersion } from './package-info.js';
 import { takeNotes } from './output.js';
 
-/**
- * The `memwalk` command line. Each command lives in cli/commands/<name>.ts and
- * registers itself; this file owns what every command shares: the help layout,
- * `--version`, and the error policy. Every error, commander's included, is one
- * line `memwalk: ...` on stderr and exit status 1; a reader that goes away
- * (`memwalk mappings ... | head`) ends the run quietly with status 0.
- */
 /** Commander's command, with one clearer message: `--json=1` on a flag that takes no value. */
 class MemwalkCommand extends Command {
   override createCommand(name?: string): Command {
@@ -30,6 +23,13 @@ class MemwalkCommand extends Command {
   }
 }
 
+/**
+ * The `memwalk` command line. Each command lives in cli/commands/<name>.ts and
+ * registers itself; this file owns what every command shares: the help layout,
+ * `--version`, and the error policy. Every error, commander's included, is one
+ * line `memwalk: ...` on stderr and exit status 1; a reader that goes away
+ * (`memwalk mappings ... | head`) ends the run quietly with status 0.
+ */
 export function buildProgram(): Command {
   const program = new MemwalkCommand('memwalk')
     .description("Model and scan a machine's memory: page walks, mappings, Xen page lists, QEMU dumps.")

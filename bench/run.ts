@@ -12,7 +12,7 @@ import { runWorkloads, type Timer } from '../src/perf/runner.js';
 import { consume } from '../src/perf/measure.js';
 import { ensureNative, packageRoot } from '../src/perf/native.js';
 import { commitInfo, machineInfo, ratios, writeReport, type Report } from '../src/perf/report.js';
-import { issue2Targets } from '../src/perf/targets.js';
+import { speedTargets } from '../src/perf/targets.js';
 import { startProgress } from '../src/util/progress.js';
 import { extraRuns } from './suites.js';
 import { parallelSection } from './parallel.js';
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     native: { available: native.available, ...(native.reason ? { reason: native.reason } : {}), ...(result.nativeWalker ? { walker: result.nativeWalker } : {}), ...('compiler' in native && native.compiler ? { compiler: native.compiler, flags: native.flags } : {}) },
     tasks: result.tasks,
     ratios: ratios(result.tasks),
-    targets: issue2Targets(result.tasks, n),
+    targets: speedTargets(result.tasks, n),
     sections,
     notes,
   };

@@ -11,7 +11,7 @@ import { buildGuestScenario, frameWorkloads } from '../src/perf/frame-workloads.
 import { runWorkloads } from '../src/perf/runner.js';
 import { ensureNative } from '../src/perf/native.js';
 import { commitInfo, machineInfo, ratios, writeReport, type Report } from '../src/perf/report.js';
-import { issue2Targets } from '../src/perf/targets.js';
+import { speedTargets } from '../src/perf/targets.js';
 import { checksumOf, Checksum } from '../src/perf/checksum.js';
 import { stats } from '../src/perf/measure.js';
 
@@ -78,7 +78,7 @@ describe('benchmark harness', () => {
       native: { available: false, reason: 'test' },
       tasks: r.tasks,
       ratios: ratios(r.tasks),
-      targets: issue2Targets(r.tasks, n),
+      targets: speedTargets(r.tasks, n),
       notes: [],
     };
     const { json, md } = writeReport(report, dir, 'latest');

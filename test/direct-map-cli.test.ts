@@ -24,13 +24,13 @@ function expectUserError(r: ReturnType<typeof memwalk>, message: RegExp | string
 
 // The 1 TiB layout of test/direct-map.test.ts, as command-line arguments.
 const LAYOUT = [
-  '--bank', '0x100000:0xbffff00000', '--bank', '1T:0x4000203000',
-  '--reserved', '0:1M', '--reserved', '2M:4M', '--reserved', '1G:4M:nomap', '--reserved', '768G:1G',
+  '--bank', '0x100000:0xbffff00000', '--bank', '0x10000000000:0x4000203000',
+  '--reserved', '0:1M', '--reserved', '0x200000:4M', '--reserved', '0x40000000:4M:nomap', '--reserved', '0xc000000000:1G',
 ];
 
 describe('memwalk direct-map', () => {
   test('--json: exact map of the 1 TiB layout on aarch64_4k (counts worked out in direct-map.test.ts)', () => {
-    const r = memwalk('direct-map', '--format', 'aarch64_4k', ...LAYOUT, '--json');
+    const r = memwalk('direct-map', '--paging', 'aarch64_4k', ...LAYOUT, '--json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
@@ -51,7 +51,7 @@ describe('memwalk direct-map', () => {
   });
 
   test('--align-banks 1G on x86_64 at a high base: 1 GiB leaves and the aliased ranges', () => {
-    const r = memwalk('direct-map', '--format', 'x86_64', ...LAYOUT, '--align-banks', '1G', '--base', '0xffff830000000000', '--json');
+    const r = memwalk('direct-map', '--paging', '4', ...LAYOUT, '--align-banks', '1G', '--base', '0xffff830000000000', '--json');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ base: '0xffff830000000000', leaves: { '1G': 1025, '2M': 0, '4K': 0 }, contiguousRuns: 0, tablePages: 4 });
@@ -63,7 +63,7 @@ describe('memwalk direct-map', () => {
   });
 
   test('text output', () => {
-    const r = memwalk('direct-map', '--format', 'aarch64_4k', '--bank', '0x100000:0x200000');
+    const r = memwalk('direct-map', '--paging', 'aarch64_4k', '--bank', '0x100000:0x200000');
     expect(r.code).toBe(0);
     // [1M, 2M): 256 pages; [2M, 3M): 256 pages (3M is not 2M aligned). Tables: root, L1, L2,
     // and two L3s (one for [0, 2M), one for [2M, 4M)).
@@ -74,15 +74,17 @@ describe('memwalk direct-map', () => {
   });
 
   test('bad input: one line, exit 1', () => {
-    expectUserError(memwalk('direct-map', '--format', 'aarch64_4k', '--bank', '0x100000'), "--bank: '0x100000' is not START:SIZE");
-    expectUserError(memwalk('direct-map', '--format', 'aarch64_4k', '--bank', '0:1G', '--bank', '512M:1G'), '--bank: bank 0 [0x0, 0x40000000) overlaps bank 1 [0x20000000, 0x60000000)');
-    expectUserError(memwalk('direct-map', '--format', 'aarch64_4k', '--bank', '1M:zz'), /--bank size: 'zz' is not a number/);
-    expectUserError(memwalk('direct-map', '--format', 'aarch64_4k', '--bank', '0x1800:1M'), /start and size must be multiples of 4 KiB/);
-    expectUserError(memwalk('direct-map', '--format', 'riscv', '--bank', '0:1G'), "--format: 'riscv' is not one of aarch64_4k, x86_64");
-    expectUserError(memwalk('direct-map', '--format', 'x86_64', '--bank', '1M:1G', '--align-banks', '2M'), /--align-banks: '2M' is not supported/);
-    expectUserError(memwalk('direct-map', '--format', 'x86_64', '--bank', '1M:1G', '--reserved', '1:2:3'), /--reserved: '1:2:3' is not START:SIZE/);
-    expectUserError(memwalk('direct-map', '--format', 'x86_64', '--bank', '0x100000:8K', '--reserved', '0x101000:4K'), /bank 0 \[0x100000, 0x102000\) needs 4 table pages .*: 3 pages missing/);
-    expectUserError(memwalk('direct-map', '--format', 'x86_64', '--bank', '0x800000000:1G'), /--bank: the lowest free bank page is 0x800000000/);
+    expectUserError(memwalk('direct-map', '--paging', 'aarch64_4k', '--bank', '0x100000'), "--bank: '0x100000' is not START:SIZE");
+    expectUserError(memwalk('direct-map', '--paging', 'aarch64_4k', '--bank', '0:1G', '--bank', '0x20000000:1G'), '--bank: bank 0 [0x0, 0x40000000) overlaps bank 1 [0x20000000, 0x60000000)');
+    expectUserError(memwalk('direct-map', '--paging', 'aarch64_4k', '--bank', '0x100000:zz'), /--bank size: 'zz' is not a number/);
+    expectUserError(memwalk('direct-map', '--paging', 'aarch64_4k', '--bank', '0x1800:1M'), /start and size must be multiples of 4 KiB/);
+    expectUserError(memwalk('direct-map', '--paging', 'riscv', '--bank', '0:1G'), "--paging: 'riscv' is not one of 4, aarch64_4k");
+    expectUserError(memwalk('direct-map', '--paging', '4', '--bank', '1M:1G'), "--bank start: '1M' is not a number: size suffixes (K, M, G, T) are only for sizes");
+    expectUserError(memwalk('direct-map', '--format', 'json', '--paging', '4', '--bank', '0:1G'), "unknown option '--format'");
+    expectUserError(memwalk('direct-map', '--paging', '4', '--bank', '0x100000:1G', '--align-banks', '2M'), /--align-banks: '2M' is not supported/);
+    expectUserError(memwalk('direct-map', '--paging', '4', '--bank', '0x100000:1G', '--reserved', '1:2:3'), /--reserved: '1:2:3' is not START:SIZE/);
+    expectUserError(memwalk('direct-map', '--paging', '4', '--bank', '0x100000:8K', '--reserved', '0x101000:4K'), /bank 0 \[0x100000, 0x102000\) needs 4 table pages .*: 3 pages missing/);
+    expectUserError(memwalk('direct-map', '--paging', '4', '--bank', '0x800000000:1G'), /--bank: the lowest free bank page is 0x800000000/);
   });
 
   test('--help', () => {
@@ -141,6 +143,6 @@ describe('memwalk boot-params', () => {
     expectUserError(memwalk('boot-params', '--image', join(dir, 'raw.bin'), '--at', '0x1f800'), /--at: boot_params \[0x1f800, 0x20800\) is not wholly in .*raw.bin: no byte at 0x20000/);
     expectUserError(memwalk('boot-params', '--image', join(dir, 'bad.bin'), '--at', '0x3000'), /e820_entries \(offset 0x1e8\) is 200, more than the 128 slots/);
     expectUserError(memwalk('boot-params', '--image', join(dir, 'raw.bin'), '--at', 'x'), /--at: 'x' is not a number/);
-    expectUserError(memwalk('boot-params', '--image', join(dir, 'missing.bin'), '--at', '0'), /missing.bin: no such file/);
+    expectUserError(memwalk('boot-params', '--image', join(dir, 'missing.bin'), '--at', '0'), /^memwalk: --image: '.*missing.bin': no such file$/m);
   });
 });

@@ -136,15 +136,16 @@ describe('memwalk dom0-layout', () => {
     expectUserError(memwalk('--kernel-start', '0x100000', '--kernel-end', '0x112000'), /--nr-pages: required \(or --avail with an optional --dom0-mem\)/);
     expectUserError(memwalk('--kernel-start', '0x100000', '--kernel-end', '0x112000', '--dom0-mem', '1G'), /--avail: needed with --dom0-mem/);
     expectUserError(memwalk('--kernel-start', '0x100000', '--kernel-end', '0x112000', '--dom0-mem', '1G+2G', '--avail', '1000000'), /dom0_mem '1G\+2G': '1G\+2G' has a size after the percentage/);
-    expectUserError(memwalk(...SEED, '--avail', '100'), /--nr-pages: give either --nr-pages or --dom0-mem\/--avail/);
+    expectUserError(memwalk(...SEED, '--avail', '100'), /^memwalk: option '--nr-pages <n>' cannot be used with option '--avail <n>'$/m);
     expectUserError(memwalk('--kernel-end', '0x112000', '--nr-pages', '1'), /--kernel-start: required unless --kernel FILE is given/);
-    expectUserError(memwalk('--kernel', join(dir, 'xtf'), '--kernel-start', '0x1000', '--nr-pages', '1'), /--kernel-start: give either --kernel FILE or the kernel's addresses/);
-    expectUserError(memwalk(...SEED, '--initrd-size', '1', '--initrd', join(dir, 'initrd.img')), /--initrd-size: give either/);
-    expectUserError(memwalk(...SEED, '--avail', '16G', '--nr-pages', '5'), /not both/);
+    expectUserError(memwalk('--kernel', join(dir, 'xtf'), '--kernel-start', '0x1000', '--nr-pages', '1'), /^memwalk: option '-k, --kernel <file>' cannot be used with option '--kernel-start <addr>'$/m);
+    expectUserError(memwalk(...SEED, '--initrd-size', '1', '--initrd', join(dir, 'initrd.img')), /^memwalk: option '--initrd-size <size>' cannot be used with option '--initrd <file>'$/m);
+    expectUserError(memwalk(...SEED, '--avail', '16G', '--nr-pages', '5'), /cannot be used with/);
   });
 
   it('rejects bad kernel files in one line', () => {
-    expectUserError(memwalk('--kernel', join(dir, 'missing'), '--nr-pages', '1'), /^memwalk: .*missing: no such file$/m);
+    expectUserError(memwalk('--kernel', dir, '--nr-pages', '1'), /^memwalk: --kernel: '.*' is a directory, not a file$/m);
+    expectUserError(memwalk('--kernel', join(dir, 'missing'), '--nr-pages', '1'), /^memwalk: --kernel: '.*missing': no such file$/m);
     expectUserError(memwalk('--kernel', join(dir, 'cut'), '--nr-pages', '1'), /cut: bzImage payload at offset 0xdb4: truncated, payload_length/);
     expectUserError(memwalk('--kernel', join(dir, 'bz2'), '--nr-pages', '1'), /bz2: payload at offset 0xdb4: unsupported payload compression bzip2/);
     expectUserError(memwalk('--kernel', join(dir, 'initrd.img'), '--nr-pages', '1'), /initrd\.img: kernel at offset 0x0: unknown payload compression/);

@@ -97,7 +97,7 @@ describe('memwalk info', () => {
     const file = path.join(dir, 'nope.elf');
     const r = memwalk('info', '--image', file);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(`memwalk: ${file}: no such file\n`);
+    expect(r.stderr).toBe(`memwalk: --image: '${file}': no such file\n`);
   });
 
   it('has --help', () => {

@@ -32,7 +32,7 @@ test('scan prints a readable summary', () => {
   const r = memwalk('scan', ...small, '--strategy', 'indexed');
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^visited\s+3 frames$/m);
-  expect(r.stdout).toMatch(/^L4 tables\s+3 of 3 filled/m);
+  expect(r.stdout).toMatch(/^L4 tables\s+3 of 3 have the slot set: 3 filled by this run, 0 set before it$/m);
   expect(r.stderr).toBe('');
 });
 
@@ -43,7 +43,7 @@ test('bad input: one line naming the option', () => {
   expectUserError(memwalk('scan', ...small, '--order', 'up'), /^memwalk: --order: 'up' is not one of ascending, random, interleaved$/);
   expectUserError(memwalk('scan', ...small, '--preempt', 'often'), /^memwalk: --preempt: 'often' is not one of never/);
   expectUserError(memwalk('scan', ...small, '--backend', 'gpu'), /^memwalk: --backend: 'gpu' is not one of wasm, reference$/);
-  expectUserError(memwalk('scan', ...small, '--prefilled', '4'), /^memwalk: --prefilled: '4' is larger than the maximum 3$/);
+  expectUserError(memwalk('scan', ...small, '--prefilled', '4'), /^memwalk: --prefilled: '4' must be from 0 to 3$/);
   expectUserError(memwalk('scan', '--guest', '1T'), /^memwalk: memory: a guest of 1T needs 268435456 frames/);
   expect(memwalk('scan').code).toBe(1);
   expect(memwalk('scan', '--help').code).toBe(0);

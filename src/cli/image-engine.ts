@@ -3,10 +3,11 @@ import { computeLayout } from '../engine/layout.js';
 import { createEngine, type Engine } from '../engine/engine.js';
 import type { BackendName } from '../backends/backend.js';
 import { CapacityError, InvalidInputError } from '../errors.js';
-import { hex, sizeName } from '../util/numbers.js';
+import { hex, quote, sizeName } from '../util/numbers.js';
 import { startProgress } from '../util/progress.js';
+import { inputFile } from './args.js';
 
-/** Segments may be left out (with a note) only when they are this small: firmware ROMs, not RAM. */
+/** Segments may be left out only when they are this small: firmware ROMs, not RAM. */
 const MAX_SKIPPED = 16n << 20n;
 
 export interface LoadedImage {
@@ -31,11 +32,12 @@ const pageUp = (v: bigint) => ((v + 4095n) / 4096n) * 4096n;
 /**
  * Open a raw image or a QEMU ELF core and stream it into a new engine whose RAM
  * image covers it. Small segments beyond what fits in 4 GiB (the BIOS ROM of a
- * `pc` machine sits just below 4 GiB) are left out with a note; anything larger
- * is refused before any allocation, with the sizes.
+ * `pc` machine sits just below 4 GiB) are left out and read as zero: page tables
+ * never live there, and `info` lists every segment. Anything larger is refused
+ * before any allocation, with the sizes.
  */
 export async function loadImage(path: string, backend: BackendName = 'wasm'): Promise<LoadedImage> {
-  const image = openImage(path);
+  const image = openImage(inputFile(path, '--image'));
   let ram = pageUp(image.highestAddress);
   const kept = [...image.segments];
   while (!fits(ram) && kept.length > 1) {
@@ -59,21 +61,18 @@ export async function loadImage(path: string, backend: BackendName = 'wasm'): Pr
     { clip: skipped.length > 0 },
   );
   bar.stop();
-  for (const s of skipped) {
-    process.stderr.write(`note: ${sizeName(s.size)} at ${hex(s.pa)} lies beyond the engine's memory and was not loaded (reads as zero)\n`);
-  }
   return { image, engine, skipped };
 }
 
 /** The vCPU asked for with --cpu (default 0), for images that have vCPUs. */
-export function pickVcpu(image: MemoryImage, cpu: string | undefined): QemuVcpu | undefined {
+export function pickVcpu(image: MemoryImage, cpu: number | undefined): QemuVcpu | undefined {
   if (image.vcpus.length === 0) {
-    if (cpu !== undefined) throw new InvalidInputError(`--cpu: ${image.path} is a ${image.kind} image without vCPU state; give --cr3 and --paging`, { input: '--cpu' });
+    if (cpu !== undefined) throw new InvalidInputError(`--cpu: ${quote(image.path)} is a ${image.kind} image without vCPU state; give --cr3 and --paging`, { input: '--cpu' });
     return undefined;
   }
-  const n = cpu === undefined ? 0 : Number(cpu);
-  if (!Number.isInteger(n) || n < 0 || n >= image.vcpus.length) {
-    throw new InvalidInputError(`--cpu: '${cpu}' is not a vCPU of ${image.path} (it has ${image.vcpus.length}: 0..${image.vcpus.length - 1})`, { input: '--cpu' });
+  const n = cpu ?? 0;
+  if (n >= image.vcpus.length) {
+    throw new InvalidInputError(`--cpu: ${n} is not a vCPU of ${quote(image.path)} (it has ${image.vcpus.length}: 0..${image.vcpus.length - 1})`, { input: '--cpu' });
   }
   return image.vcpus[n];
 }

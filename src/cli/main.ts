@@ -1,42 +1,102 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type Option } from 'commander';
 import { MemwalkError } from '../errors.js';
+import { escapeText, NUMBER_RULE } from '../util/numbers.js';
 import { commands } from './commands/index.js';
+import { packageVersion } from './package-info.js';
+import { takeNotes } from './output.js';
+
+/** Commander's command, with one clearer message: `--json=1` on a flag that takes no value. */
+class MemwalkCommand extends Command {
+  override createCommand(name?: string): Command {
+    return new MemwalkCommand(name);
+  }
+
+  // Commander calls this for every unknown option (it is missing from its typings).
+  unknownOption(flag: string): never {
+    const m = /^(--[^=]+)=/.exec(flag);
+    const known = m && this.options.find((o) => o.long === m[1]);
+    if (known && !known.required && !known.optional) this.error(`option '${m![1]}' takes no value (got ${flag})`, { code: 'commander.unknownOption' });
+    return (Command.prototype as unknown as { unknownOption(this: Command, f: string): never }).unknownOption.call(this, flag);
+  }
+}
 
 /**
  * The `memwalk` command line. Each command lives in cli/commands/<name>.ts and
- * registers itself; this file only owns the error policy: a MemwalkError (bad
- * input) prints one line and exits 1, never a stack trace.
+ * registers itself; this file owns what every command shares: the help layout,
+ * `--version`, and the error policy. Every error, commander's included, is one
+ * line `memwalk: ...` on stderr and exit status 1; a reader that goes away
+ * (`memwalk mappings ... | head`) ends the run quietly with status 0.
  */
-export async function main(argv: string[]): Promise<number> {
-  const program = new Command('memwalk')
-    .description('Model and scan a machine\'s memory: page walks, mappings, Xen page lists, QEMU dumps.')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
+export function buildProgram(): Command {
+  const program = new MemwalkCommand('memwalk')
+    .description("Model and scan a machine's memory: page walks, mappings, Xen page lists, QEMU dumps.")
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .exitOverride()
+    .configureOutput({ outputError: () => {} })
+    .configureHelp({ optionDescription, sortOptions: false });
   for (const register of commands) register(program);
+  for (const cmd of program.commands) {
+    cmd.version(packageVersion(), '-V, --version', 'print the version');
+    cmd.addHelpText('after', `\n${NUMBER_RULE}`);
+  }
+  return program;
+}
+
+/** An option's help text: its description, then (required) or its default, once. */
+function optionDescription(option: Option): string {
+  const extra: string[] = [];
+  if (option.mandatory) extra.push('required');
+  const d = option.defaultValue as unknown;
+  if (d !== undefined && typeof d !== 'boolean' && !(Array.isArray(d) && d.length === 0)) {
+    extra.push(`default: ${option.defaultValueDescription ?? String(d)}`);
+  }
+  return extra.length ? `${option.description} (${extra.join(', ')})` : option.description;
+}
+
+/** Commander's message as one line in memwalk's style. */
+function commanderLine(message: string): string {
+  let m = message.replace(/^error: /, '');
+  const hint = /\n\(Did you mean (.*)\?\)$/s.exec(m);
+  if (hint) m = `${m.slice(0, hint.index)} (did you mean ${hint[1]}?)`;
+  return m;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  /** One error line, with the notes taken so far folded in (they may explain the error). */
+  const fail = (message: string): number => {
+    const notes = takeNotes();
+    process.stderr.write(`memwalk: ${escapeText(message)}${notes.map((n) => ` (note: ${n})`).join('')}\n`);
+    return 1;
+  };
   try {
     await program.parseAsync(argv, { from: 'user' });
+    for (const n of takeNotes()) process.stderr.write(`memwalk: note: ${n}\n`);
     return process.exitCode === undefined ? 0 : Number(process.exitCode);
   } catch (err) {
     if (err instanceof CommanderError) {
-      // --help and --version exit 0; commander already printed what it had to say.
-      return err.exitCode === 0 ? 0 : 1;
+      // --help and --version exit 0 (commander printed them); `memwalk` alone printed the help and fails.
+      if (err.exitCode === 0 || err.code === 'commander.help') return err.exitCode === 0 ? 0 : 1;
+      return fail(commanderLine(err.message));
     }
-    if (err instanceof MemwalkError) {
-      process.stderr.write(`memwalk: ${err.message}\n`);
-      return 1;
-    }
+    if (err instanceof MemwalkError) return fail(err.message);
     const e = err as NodeJS.ErrnoException;
-    if (e && typeof e.code === 'string' && typeof e.path === 'string') {
-      // File-system errors are user errors too: name the file and what went wrong.
+    if (e && typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+      // A file-system error the command did not foresee: still the user's file, still one line.
       const what = e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied' : e.code === 'EISDIR' ? 'is a directory' : e.code;
-      process.stderr.write(`memwalk: ${e.path}: ${what}\n`);
-      return 1;
+      return fail(e.path ? `${e.path}: ${what}` : `${what} (${e.message})`);
     }
     throw err;
   }
+}
+
+/** The reader of stdout went away: nothing more to say, and nothing went wrong. */
+function onStdoutError(err: NodeJS.ErrnoException): void {
+  if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') process.exit(0);
+  throw err;
 }
 
 // Run when executed (directly or through npm's bin symlink), not when imported.
@@ -48,12 +108,15 @@ const isMain = (() => {
   }
 })();
 if (isMain) {
+  process.stdout.on('error', onStdoutError);
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
     },
     (err) => {
-      process.stderr.write(`memwalk: internal error: ${err instanceof Error ? err.stack : String(err)}\n`);
+      const debug = process.env.MEMWALK_DEBUG === '1';
+      const text = err instanceof Error ? (debug ? err.stack ?? err.message : err.message) : String(err);
+      process.stderr.write(`memwalk: internal error: ${debug ? text : escapeText(text)}${debug ? '' : ' (MEMWALK_DEBUG=1 shows where)'}\n`);
       process.exitCode = 2;
     },
   );

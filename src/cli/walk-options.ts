@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { x86_64, x86_64_la57 } from '../paging/formats/x86.js';
 import { x86_pae, x86_32 } from '../paging/formats/x86-legacy.js';
 import { aarch64_4k, aarch64_16k, aarch64_64k } from '../paging/formats/aarch64.js';
@@ -7,8 +7,8 @@ import type { PagingOptions } from '../engine/engine.js';
 import type { LoadedImage } from './image-engine.js';
 import { pickVcpu } from './image-engine.js';
 import { InvalidInputError } from '../errors.js';
-import { parseBig, parseHex, hex } from '../util/numbers.js';
-import { bit, choice } from './output.js';
+import { hex, quote } from '../util/numbers.js';
+import { address, bit, choice, integer } from './args.js';
 
 /** Paging modes the CLI accepts, by the name users type. */
 export const PAGING: Record<string, PagingFormat> = {
@@ -29,18 +29,33 @@ export interface RootOptions {
   cpu?: string;
 }
 
-/** --image, --cr3, --paging, --cpu, --backend: where the tables are. */
+/** -f/--image, --cr3, -p/--paging, -c/--cpu, --backend: where the tables are. */
 export function addRootOptions(cmd: Command): Command {
   return cmd
-    .requiredOption('--image <file>', 'raw RAM image (file offset = physical address) or QEMU dump-guest-memory ELF core')
-    .option('--cr3 <hex>', 'root table register (default: the vCPU\'s CR3 from a QEMU dump)')
-    .option('--paging <mode>', `paging mode: ${Object.keys(PAGING).join(', ')} (default: from the dump's CR4.LA57, else 4)`)
-    .option('--cpu <n>', 'vCPU whose CR3 and paging mode to use (QEMU dumps; default 0)')
+    .requiredOption('-f, --image <file>', 'raw RAM image (file offset = physical address) or QEMU dump-guest-memory ELF core')
+    .option('--cr3 <addr>', "root table register (default: the vCPU's CR3 from a QEMU dump)")
+    .option('-p, --paging <mode>', `paging mode: ${Object.keys(PAGING).join(', ')} (default: the vCPU's from a QEMU dump, else 4)`)
+    .addOption(new Option('-c, --cpu <n>', 'vCPU of a QEMU dump whose CR3 and paging mode to use (default: 0)').conflicts('cr3'))
     .option('--backend <name>', 'wasm or reference', 'wasm');
 }
 
+export interface RootChoice {
+  readonly cr3?: bigint;
+  readonly paging?: string;
+  readonly cpu?: number;
+}
+
+/** Read the root options before any file is opened, so a typo fails at once. */
+export function parseRootOptions(o: RootOptions): RootChoice {
+  return {
+    ...(o.cr3 === undefined ? {} : { cr3: address(o.cr3, '--cr3') }),
+    ...(o.paging === undefined ? {} : { paging: choice(o.paging, '--paging', Object.keys(PAGING)) }),
+    ...(o.cpu === undefined ? {} : { cpu: integer(o.cpu, '--cpu', 0, 0xffff) }),
+  };
+}
+
 /** Resolve the root and the format from the options and the image's vCPU state. */
-export function resolveRoot(loaded: LoadedImage, o: RootOptions): { root: bigint; format: PagingFormat; paging: string } {
+export function resolveRoot(loaded: LoadedImage, o: RootChoice): { root: bigint; format: PagingFormat; paging: string } {
   const vcpu = pickVcpu(loaded.image, o.cpu);
   let paging = o.paging;
   if (paging === undefined) {
@@ -49,11 +64,11 @@ export function resolveRoot(loaded: LoadedImage, o: RootOptions): { root: bigint
       if (!paging) throw new InvalidInputError(`--cpu ${vcpu.index}: the vCPU's paging mode is ${vcpu.pagingMode}; give --paging (${Object.keys(PAGING).join(', ')}) and --cr3`, { input: '--paging' });
     } else paging = '4';
   }
-  const format = PAGING[choice(paging, '--paging', Object.keys(PAGING))]!;
+  const format = PAGING[paging]!;
   let root: bigint;
-  if (o.cr3 !== undefined) root = parseHex(o.cr3, '--cr3');
+  if (o.cr3 !== undefined) root = o.cr3;
   else if (vcpu) root = vcpu.cr3;
-  else throw new InvalidInputError(`--cr3: required for ${loaded.image.kind} image ${loaded.image.path} (it has no vCPU state)`, { input: '--cr3' });
+  else throw new InvalidInputError(`--cr3: required for ${loaded.image.kind} image ${quote(loaded.image.path)} (it has no vCPU state)`, { input: '--cr3' });
   const p = format.params();
   const table = root & p.rootMask;
   const rootBytes = BigInt(2 ** p.levels[0]!.bits * p.entryBytes);
@@ -72,6 +87,8 @@ export interface AccessOptions {
 }
 
 /** The walk options of paging.md: MAXPHYADDR, NXE, CR0.WP, SMEP, SMAP. */
+export const WALK_OPTION_NAMES = ['maxphyaddr', 'nxe', 'wp', 'smep', 'smap'] as const;
+
 export function addWalkOptions(cmd: Command): Command {
   return cmd
     .option('--maxphyaddr <n>', 'physical address width (default: 52 on x86, 48 on Arm)')
@@ -81,13 +98,23 @@ export function addWalkOptions(cmd: Command): Command {
     .option('--smap <0|1>', 'CR4.SMAP', '0');
 }
 
-export function walkOptions(o: AccessOptions, format: PagingFormat): PagingOptions {
-  const maxPhyAddr = o.maxphyaddr === undefined ? undefined : Number(parseBig(o.maxphyaddr, '--maxphyaddr'));
-  if (maxPhyAddr !== undefined && (maxPhyAddr < 32 || maxPhyAddr > 52)) {
-    throw new InvalidInputError(`--maxphyaddr: ${maxPhyAddr} must be from 32 to 52`, { input: '--maxphyaddr' });
+/**
+ * Refuse options the user gave that `reason` makes meaningless (commander's
+ * conflicts cannot depend on another option's value).
+ */
+export function refuseGiven(cmd: Command, names: readonly string[], reason: string): void {
+  for (const name of names) {
+    if (cmd.getOptionValueSource(name) === 'cli') {
+      const flag = cmd.options.find((opt) => opt.attributeName() === name)?.long ?? `--${name}`;
+      throw new InvalidInputError(`${flag}: not used ${reason}`, { input: flag });
+    }
   }
+}
+
+/** The walk flags, read before any file is opened. */
+export function walkFlags(o: AccessOptions): Omit<PagingOptions, 'format'> {
+  const maxPhyAddr = o.maxphyaddr === undefined ? undefined : integer(o.maxphyaddr, '--maxphyaddr', 32, 52);
   return {
-    format,
     ...(maxPhyAddr === undefined ? {} : { maxPhyAddr }),
     nxe: bit(o.nxe ?? '1', '--nxe'),
     wp: bit(o.wp ?? '1', '--wp'),

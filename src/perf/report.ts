@@ -1,5 +1,5 @@
 // Benchmark reports: the machine, the commit, one record per (task, backend),
-// the WASM/TS/native ratios and the issue's speed targets, as JSON and as a
+// the WASM/TS/native ratios and the speed targets, as JSON and as a
 // Markdown table. `npm run bench` and `memwalk demo` write the same shape.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -163,7 +163,7 @@ export function markdownReport(report: Report, extra: string[] = []): string {
     '',
   ];
   if (report.targets.length) {
-    out.push('## Targets (issue 2)', '', '| target | measured | met |', '| --- | --- | --- |');
+    out.push('## Speed targets', '', '| target | measured | met |', '| --- | --- | --- |');
     for (const t of report.targets) out.push(`| ${t.target} | ${t.measured} | ${t.met === null ? 'n/a' : t.met ? 'yes' : '**no**'} |`);
     out.push('');
   }

@@ -1,4 +1,4 @@
-// The speed targets of issue 2, checked against measured task records.
+// The speed targets of the batch and range kernels, checked against measured task records.
 import { count } from './paging-workloads.js';
 import { fmtX, type TargetRow, type TaskRecord } from './report.js';
 
@@ -7,23 +7,23 @@ function median(tasks: readonly TaskRecord[], name: string, backend: string): nu
 }
 
 /**
- * Issue 2 on tables mapping 64 GiB with 4 KiB pages, `n` (1M) addresses:
+ * On tables mapping 64 GiB with 4 KiB pages, `n` (1M) addresses:
  * WASM >= 0.8x native on random and consecutive batches, ahead of TS on both and
  * >= 2x TS on consecutive; translateRange >= 10x the per-address batch.
  * WASM in its best batch mode for the input is checked against the plain C loop
- * (a naive walk per address, the issue's calibration); C running each of the
+ * (a naive walk per address, the calibration); C running each of the
  * engine's algorithms is shown beside it. translateRange, which walks each table
  * once, is judged against the batch that walks once per address (naive); its
  * ratios to the cached and interleaved batches are shown too.
  */
-export function issue2Targets(tasks: readonly TaskRecord[], n: number): TargetRow[] {
+export function speedTargets(tasks: readonly TaskRecord[], n: number): TargetRow[] {
   const N = count(n);
   const rows: TargetRow[] = [];
   const ratio = (name: string, other: string) => {
     const w = median(tasks, name, 'wasm'), o = median(tasks, name, other);
     return w !== undefined && o !== undefined ? o / w : undefined;
   };
-  // The issue's calibration is a plain C loop (naive walk per address). WASM is taken in its best mode for
+  // The calibration is a plain C loop (naive walk per address). WASM is taken in its best mode for
   // the input (interleaved for random addresses, cached for consecutive pages: what a caller would pick);
   // the same-mode ratios (C running the same algorithm) are shown beside it.
   const vsNative = (kind: string) => {

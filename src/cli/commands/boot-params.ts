@@ -3,7 +3,8 @@ import { openSync, readSync, closeSync } from 'node:fs';
 import { openImage } from '../../images/loader.js';
 import { BOOT_PARAMS_BYTES, e820ToBanks, parseBootParams } from '../../xen/boot-params.js';
 import { InvalidInputError } from '../../errors.js';
-import { parseBig, hex, hex16 } from '../../util/numbers.js';
+import { escapeText, hex, hex16 } from '../../util/numbers.js';
+import { address, inputFile } from '../args.js';
 import { printJson } from '../output.js';
 
 interface Options {
@@ -46,11 +47,12 @@ export function register(program: Command): void {
   program
     .command('boot-params')
     .description("read a Linux x86 zero page (boot_params): hardware_subarch and the e820 map, and the RAM banks it gives the direct map")
-    .requiredOption('--image <file>', 'a raw RAM image (file offset = physical address) or a QEMU dump-guest-memory ELF core')
-    .requiredOption('--at <phys>', 'physical address of boot_params')
-    .option('--json', 'print one JSON document')
+    .requiredOption('-f, --image <file>', 'a raw RAM image (file offset = physical address) or a QEMU dump-guest-memory ELF core')
+    .requiredOption('--at <addr>', 'physical address of boot_params')
+    .option('-j, --json', 'print one JSON document')
     .action((o: Options) => {
-      const at = parseBig(o.at, '--at');
+      const at = address(o.at, '--at');
+      inputFile(o.image, '--image');
       const bp = parseBootParams(readPhys(o.image, at, BOOT_PARAMS_BYTES), `${o.image}: boot_params at ${hex(at)}`);
       const { banks, reserved } = e820ToBanks(bp.e820);
       if (o.json) {
@@ -66,7 +68,7 @@ export function register(program: Command): void {
         return;
       }
       const lines = [
-        `boot_params at ${hex(at)} in ${o.image}`,
+        `boot_params at ${hex(at)} in ${escapeText(o.image)}`,
         `hardware_subarch: ${bp.hardwareSubarch} (${bp.hardwareSubarchName}), hardware_subarch_data ${hex(bp.hardwareSubarchData)}`,
         `e820: ${bp.e820.length} entr${bp.e820.length === 1 ? 'y' : 'ies'}`,
         ...bp.e820.map((e) => `  ${hex16(e.addr)}-${hex16(e.addr + e.size)} ${e.typeName}`),

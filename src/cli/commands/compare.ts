@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { compareBackends, scenarioNames, type CompareReport } from '../../compare/compare.js';
-import { parseCount } from '../../util/numbers.js';
+import { integer } from '../args.js';
 import { printJson } from '../output.js';
 import { fmtMs, fmtX } from '../../perf/report.js';
 
@@ -14,16 +14,16 @@ export function register(program: Command): void {
     .command('compare')
     .description(`run a scenario on both backends (wasm, reference), diff every result, time each side; exit 1 when they differ (scenarios: ${scenarioNames().join(', ')})`)
     .argument('<scenario>', `one of ${scenarioNames().join(', ')}`)
-    .option('--seed <n>', 'seed of the random tables and inputs', '1')
+    .option('-s, --seed <n>', 'seed of the random tables and inputs', '1')
     .option('--size <n>', 'work size: addresses (walk), calls (map), GiB of guest (guest, fixup)')
     .option('--max-diffs <n>', 'differences to print', '10')
     .option('--inject-difference', 'testing aid: change one result of the reference side before the diff, so the run must fail')
-    .option('--json', 'print one JSON document')
+    .option('-j, --json', 'print one JSON document')
     .action((name: string, opts: { seed: string; size?: string; maxDiffs: string; injectDifference?: boolean; json?: boolean }) => {
       const report = compareBackends(name, {
-        seed: parseCount(opts.seed, '--seed', 2 ** 31),
-        ...(opts.size !== undefined ? { size: parseCount(opts.size, '--size', 1 << 24) } : {}),
-        maxDifferences: parseCount(opts.maxDiffs, '--max-diffs', 1e6),
+        seed: integer(opts.seed, '--seed', 0, 2 ** 31),
+        ...(opts.size !== undefined ? { size: integer(opts.size, '--size', 1, 1 << 24) } : {}),
+        maxDifferences: integer(opts.maxDiffs, '--max-diffs', 0, 1e6),
         ...(opts.injectDifference ? { tamper: injectDifference } : {}),
       });
       if (opts.json) printJson(report);

@@ -5,17 +5,19 @@ import { x86_64 } from '../../paging/formats/x86.js';
 import type { PagingFormat } from '../../paging/format.js';
 import { setupDirectMap, freeRanges, type DirectMapReport, type MemRange, type ReservedRange } from '../../xen/direct-map.js';
 import { CapacityError, InvalidInputError } from '../../errors.js';
-import { parseBig, hex, sizeName } from '../../util/numbers.js';
-import { choice, printJson } from '../output.js';
+import { hex, quote, sizeName } from '../../util/numbers.js';
+import { address, choice, size } from '../args.js';
+import { printJson, printLines } from '../output.js';
 
-const FORMATS: Record<string, PagingFormat> = { aarch64_4k, x86_64 };
+/** By the names `translate --paging` uses. */
+const FORMATS: Record<string, PagingFormat> = { '4': x86_64, aarch64_4k };
 
 /** The RAM image never grows beyond this: the engine's one memory is at most 4 GiB. */
 const MAX_IMAGE = 3n << 30n;
 const PAGE = 4096n;
 
 interface Options {
-  format: string;
+  paging: string;
   bank?: string[];
   reserved?: string[];
   alignBanks?: string;
@@ -24,20 +26,20 @@ interface Options {
   json?: boolean;
 }
 
-/** START:SIZE (hex, decimal, K/M/G/T suffixes), for --bank. */
+/** START:SIZE (START an address, SIZE a size), for --bank. */
 function parseBank(text: string): MemRange {
   const parts = text.split(':');
-  if (parts.length !== 2) throw new InvalidInputError(`--bank: '${text}' is not START:SIZE (for example 0x80000000:2G)`, { input: '--bank', value: text });
-  return { start: parseBig(parts[0]!, '--bank start'), size: parseBig(parts[1]!, '--bank size') };
+  if (parts.length !== 2) throw new InvalidInputError(`--bank: ${quote(text)} is not START:SIZE (for example 0x80000000:2G)`, { input: '--bank', value: text });
+  return { start: address(parts[0]!, '--bank start'), size: size(parts[1]!, '--bank size') };
 }
 
 /** START:SIZE[:nomap], for --reserved. */
 function parseReserved(text: string): ReservedRange {
   const parts = text.split(':');
   if (parts.length < 2 || parts.length > 3 || (parts.length === 3 && parts[2]!.toLowerCase() !== 'nomap')) {
-    throw new InvalidInputError(`--reserved: '${text}' is not START:SIZE or START:SIZE:nomap`, { input: '--reserved', value: text });
+    throw new InvalidInputError(`--reserved: ${quote(text)} is not START:SIZE or START:SIZE:nomap`, { input: '--reserved', value: text });
   }
-  return { start: parseBig(parts[0]!, '--reserved start'), size: parseBig(parts[1]!, '--reserved size'), noMap: parts.length === 3 };
+  return { start: address(parts[0]!, '--reserved start'), size: size(parts[1]!, '--reserved size'), noMap: parts.length === 3 };
 }
 
 /**
@@ -80,21 +82,21 @@ export function register(program: Command): void {
   program
     .command('direct-map')
     .description('map RAM banks into a hypervisor direct map (Xen\'s xenheap / directmap) with the largest leaves, and report the leaves, contiguous runs and table pages')
-    .requiredOption('--format <name>', `paging format: ${Object.keys(FORMATS).join(', ')}`)
-    .requiredOption('--bank <range...>', 'a RAM bank, START:SIZE (0x hex or decimal, K/M/G/T suffixes); repeat for more banks')
+    .requiredOption('-p, --paging <mode>', `paging mode: 4 (x86-64 4-level) or aarch64_4k`)
+    .requiredOption('--bank <range...>', 'a RAM bank, START:SIZE (for example 0x80000000:2G); repeat for more banks')
     .option('--reserved <region...>', 'a reserved region START:SIZE or START:SIZE:nomap, inside or outside the banks: never given to the boot allocator; with :nomap not mapped either')
     .option('--align-banks <size>', 'round every bank out to this size first, as the old setup_xenheap_mappings did (only 1G)')
-    .option('--base <addr>', 'virtual address of physical address 0 (default 0: virtual = physical)')
+    .option('--base <addr>', 'virtual address of physical address 0 (default: 0, virtual = physical)')
     .option('--backend <name>', 'wasm or reference', 'wasm')
-    .option('--json', 'print one JSON document')
+    .option('-j, --json', 'print one JSON document')
     .action((o: Options) => {
-      const format = FORMATS[choice(o.format, '--format', Object.keys(FORMATS))]!;
+      const format = FORMATS[choice(o.paging, '--paging', Object.keys(FORMATS))]!;
       const banks = (o.bank ?? []).map(parseBank);
       const reserved = (o.reserved ?? []).map(parseReserved);
-      if (o.alignBanks !== undefined && parseBig(o.alignBanks, '--align-banks') !== 1n << 30n) {
-        throw new InvalidInputError(`--align-banks: '${o.alignBanks}' is not supported (only 1G, the pre-rework rounding)`, { input: '--align-banks' });
+      if (o.alignBanks !== undefined && size(o.alignBanks, '--align-banks') !== 1n << 30n) {
+        throw new InvalidInputError(`--align-banks: ${quote(o.alignBanks)} is not supported (only 1G, the pre-rework rounding)`, { input: '--align-banks' });
       }
-      const base = o.base === undefined ? 0n : parseBig(o.base, '--base');
+      const base = o.base === undefined ? 0n : address(o.base, '--base');
       let result: { report: DirectMapReport; ramBytes: bigint };
       try {
         result = build(o, format, banks, reserved, base);
@@ -121,7 +123,7 @@ export function register(program: Command): void {
         });
         return;
       }
-      const lines = [
+      printLines([
         `direct map (${r.format}) at base ${hex(r.base)}, root table at ${hex(r.root)}`,
         ...banks.map((b, i) => `  bank ${i}: [${hex(b.start)}, ${hex(b.start + b.size)}), ${r.tablePagesByBank[i]} table page(s) taken from it`),
         `mapped:  ${r.mapped.map((s) => `[${hex(s.start)}, ${hex(s.end)})`).join(' ')}`,
@@ -131,7 +133,6 @@ export function register(program: Command): void {
         r.aliased.length
           ? `aliased (mapped but not usable RAM):\n${r.aliased.map((a) => `  [${hex(a.start)}, ${hex(a.end)}) ${a.kind}`).join('\n')}`
           : 'aliased: none',
-      ];
-      process.stdout.write(lines.join('\n') + '\n');
+      ]);
     });
 }

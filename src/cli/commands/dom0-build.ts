@@ -2,10 +2,11 @@ import type { Command } from 'commander';
 import { createEngine } from '../../engine/engine.js';
 import type { BackendName } from '../../backends/backend.js';
 import { InvalidInputError } from '../../errors.js';
-import { parseCount } from '../../util/numbers.js';
+import { quote } from '../../util/numbers.js';
+import { choice, integer } from '../args.js';
 import { dom0Layout, formatArrangement } from '../../xen/dom0-layout.js';
 import { buildDom0, dom0BuildJson, dom0EngineOptions, formatDom0Build, INJECTION_KINDS, type Dom0Injection } from '../../xen/dom0-build.js';
-import { choice, printJson } from '../output.js';
+import { printJson, printLines } from '../output.js';
 import { addLayoutOptions, buildInputs, type LayoutOptions } from './dom0-layout.js';
 
 interface Options extends LayoutOptions {
@@ -21,10 +22,10 @@ const BACKENDS: readonly BackendName[] = ['wasm', 'reference'];
 
 /** `--inject KIND:PAGE`, e.g. count:1 or pinned:0. */
 function parseInjection(text: string): Dom0Injection {
-  const m = /^([a-z]+):(.+)$/.exec(text.trim());
-  if (!m) throw new InvalidInputError(`--inject: '${text}' is not KIND:PAGE (KIND one of ${INJECTION_KINDS.join(', ')})`, { input: '--inject', value: text });
+  const m = /^([a-z]+):(.+)$/.exec(text);
+  if (!m) throw new InvalidInputError(`--inject: ${quote(text)} is not KIND:PAGE (KIND one of ${INJECTION_KINDS.join(', ')})`, { input: '--inject', value: text });
   const kind = choice(m[1]!, '--inject', INJECTION_KINDS);
-  return { kind, page: parseCount(m[2]!, '--inject page') };
+  return { kind, page: integer(m[2]!, '--inject page') };
 }
 
 /**
@@ -43,10 +44,10 @@ export function register(program: Command): void {
     .option('--domain <id>', 'domain id to build', '0')
     .option('--pin-root', 'also pin the top-level table, as mark_pv_pt_pages_rdonly does after the marking')
     .option('--inject <kind:page>', `break a page-table page before the checks (kind: ${INJECTION_KINDS.join(', ')}; repeatable)`, (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--json', 'print one JSON document')
+    .option('-j, --json', 'print one JSON document')
     .action((opts: Options) => {
       const backend = choice(opts.backend, '--backend', BACKENDS);
-      const domain = parseCount(opts.domain, '--domain', 0xffffffff);
+      const domain = integer(opts.domain, '--domain', 0, 0xffffffff);
       const inject = opts.inject.map(parseInjection);
       const { inputs } = buildInputs(opts);
       const layout = dom0Layout(inputs);
@@ -56,7 +57,6 @@ export function register(program: Command): void {
         printJson({ backend, ...dom0BuildJson(report) });
         return;
       }
-      const lines = [...layout.messages, ...formatArrangement(layout), ...formatDom0Build(report, { check: Boolean(opts.check) })];
-      process.stdout.write(lines.join('\n') + '\n');
+      printLines([...layout.messages, ...formatArrangement(layout), ...formatDom0Build(report, { check: Boolean(opts.check) })]);
     });
 }

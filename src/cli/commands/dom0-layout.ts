@@ -1,10 +1,11 @@
 import { statSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { InvalidInputError } from '../../errors.js';
-import { parseBig } from '../../util/numbers.js';
+import { quote } from '../../util/numbers.js';
+import { address, choice, inputFile, integer, size } from '../args.js';
 import { dom0Layout, formatArrangement, layoutJson, PRINT_SHAPES, type Dom0LayoutInputs, type PrintShape } from '../../xen/dom0-layout.js';
 import { readKernelFile } from '../../xen/kernel-image.js';
-import { choice, printJson } from '../output.js';
+import { printJson, printLines } from '../output.js';
 
 /** The options that describe a dom0 layout (shared with `memwalk dom0-build`). */
 export interface LayoutOptions {
@@ -45,7 +46,7 @@ export function register(program: Command): void {
   )
     .option('--print <version>', `printout shape: ${PRINT_SHAPES.join(' or ')}`, '4.17')
     .option('--verbose', "with --kernel, also print Xen's ELF: lines for the kernel")
-    .option('--json', 'print one JSON document')
+    .option('-j, --json', 'print one JSON document')
     .action((opts: Options) => {
       const shape = choice(opts.print, '--print', PRINT_SHAPES) as PrintShape;
       const { inputs, kernelLines } = buildInputs(opts);
@@ -54,41 +55,40 @@ export function register(program: Command): void {
         printJson(layoutJson(layout));
         return;
       }
-      const lines = [...(opts.verbose ? kernelLines : []), ...layout.messages, ...formatArrangement(layout, shape)];
-      process.stdout.write(lines.join('\n') + '\n');
+      printLines([...(opts.verbose ? kernelLines : []), ...layout.messages, ...formatArrangement(layout, shape)]);
     });
 }
+
+const KERNEL_ADDRESS_OPTIONS = ['virtBase', 'kernelStart', 'kernelEnd', 'entry', 'p2mBase', 'unmappedInitrd', 'compat'];
 
 /** Add the options that describe a dom0 layout (kernel, sizing, initrd, placement) to `command`. */
 export function addLayoutOptions(command: Command): Command {
   return command
-    .option('--kernel <file>', 'read the addresses from a kernel: ELF, bzImage (gzip/xz/lzma payload) or a compressed ELF')
+    .addOption(
+      new Option('-k, --kernel <file>', 'read the addresses from a kernel: ELF, bzImage (gzip/xz/lzma payload) or a compressed ELF').conflicts(KERNEL_ADDRESS_OPTIONS),
+    )
     .option('--virt-base <addr>', 'VIRT_BASE (v_start) when not using --kernel', '0')
-    .option('--kernel-start <addr>', 'virt_kstart: first byte of the loaded kernel')
-    .option('--kernel-end <addr>', 'virt_kend: end of the loaded kernel')
+    .option('--kernel-start <addr>', 'virt_kstart: first byte of the loaded kernel (required without --kernel)')
+    .option('--kernel-end <addr>', 'virt_kend: end of the loaded kernel (required without --kernel)')
     .option('--entry <addr>', 'virt_entry (default: --kernel-start)')
     .option('--p2m-base <addr>', 'INIT_P2M note: the p2m lives there instead of after the kernel (64-bit only)')
     .option('--unmapped-initrd', 'the kernel has a non-zero MOD_START_PFN note: the initrd is not mapped')
     .option('--compat', '32-bit PAE guest (Xen built with CONFIG_PV32)')
-    .option('--nr-pages <n>', 'dom0 size in pages (nr_pages)')
+    .addOption(new Option('--nr-pages <n>', 'dom0 size in pages (nr_pages)').conflicts(['dom0Mem', 'avail']))
     .option('--dom0-mem <spec>', "Xen's dom0_mem= value, e.g. 1500M, min:512M,max:4G,-1G, 2G+10% (needs --avail)")
-    .option('--avail <n>', 'pages available to dom0 (free heap + boot modules - reservations); a size with a unit (e.g. 16G) is taken as bytes')
-    .option('--initrd-size <bytes>', 'length of the initrd module')
+    .option('--avail <n>', 'pages available to dom0 (free heap + boot modules - reservations), or a size in bytes with a unit (16G)')
+    .addOption(new Option('--initrd-size <size>', 'length of the initrd module').conflicts('initrd'))
     .option('--initrd <file>', 'an initrd file, for its length')
-    .option('--initrd-addr <addr>', 'physical address of the initrd module (host-dependent)', '0')
-    .option('--alloc-base <addr>', 'physical start of the dom0 allocation (host-dependent, naturally aligned)', '0')
+    .option('--initrd-addr <addr>', "physical address of the initrd module, host-dependent (default: just above dom0's allocation)")
+    .option('--alloc-base <addr>', 'physical start of the dom0 allocation, host-dependent, naturally aligned', '0')
     .option('--pv-shim', 'Xen runs as a PV shim (Xenstore and console pages follow the start info)');
-}
-
-function addr(text: string, option: string): bigint {
-  return parseBig(text, option);
 }
 
 /** --avail: pages, or bytes when written with a unit. */
 function availPages(text: string): bigint {
-  const v = parseBig(text, '--avail');
-  if (!/[kmgtp]i?b?$/i.test(text.trim())) return v;
-  if (v % 4096n !== 0n) throw new InvalidInputError(`--avail: '${text}' is not a whole number of 4 KiB pages`, { input: '--avail', value: text });
+  if (!/[kmgtp](i?b)?$/i.test(text)) return BigInt(integer(text, '--avail'));
+  const v = size(text, '--avail');
+  if (v % 4096n !== 0n) throw new InvalidInputError(`--avail: ${quote(text)} is not a whole number of 4 KiB pages`, { input: '--avail', value: text });
   return v / 4096n;
 }
 
@@ -97,25 +97,20 @@ export function buildInputs(opts: LayoutOptions): { inputs: Dom0LayoutInputs; ke
   let kernel: Pick<Dom0LayoutInputs, 'virtBase' | 'kernelStart' | 'kernelEnd' | 'entry' | 'p2mBase' | 'unmappedInitrd' | 'compat'>;
   let kernelLines: string[] = [];
   if (opts.kernel !== undefined) {
-    const explicit = (['kernelStart', 'kernelEnd', 'entry', 'p2mBase', 'unmappedInitrd', 'compat'] as const).filter((k) => opts[k] !== undefined);
-    if (explicit.length || opts.virtBase !== '0') {
-      const name = explicit.length ? explicit[0]!.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase()) : 'virt-base';
-      throw new InvalidInputError(`--${name}: give either --kernel FILE or the kernel's addresses, not both`, { input: `--${name}` });
-    }
-    const k = readKernelFile(opts.kernel);
+    const k = readKernelFile(inputFile(opts.kernel, '--kernel'));
     kernelLines = k.messages;
     kernel = { virtBase: k.virtBase, kernelStart: k.kernelStart, kernelEnd: k.kernelEnd, entry: k.entry, p2mBase: k.p2mBase, unmappedInitrd: k.unmappedInitrd, compat: k.compat };
   } else {
     if (opts.kernelStart === undefined || opts.kernelEnd === undefined) {
       throw new InvalidInputError(`--${opts.kernelStart === undefined ? 'kernel-start' : 'kernel-end'}: required unless --kernel FILE is given`, { input: 'kernel' });
     }
-    const kernelStart = addr(opts.kernelStart, '--kernel-start');
+    const kernelStart = address(opts.kernelStart, '--kernel-start');
     kernel = {
-      virtBase: addr(opts.virtBase ?? '0', '--virt-base'),
+      virtBase: address(opts.virtBase ?? '0', '--virt-base'),
       kernelStart,
-      kernelEnd: addr(opts.kernelEnd, '--kernel-end'),
-      entry: opts.entry === undefined ? kernelStart : addr(opts.entry, '--entry'),
-      p2mBase: opts.p2mBase === undefined ? null : addr(opts.p2mBase, '--p2m-base'),
+      kernelEnd: address(opts.kernelEnd, '--kernel-end'),
+      entry: opts.entry === undefined ? kernelStart : address(opts.entry, '--entry'),
+      p2mBase: opts.p2mBase === undefined ? null : address(opts.p2mBase, '--p2m-base'),
       unmappedInitrd: Boolean(opts.unmappedInitrd),
       compat: Boolean(opts.compat),
     };
@@ -123,10 +118,7 @@ export function buildInputs(opts: LayoutOptions): { inputs: Dom0LayoutInputs; ke
 
   const inputs: Dom0LayoutInputs = { ...kernel, pvShim: Boolean(opts.pvShim) };
   if (opts.nrPages !== undefined) {
-    if (opts.dom0Mem !== undefined || opts.avail !== undefined) {
-      throw new InvalidInputError(`--nr-pages: give either --nr-pages or --dom0-mem/--avail, not both`, { input: '--nr-pages' });
-    }
-    inputs.nrPages = parseBig(opts.nrPages, '--nr-pages');
+    inputs.nrPages = BigInt(integer(opts.nrPages, '--nr-pages'));
   } else if (opts.avail !== undefined) {
     inputs.avail = availPages(opts.avail);
     if (opts.dom0Mem !== undefined) inputs.dom0Mem = opts.dom0Mem;
@@ -137,17 +129,16 @@ export function buildInputs(opts: LayoutOptions): { inputs: Dom0LayoutInputs; ke
     );
   }
 
-  if (opts.initrd !== undefined && opts.initrdSize !== undefined) {
-    throw new InvalidInputError('--initrd-size: give either --initrd FILE or --initrd-size, not both', { input: '--initrd-size' });
-  }
   if (opts.initrd !== undefined) {
-    const st = statSync(opts.initrd);
-    if (!st.isFile()) throw new InvalidInputError(`--initrd: ${opts.initrd} is not a regular file`, { input: '--initrd' });
-    inputs.initrdLength = BigInt(st.size);
+    inputs.initrdLength = BigInt(statSync(inputFile(opts.initrd, '--initrd')).size);
   } else if (opts.initrdSize !== undefined) {
-    inputs.initrdLength = parseBig(opts.initrdSize, '--initrd-size');
+    inputs.initrdLength = size(opts.initrdSize, '--initrd-size');
   }
-  inputs.initrdBase = addr(opts.initrdAddr ?? '0', '--initrd-addr');
-  inputs.allocBase = addr(opts.allocBase ?? '0', '--alloc-base');
+  inputs.allocBase = address(opts.allocBase ?? '0', '--alloc-base');
+  if (opts.initrdAddr !== undefined) inputs.initrdBase = address(opts.initrdAddr, '--initrd-addr');
+  else if (inputs.initrdLength !== undefined) {
+    // Host-dependent in Xen; by default the module sits just above dom0's allocation, so the two never overlap.
+    inputs.initrdBase = dom0Layout(inputs).alloc.end;
+  }
   return { inputs, kernelLines };
 }

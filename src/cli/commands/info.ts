@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { openImage } from '../../images/loader.js';
 import type { MemoryImage, QemuVcpu } from '../../images/loader.js';
-import { hex, sizeName } from '../../util/numbers.js';
+import { escapeText, hex, sizeName } from '../../util/numbers.js';
 import { printJson } from '../output.js';
+import { inputFile } from '../args.js';
 
 /**
  * `memwalk info --image FILE`: what an image holds, read from its headers only
@@ -13,10 +14,10 @@ export function register(program: Command): void {
   program
     .command('info')
     .description('describe a memory image: format, physical segments, and each vCPU\'s CR0/CR3/CR4 and paging mode (QEMU dumps)')
-    .requiredOption('--image <file>', 'a raw RAM image (file offset = physical address) or a QEMU dump-guest-memory ELF core')
-    .option('--json', 'print one JSON document')
+    .requiredOption('-f, --image <file>', 'a raw RAM image (file offset = physical address) or a QEMU dump-guest-memory ELF core')
+    .option('-j, --json', 'print one JSON document')
     .action((opts: { image: string; json?: boolean }) => {
-      const image = openImage(opts.image);
+      const image = openImage(inputFile(opts.image, '--image'));
       if (opts.json) printJson(imageInfo(image));
       else process.stdout.write(describeImage(image));
     });
@@ -70,7 +71,7 @@ function vcpuLine(c: QemuVcpu): string {
 /** The text form of `info`. */
 export function describeImage(image: MemoryImage): string {
   const lines: string[] = [];
-  lines.push(`image:     ${image.path}`);
+  lines.push(`image:     ${escapeText(image.path)}`);
   if (image.kind === 'raw') {
     lines.push('format:    raw (file offset = physical address)');
     lines.push(`size:      ${hex(image.fileSize)} (${size(image.fileSize)}): physical 0x0..${hex(image.highestAddress)}`);

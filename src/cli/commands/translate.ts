@@ -1,8 +1,9 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { loadImage } from '../image-engine.js';
-import { addRootOptions, addWalkOptions, resolveRoot, walkOptions, type RootOptions, type AccessOptions } from '../walk-options.js';
-import { choice, printJson } from '../output.js';
-import { parseBig, hex, hex16, sizeName } from '../../util/numbers.js';
+import { addRootOptions, addWalkOptions, parseRootOptions, refuseGiven, resolveRoot, walkFlags, WALK_OPTION_NAMES, type RootOptions, type AccessOptions } from '../walk-options.js';
+import { address, choice } from '../args.js';
+import { printJson, printLines, sizeAndRights } from '../output.js';
+import { hex, hex16 } from '../../util/numbers.js';
 import { formatGva2gpa } from '../../images/qemu-format.js';
 import type { TranslateResult, AccessKind } from '../../paging/types.js';
 import type { BackendName } from '../../backends/backend.js';
@@ -20,11 +21,10 @@ const ACCESS: Record<string, AccessKind> = { r: 'read', w: 'write', x: 'execute'
 
 /** One line of memwalk's own format. */
 export function describeTranslation(r: TranslateResult): string {
-  if (r.ok) {
-    const rt = r.rights;
-    return `${hex16(r.va)} -> ${hex16(r.pa)}  ${sizeName(r.pageSize).padEnd(2)} ${rt.write ? 'w' : '-'}${rt.execute ? 'x' : '-'} ${rt.user ? 'user' : 'supervisor'}`;
-  }
+  if (r.ok) return `${hex16(r.va)} -> ${hex16(r.pa)} ${sizeAndRights(r.pageSize, r.rights)}`;
   const f = r.fault;
+  // A non-canonical address is refused before any table is read (#GP on x86): there is no entry to show.
+  if (f.kind === 'non-canonical') return `${hex16(r.va)} fault non-canonical: the address is outside both canonical halves (no table read)`;
   return `${hex16(r.va)} fault ${f.kind} at level ${f.level} (entry ${hex(f.entryAddress)} = ${hex(f.entryValue)}), error code ${hex(f.errorCode)}`;
 }
 
@@ -41,27 +41,32 @@ export function register(program: Command): void {
   const cmd = program
     .command('translate')
     .description('translate virtual addresses through the page tables of a memory image')
-    .argument('<va...>', 'virtual addresses (0x hex or decimal)');
+    .argument('<va...>', 'virtual addresses');
   addRootOptions(cmd);
   addWalkOptions(cmd)
-    .option('--access <r|w|x>', 'kind of access to check', 'r')
-    .option('--user', 'a user-mode access (default supervisor)')
-    .option('--format <name>', "output: memwalk (default) or qemu-gva2gpa (QEMU monitor's gva2gpa, one line per address)", 'memwalk')
-    .option('--json', 'print a JSON array, one object per address')
+    .option('-a, --access <r|w|x>', 'kind of access to check', 'r')
+    .option('-u, --user', 'a user-mode access (default: supervisor)')
+    .option('--format <name>', "output: memwalk, or qemu-gva2gpa (the QEMU monitor's gva2gpa, one line per address)", 'memwalk')
+    .addOption(new Option('-j, --json', 'print a JSON array, one object per address').conflicts('format'))
     .action(async (vaTexts: string[], o: Options) => {
-      const vas = vaTexts.map((t) => parseBig(t, `VA '${t}'`));
+      const vas = vaTexts.map((t) => address(t, 'VA'));
       const outFormat = choice(o.format, '--format', ['memwalk', 'qemu-gva2gpa'] as const);
-      const loaded = await loadImage(o.image, choice(o.backend, '--backend', ['wasm', 'reference'] as const) as BackendName);
-      const { root, format } = resolveRoot(loaded, o);
+      if (outFormat === 'qemu-gva2gpa') refuseGiven(cmd, [...WALK_OPTION_NAMES, 'access', 'user'], "with --format qemu-gva2gpa (QEMU's walk checks no rights)");
+      const access = ACCESS[choice(o.access, '--access', ['r', 'w', 'x'] as const)]!;
+      const backend = choice(o.backend, '--backend', ['wasm', 'reference'] as const) as BackendName;
+      const rootChoice = parseRootOptions(o);
+      const flags = walkFlags(o);
+      const loaded = await loadImage(o.image, backend);
+      const { root, format } = resolveRoot(loaded, rootChoice);
       const e = loaded.engine;
       if (outFormat === 'qemu-gva2gpa') {
         // QEMU's debug walk: table bits 12..51, no reserved, rights or NX checks.
-        for (const va of vas) process.stdout.write(formatGva2gpa(e.translate(root, va, { format, ignoreReserved: true })) + '\n');
+        printLines(vas.map((va) => formatGva2gpa(e.translate(root, va, { format, ignoreReserved: true }))));
         return;
       }
-      const opts = { ...walkOptions(o, format), access: ACCESS[choice(o.access, '--access', ['r', 'w', 'x'] as const)]!, user: Boolean(o.user) };
+      const opts = { format, ...flags, access, user: Boolean(o.user) };
       const results = vas.map((va) => e.translate(root, va, opts));
       if (o.json) printJson(results.map(translationJson));
-      else for (const r of results) process.stdout.write(describeTranslation(r) + '\n');
+      else printLines(results.map(describeTranslation));
     });
 }

@@ -11,13 +11,13 @@ import {
   type Engine, type Mapping, type PagingFormat, type TranslateResult,
 } from '../src/index.js';
 import { oracleFormat, type OracleFormat } from './helpers/oracle-formats.js';
-import { OracleMemory, oracleMappingList, oracleTranslate, type OracleWalkOptions } from './helpers/oracle-walk.js';
+import { indexOf, OracleMemory, oracleMappingList, oracleTranslate, type OracleWalkOptions } from './helpers/oracle-walk.js';
 import { isRefusal, oracleMap, oracleProtect, oracleUnmap, type MapOutcome, type Refusal, type RefusalKind } from './helpers/oracle-map.js';
 import { editOptionsArbFor, editRequest, editShapesArb, formatImageArb, geometry, walkOptionsArbFor, type EditRequest } from './helpers/random-format-tables.js';
 
 const FORMATS: PagingFormat[] = [x86_64, x86_64_la57, x86_pae, x86_32, aarch64_4k, aarch64_16k, aarch64_64k];
 const BACKENDS = ['wasm', 'reference'] as const;
-const WALK_RUNS = 40;
+const WALK_RUNS = 32;
 const EDIT_RUNS = 40;
 const LIMIT = 2000;
 /** Free table pages above each image, for the tables map makes. */
@@ -195,6 +195,58 @@ describe.each(FORMATS.map((f) => [f.name, f] as const))('%s: both backends equal
   const engines = BACKENDS.map((backend) => createEngine({ ramBytes: g.ramBytes, ioBytes: 1 << 20, backend }));
   const page = 1n << BigInt(f.levels[f.levels.length - 1]!.shift);
   const leafTable = page << BigInt(f.levels[f.levels.length - 1]!.indexBits);
+
+  test('every single-bit change of every entry on a valid walk: translate and mappings', () => {
+    // Exhaustive where random images are thin: one bit of one entry (reserved, rights, type, address bits).
+    const optionSets: OracleWalkOptions[] =
+      f.name.startsWith('aarch64')
+        ? [{}, { access: 'write', user: true }, { access: 'execute' }, { access: 'execute', user: true }, { smap: true }, { maxPhyAddr: 40, hardwareAccessFlag: true }, { ignoreReserved: true }]
+        : [{}, { access: 'write', user: true }, { access: 'execute', smep: true }, { smap: true, wp: false }, { maxPhyAddr: 36, nxe: false }, { ignoreReserved: true, access: 'execute', user: true }];
+    const root = BigInt(g.tableBytes);
+    f.levels.forEach((leafLevel, li) => {
+      if (!leafLevel.leaf) return;
+      const span = 1n << BigInt(leafLevel.shift);
+      // Index 5 (or the last) at every level, and an offset inside the page.
+      const va = f.canonical(f.levels.reduce((v, l) => v | (BigInt(Math.min(5, 2 ** l.indexBits - 1)) << BigInt(l.shift)), 0x123n));
+      const base = va - (va % span);
+      const mem = new OracleMemory(g.ramBytes);
+      const r = f.resolve({});
+      const pa = f.newLeaf(li, (1n << 35n) + 5n * span, 0n, r) === undefined ? 5n * span : (1n << 35n) + 5n * span;
+      const done = oracleMap(mem, f, root, base, pa, span, { write: true, user: true }, new BumpAllocator(g.spareFrame, g.ramBytes / 4096), { largestLeaf: Number(span), contiguousHint: false });
+      expect(isRefusal(done)).toBe(false);
+      for (const e of engines) e.phys.write(0, mem.bytes);
+      // The entries the walk reads, root to leaf.
+      const path: bigint[] = [];
+      let table = f.rootTable(root, r);
+      for (let i = 0; i <= li; i++) {
+        path.push(table + indexOf(f, i, va) * BigInt(f.entryBytes));
+        table = f.tableAddress(i, mem.read(path[i]!, f.entryBytes)!, r);
+      }
+      const put = (ea: bigint, v: bigint) => {
+        mem.write(ea, f.entryBytes, v);
+        for (const e of engines) f.entryBytes === 8 ? e.phys.write64(ea, v) : e.phys.write32(ea, Number(v));
+      };
+      // Options outermost: the engine resolves a format once per set of options.
+      optionSets.forEach((o, k) => {
+        // Listings with and without the reserved-bit checks (the only options that change which leaves are listed).
+        const listing = k === 0 || k === optionSets.length - 1;
+        // Table entries on the deepest path only; every leaf size's own entry.
+        for (const ea of li === f.levels.length - 1 ? path : path.slice(-1)) {
+          const entry = mem.read(ea, f.entryBytes)!;
+          for (let b = 0n; b < BigInt(8 * f.entryBytes); b++) {
+            put(ea, entry ^ (1n << b));
+            const want = oracleTranslate(mem, f, root, va, o);
+            const list = listing ? oracleMappingList(mem, f, root, o, 300) : undefined;
+            for (const e of engines) {
+              sameResults([e.translate(root, va, { ...o, format })], [want]);
+              if (list) sameList(e.mappings(root, { ...o, format, limit: 300 }), list);
+            }
+          }
+          put(ea, entry);
+        }
+      });
+    });
+  });
 
   test(`translate (single, naive, cached, interleaved), translateRange, translateRuns, mappings (${WALK_RUNS} images)`, () => {
     const range = fc.record({ anchor: fc.nat(), pages: fc.integer({ min: 1, max: 48 }), nearEnd: fc.boolean(), back: fc.integer({ min: 0, max: 8 }) });

@@ -66,6 +66,13 @@ function rights(rnd: () => number, l: LevelSpec, leaf: boolean): bigint {
   return someBits(rnd, r.writeAllow | r.writeDeny | r.userAllow | r.userDeny | r.pxn | r.uxn);
 }
 
+/** One bit: half the time one of `mask`'s (the level's reserved bits), else any of the 64. */
+function strayBit(rnd: () => number, mask: bigint): bigint {
+  const set = Array.from({ length: 64 }, (_, b) => BigInt(b)).filter((b) => (mask >> b) & 1n);
+  if (set.length && rnd() < 0.5) return 1n << set[Math.floor(rnd() * set.length)]!;
+  return 1n << BigInt(Math.floor(rnd() * 64));
+}
+
 function random64(rnd: () => number): bigint {
   return (BigInt(Math.floor(rnd() * 2 ** 32)) << 32n) | BigInt(Math.floor(rnd() * 2 ** 32));
 }
@@ -87,6 +94,7 @@ function entry(rnd: () => number, g: FormatGeometry, i: number, homes: number[][
     const below = homes[i + 1] ?? [];
     const k = below.length && rnd() < 0.8 ? below[Math.floor(rnd() * below.length)]! : 1 + Math.floor(rnd() * g.tables);
     v = (BigInt(k * g.tableBytes) & l.tableAddr) | l.tableTemplate | valid | rights(rnd, l, false);
+    if (rnd() < 0.15) v |= strayBit(rnd, l.rsvdTable);
   } else if (x < 0.84 && l.leafAllowed) {
     // A leaf with an aligned output address, sometimes far away, sometimes with one stray bit.
     const span = 1n << BigInt(l.shift);
@@ -96,7 +104,7 @@ function entry(rnd: () => number, g: FormatGeometry, i: number, homes: number[][
     v = a | l.leafTemplate | valid | rights(rnd, l, true);
     if (l.leafRequire && rnd() < 0.85) v |= l.leafRequire;
     if (l.contigBit && rnd() < 0.3) v |= l.contigBit;
-    if (rnd() < 0.12) v |= 1n << BigInt(Math.floor(rnd() * 64));
+    if (rnd() < 0.12) v |= strayBit(rnd, l.rsvdLeaf);
   } else if (x < 0.9) {
     // A pointer outside the image.
     const far = BigInt(g.ramBytes) + BigInt(Math.floor(rnd() * 2 ** 28)) * 4096n;
@@ -246,7 +254,7 @@ export function editShapesArb(format: PagingFormat): fc.Arbitrary<EditShape[]> {
     startPages: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }) }),
     spans: fc.integer({ min: 0, max: 2 }),
     tailPages: fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }),
-    paMode: fc.constantFrom('same' as const, 'same' as const, 'same' as const, 'page' as const, 'high' as const),
+    paMode: fc.constantFrom('same' as const, 'same' as const, 'page' as const, 'high' as const, 'high' as const),
     paFrame: fc.nat({ max: 63 }),
     flags: fc.record({
       write: fc.boolean(),
@@ -289,14 +297,17 @@ export function editRequest(format: PagingFormat, img: FormatImage, s: EditShape
     const [va, size] = [[r.va, r.size], [r.va + inside, page * BigInt(1 + s.tailPages)], [r.va, r.size + BigInt(s.tailPages) * page]][s.spans % 3]!;
     return { ...r, op: s.op, va: BigInt.asUintN(64, va!), size: size!, flags: s.flags, contiguousHint: s.hint };
   }
-  const anchor = canonicalVa(p, img.vas[s.anchor % img.vas.length]!);
+  // One of the image's addresses (mapped or in the way), or anywhere (mostly free).
+  const anywhere = BigInt.asUintN(64, BigInt(s.anchor) * 0x9e3779b97f4a7c15n);
+  const anchor = canonicalVa(p, s.anchor % 3 === 0 ? anywhere : img.vas[s.anchor % img.vas.length]!);
   const block = span * n;
   let va = anchor - (anchor % block) + (s.group ? 0n : BigInt(s.startPages) * page);
   let size = (s.group ? n * BigInt(1 + (s.spans % 2)) : BigInt(s.spans)) * span + BigInt(s.tailPages) * page;
   if (size === 0n) size = page;
   let pa: bigint;
   if (s.paMode === 'same') pa = BigInt(s.paFrame) * block + (va % block);
-  else if (s.paMode === 'high') pa = (1n << BigInt([32, 36, 40, 44, 47, 51][s.paFrame % 6]!)) + (va % span);
+  // Past 4 GiB, past 2^M for PSE-36, past the smaller maxPhyAddr choices, near the top.
+  else if (s.paMode === 'high') pa = (1n << BigInt([32, 33, 36, 39, 40, 44, 47, 51][s.paFrame % 8]!)) + (va % span);
   else pa = BigInt(s.paFrame) * page;
   let largestLeaf = s.largest === undefined ? undefined : 2 ** leafLevels[s.largest % leafLevels.length]!.shift;
   // Small leaves only (misaligned output, or a low largestLeaf): keep their count small.

@@ -23,6 +23,12 @@ export type RefusalKind =
 
 export interface Refusal {
   readonly refused: RefusalKind;
+  /**
+   * Found by the real pass after the dry run found nothing: only possible when the
+   * range reaches a table through an entry the same operation wrote (a self-map or
+   * a cycle). Nothing is written and map's tables go back to the allocator all the same.
+   */
+  readonly midway?: boolean;
   /** Where it was found (not for invalid-input / capacity). */
   readonly va?: bigint;
   readonly entryAddress?: bigint;
@@ -149,7 +155,10 @@ export function oracleMap(
   leaves = 0;
   // Only tables that alias each other can make the real pass differ from the dry one.
   const real = mem.attempt(() => place(mem, 0, rootTable, va, pa, size, () => BigInt(frames[used++]!) * 4096n));
-  if (real) return real;
+  if (real) {
+    for (const g of frames) allocator.free?.(g, framesPerTable);
+    return { ...real, midway: true };
+  }
   const contiguousRuns = f.contiguous ? updateContiguous(mem, f, root, va, size, o.contiguousHint !== false, r) : 0;
   return { leaves, tableFrames: frames, contiguousRuns };
 }
@@ -163,7 +172,8 @@ function edit(mem: OracleMemory, f: OracleFormat, root: bigint, va: bigint, size
   const eb = BigInt(f.entryBytes);
   const set = flags ? f.leafBits(flags) & f.rightsBits : 0n;
   let count = 0;
-  const visit = (i: number, table: bigint, cva: bigint, len: bigint): Refusal | undefined => {
+  // One pass, dry (read only) or real; as for map, only aliasing tables can make them differ.
+  const visit = (i: number, table: bigint, cva: bigint, len: bigint, real: boolean): Refusal | undefined => {
     for (const c of chunks(f, i, cva, len)) {
       const ea = table + indexOf(f, i, c.va) * eb;
       const e = mem.read(ea, f.entryBytes);
@@ -174,20 +184,24 @@ function edit(mem: OracleMemory, f: OracleFormat, root: bigint, va: bigint, size
       if (kind === 'leaf') {
         // Never split a large leaf silently.
         if (c.len !== c.span) return refusal('splits-leaf', c.va, ea, e);
-        mem.write(ea, f.entryBytes, flags ? (e & ~f.rightsBits) | set : 0n);
+        if (real) mem.write(ea, f.entryBytes, flags ? (e & ~f.rightsBits) | set : 0n);
         count++;
         continue;
       }
       if (r.checkReserved && f.reserved(i, 'table', e, r)) return refusal('bad-entry', c.va, ea, e);
       if (i + 1 < f.levels.length) {
-        const why = visit(i + 1, f.tableAddress(i, e, r), c.va, c.len);
+        const why = visit(i + 1, f.tableAddress(i, e, r), c.va, c.len, real);
         if (why) return why;
       }
     }
     return undefined;
   };
-  const why = mem.attempt(() => visit(0, f.rootTable(BigInt.asUintN(64, root), r), va, size));
-  if (why) return why;
+  const rootTable = f.rootTable(BigInt.asUintN(64, root), r);
+  const dry = visit(0, rootTable, va, size, false);
+  if (dry) return dry;
+  count = 0;
+  const why = mem.attempt(() => visit(0, rootTable, va, size, true));
+  if (why) return { ...why, midway: true };
   // Groups the edit broke lose their hint.
   if (f.contiguous) updateContiguous(mem, f, root, va, size, false, r);
   return count;

@@ -305,7 +305,8 @@ export function editRequest(format: PagingFormat, img: FormatImage, s: EditShape
   let size = (s.group ? n * BigInt(1 + (s.spans % 2)) : BigInt(s.spans)) * span + BigInt(s.tailPages) * page;
   if (size === 0n) size = page;
   let pa: bigint;
-  if (s.paMode === 'same') pa = BigInt(s.paFrame) * block + (va % block);
+  // Congruent to the VA; for a group, every other time one leaf off its alignment.
+  if (s.paMode === 'same') pa = BigInt(s.paFrame) * block + (va % block) + (s.group && s.paFrame % 2 ? span : 0n);
   // Past 4 GiB, past 2^M for PSE-36, past the smaller maxPhyAddr choices, near the top.
   else if (s.paMode === 'high') pa = (1n << BigInt([32, 33, 36, 39, 40, 44, 47, 51][s.paFrame % 8]!)) + (va % span);
   else pa = BigInt(s.paFrame) * page;

@@ -7,11 +7,12 @@
 import { afterAll, describe, test, expect } from 'vitest';
 import fc from 'fast-check';
 import {
-  createEngine, x86_64, x86_64_la57, x86_pae, x86_32, aarch64_4k, aarch64_16k, aarch64_64k, BumpAllocator, MemwalkError,
+  createEngine, x86_64, x86_64_la57, x86_pae, x86_32, aarch64_4k, aarch64_16k, aarch64_64k, BumpAllocator, MemwalkError, checkContiguous,
   type Engine, type Mapping, type PagingFormat, type TranslateResult,
 } from '../src/index.js';
 import { oracleFormat, type OracleFormat } from './helpers/oracle-formats.js';
 import { indexOf, OracleMemory, oracleMappingList, oracleTranslate, type OracleWalkOptions } from './helpers/oracle-walk.js';
+import { oracleContiguousCheck } from './helpers/oracle-contiguous.js';
 import { isRefusal, oracleMap, oracleProtect, oracleUnmap, type MapOutcome, type Refusal, type RefusalKind } from './helpers/oracle-map.js';
 import { editOptionsArbFor, editRequest, editShapesArb, formatImageArb, geometry, walkOptionsArbFor, type EditRequest } from './helpers/random-format-tables.js';
 
@@ -89,6 +90,7 @@ function expectedWalks(mem: OracleMemory, f: OracleFormat, c: WalkCase) {
     singles: c.vas.map((va) => oracleTranslate(mem, f, c.root, va, c.o)),
     perPage: pageVas.map((va) => oracleTranslate(mem, f, c.root, va, c.o)),
     list: oracleMappingList(mem, f, c.root, c.o, LIMIT),
+    violations: oracleContiguousCheck(mem, f, c.root, c.o),
   };
 }
 
@@ -113,6 +115,7 @@ function checkWalks(e: Engine, f: OracleFormat, format: PagingFormat, c: WalkCas
     expect(continues(f, want.perPage[at - 1]!, want.perPage[at]!)).toBe(false);
   }
   sameList(e.mappings(c.root, { ...opts, limit: LIMIT }), want.list);
+  expect(checkContiguous(e, c.root, opts)).toEqual({ violations: want.violations, truncated: false });
 }
 
 /** The refusal an engine error stands for, in the oracle's terms. */
@@ -196,7 +199,7 @@ describe.each(FORMATS.map((f) => [f.name, f] as const))('%s: both backends equal
   const page = 1n << BigInt(f.levels[f.levels.length - 1]!.shift);
   const leafTable = page << BigInt(f.levels[f.levels.length - 1]!.indexBits);
 
-  test('every single-bit change of every entry on a valid walk: translate and mappings', () => {
+  test('every single-bit change of every entry on a valid walk: translate, mappings, contiguous check', () => {
     // Exhaustive where random images are thin: one bit of one entry (reserved, rights, type, address bits).
     const optionSets: OracleWalkOptions[] =
       f.name.startsWith('aarch64')
@@ -208,11 +211,14 @@ describe.each(FORMATS.map((f) => [f.name, f] as const))('%s: both backends equal
       const span = 1n << BigInt(leafLevel.shift);
       // Index 5 (or the last) at every level, and an offset inside the page.
       const va = f.canonical(f.levels.reduce((v, l) => v | (BigInt(Math.min(5, 2 ** l.indexBits - 1)) << BigInt(l.shift)), 0x123n));
-      const base = va - (va % span);
+      // With a contiguous hint, the whole hinted group around it (so each flip breaks one of its rules).
+      const group = span * BigInt(f.contiguous?.entries[leafLevel.level] ?? 1);
+      const base = va - (va % group);
       const mem = new OracleMemory(g.ramBytes);
       const r = f.resolve({});
-      const pa = f.newLeaf(li, (1n << 35n) + 5n * span, 0n, r) === undefined ? 5n * span : (1n << 35n) + 5n * span;
-      const done = oracleMap(mem, f, root, base, pa, span, { write: true, user: true }, new BumpAllocator(g.spareFrame, g.ramBytes / 4096), { largestLeaf: Number(span), contiguousHint: false });
+      const high = (1n << 35n) + (group > span ? 0n : 5n * span);
+      const pa = f.newLeaf(li, high, 0n, r) === undefined ? 5n * span : high;
+      const done = oracleMap(mem, f, root, base, pa, group, { write: true, user: true }, new BumpAllocator(g.spareFrame, g.ramBytes / 4096), { largestLeaf: Number(span) });
       expect(isRefusal(done)).toBe(false);
       for (const e of engines) e.phys.write(0, mem.bytes);
       // The entries the walk reads, root to leaf.
@@ -237,9 +243,11 @@ describe.each(FORMATS.map((f) => [f.name, f] as const))('%s: both backends equal
             put(ea, entry ^ (1n << b));
             const want = oracleTranslate(mem, f, root, va, o);
             const list = listing ? oracleMappingList(mem, f, root, o, 300) : undefined;
+            const violations = listing && f.contiguous ? oracleContiguousCheck(mem, f, root, o) : undefined;
             for (const e of engines) {
               sameResults([e.translate(root, va, { ...o, format })], [want]);
               if (list) sameList(e.mappings(root, { ...o, format, limit: 300 }), list);
+              if (violations) expect(checkContiguous(e, root, { ...o, format })).toEqual({ violations, truncated: false });
             }
           }
           put(ea, entry);
@@ -285,6 +293,7 @@ describe.each(FORMATS.map((f) => [f.name, f] as const))('%s: both backends equal
         const want = expectedWalks(mem, f, c);
         for (const w of want.singles) tally(`walk: ${w.ok ? `leaf at level ${w.level}` : w.fault.kind}`);
         tally(`mappings: ${want.list.truncated ? 'truncated' : want.list.mappings.length ? 'some' : 'none'}`);
+        for (const v of want.violations) tally(`contiguous check: ${v.rules.join(' ')}`);
         for (const e of engines) {
           e.phys.write(0, mem.bytes);
           checkWalks(e, f, format, c, want);

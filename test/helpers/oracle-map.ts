@@ -7,8 +7,9 @@
 import type { MapFlags } from '../../src/paging/format.js';
 import type { FrameAllocator } from '../../src/paging/allocator.js';
 import type { WalkOptions } from '../../src/paging/types.js';
-import type { OracleFormat, Resolved } from './oracle-formats.js';
+import type { OracleFormat } from './oracle-formats.js';
 import { indexOf, OracleMemory } from './oracle-walk.js';
+import { updateContiguous } from './oracle-contiguous.js';
 
 /** Why an operation was refused (each names one rule of the contract). */
 export type RefusalKind =
@@ -213,62 +214,6 @@ export function oracleUnmap(mem: OracleMemory, f: OracleFormat, root: bigint, va
 
 export function oracleProtect(mem: OracleMemory, f: OracleFormat, root: bigint, va: bigint, size: bigint, flags: MapFlags, o: WalkOptions = {}): number | Refusal {
   return edit(mem, f, root, va, size, flags, o);
-}
-
-/**
- * The contiguous hint over [va, va+size): in every table the range reaches, each
- * group of N entries (N-aligned) that touches it qualifies when all N are valid
- * leaves of the level whose outputs are one run, entry after entry, starting on a
- * multiple of N leaves, with identical attributes (all bits but the output address
- * and the hint). A qualifying group is hinted when `set` (or when it is hinted
- * already); any other group loses the hint from every leaf. Returns the groups
- * touching the range that carry the hint afterwards.
- */
-export function updateContiguous(mem: OracleMemory, f: OracleFormat, root: bigint, va: bigint, size: bigint, set: boolean, r: Resolved): number {
-  const hint = f.contiguous!.bit;
-  const eb = BigInt(f.entryBytes);
-  let hinted = 0;
-  const visit = (i: number, table: bigint, lo: bigint, hi: bigint) => {
-    const l = f.levels[i]!;
-    const first = indexOf(f, i, lo), last = indexOf(f, i, hi);
-    const n = BigInt(f.contiguous!.entries[l.level] ?? 0);
-    const span = 1n << BigInt(l.shift);
-    if (n > 1n) {
-      for (let g = first - (first % n); g <= last; g += n) {
-        const entries: Array<{ ea: bigint; e: bigint | undefined }> = [];
-        for (let k = 0n; k < n; k++) {
-          const ea = table + (g + k) * eb;
-          entries.push({ ea, e: mem.read(ea, f.entryBytes) });
-        }
-        const leaf = (e: bigint | undefined): e is bigint => e !== undefined && f.kind(i, e) === 'leaf';
-        const onLeaves = entries.filter((x) => leaf(x.e) && (x.e & hint) !== 0n).length;
-        const attrs = (e: bigint) => e & ~(f.addressField(i, r) | hint);
-        const e0 = entries[0]!.e;
-        const qualifies =
-          entries.every((x) => leaf(x.e)) &&
-          f.leafAddress(i, e0!, r) % (n * span) === 0n &&
-          entries.every((x, k) => f.leafAddress(i, x.e!, r) === f.leafAddress(i, e0!, r) + BigInt(k) * span && attrs(x.e!) === attrs(e0!));
-        if (qualifies && (set || onLeaves === Number(n))) {
-          for (const x of entries) mem.write(x.ea, f.entryBytes, x.e! | hint);
-          hinted++;
-        } else if (onLeaves > 0) {
-          for (const x of entries) if (leaf(x.e)) mem.write(x.ea, f.entryBytes, x.e & ~hint);
-        }
-      }
-    }
-    if (i + 1 >= f.levels.length) return;
-    for (let idx = first; idx <= last; idx++) {
-      const e = mem.read(table + idx * eb, f.entryBytes);
-      if (e === undefined) return;
-      if (f.kind(i, e) !== 'table' || (r.checkReserved && f.reserved(i, 'table', e, r))) continue;
-      // The part of [lo, hi] this entry covers.
-      const start = (lo & ~(((1n << BigInt(l.indexBits)) << BigInt(l.shift)) - 1n)) | (idx << BigInt(l.shift));
-      const end = start + span - 1n;
-      visit(i + 1, f.tableAddress(i, e, r), start > lo ? start : lo, end < hi ? end : hi);
-    }
-  };
-  visit(0, f.rootTable(BigInt.asUintN(64, root), r), va, va + size - 1n);
-  return hinted;
 }
 
 export const isRefusal = (x: unknown): x is Refusal => typeof x === 'object' && x !== null && 'refused' in x;

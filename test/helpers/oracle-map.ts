@@ -8,7 +8,7 @@ import type { MapFlags } from '../../src/paging/format.js';
 import type { FrameAllocator } from '../../src/paging/allocator.js';
 import type { WalkOptions } from '../../src/paging/types.js';
 import type { OracleFormat } from './oracle-formats.js';
-import { indexOf, OracleMemory } from './oracle-walk.js';
+import { indexOf, type OracleMemory } from './oracle-walk.js';
 import { updateContiguous } from './oracle-contiguous.js';
 
 /** Why an operation was refused (each names one rule of the contract). */
@@ -95,7 +95,7 @@ export function oracleMap(
   // One pass over the tree, for the dry run (`newTable` undefined: count the tables
   // needed; a table yet to be made is empty) and for the real one.
   let leaves = 0, tablesNeeded = 0;
-  const place = (m: OracleMemory, i: number, table: bigint | undefined, cva: bigint, cpa: bigint, len: bigint, newTable?: () => bigint): Refusal | undefined => {
+  const place = (i: number, table: bigint | undefined, cva: bigint, cpa: bigint, len: bigint, newTable?: () => bigint): Refusal | undefined => {
     const l = f.levels[i]!;
     for (const c of chunks(f, i, cva, len)) {
       const at = cpa + c.off;
@@ -103,7 +103,7 @@ export function oracleMap(
       let e = 0n, ea: bigint | undefined;
       if (table !== undefined) {
         ea = table + indexOf(f, i, c.va) * eb;
-        const read = m.read(ea, f.entryBytes);
+        const read = mem.read(ea, f.entryBytes);
         if (read === undefined) return refusal('outside-image', c.va, ea, 0n);
         e = read;
       }
@@ -112,7 +112,7 @@ export function oracleMap(
         if (kind !== 'invalid') return refusal('already-mapped', c.va, ea, e);
         const leaf = f.newLeaf(i, at, bitsOfLeaf, r);
         if (leaf === undefined) return refusal('pa-unrepresentable', c.va);
-        if (newTable) m.write(ea!, f.entryBytes, leaf);
+        if (newTable) mem.write(ea!, f.entryBytes, leaf);
         leaves++;
         continue;
       }
@@ -125,18 +125,18 @@ export function oracleMap(
         tablesNeeded++;
         if (newTable) {
           next = newTable();
-          m.zero(next, f.tableBytes);
-          m.write(ea!, f.entryBytes, f.newTable(i, next));
+          mem.zero(next, f.tableBytes);
+          mem.write(ea!, f.entryBytes, f.newTable(i, next));
         }
       }
-      const why = place(m, i + 1, next, c.va, at, c.len, newTable);
+      const why = place(i + 1, next, c.va, at, c.len, newTable);
       if (why) return why;
     }
     return undefined;
   };
 
   const rootTable = f.rootTable(BigInt.asUintN(64, root), r);
-  const dry = place(mem, 0, rootTable, va, pa, size);
+  const dry = place(0, rootTable, va, pa, size);
   if (dry) return dry;
   const framesPerTable = f.tableBytes / 4096;
   const frames: number[] = [];
@@ -155,7 +155,7 @@ export function oracleMap(
   let used = 0;
   leaves = 0;
   // Only tables that alias each other can make the real pass differ from the dry one.
-  const real = mem.attempt(() => place(mem, 0, rootTable, va, pa, size, () => BigInt(frames[used++]!) * 4096n));
+  const real = mem.attempt(() => place(0, rootTable, va, pa, size, () => BigInt(frames[used++]!) * 4096n));
   if (real) {
     for (const g of frames) allocator.free?.(g, framesPerTable);
     return { ...real, midway: true };

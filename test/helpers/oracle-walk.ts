@@ -67,13 +67,13 @@ export interface OracleWalkOptions extends WalkOptions {
   readonly user?: boolean;
 }
 
-export function orDeny(a: Deny, b: Deny): Deny {
+function orDeny(a: Deny, b: Deny): Deny {
   return { write: a.write || b.write, user: a.user || b.user, exec: a.exec || b.exec, userExec: a.userExec || b.userExec };
 }
 
-export const NOTHING_DENIED: Deny = { write: false, user: false, exec: false, userExec: false };
+const NOTHING_DENIED: Deny = { write: false, user: false, exec: false, userExec: false };
 
-export function rightsOf(d: Deny): Rights {
+function rightsOf(d: Deny): Rights {
   return { write: !d.write, user: !d.user, execute: !d.exec, userExecute: !d.userExec };
 }
 

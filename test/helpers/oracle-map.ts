@@ -155,7 +155,11 @@ export function oracleMap(
   let used = 0;
   leaves = 0;
   // Only tables that alias each other can make the real pass differ from the dry one.
-  const real = mem.attempt(() => place(0, rootTable, va, pa, size, () => BigInt(frames[used++]!) * 4096n));
+  const take = () => {
+    if (used === frames.length) throw new Error('oracle: the real pass needs more tables than the dry run counted');
+    return BigInt(frames[used++]!) * 4096n;
+  };
+  const real = mem.attempt(() => place(0, rootTable, va, pa, size, take));
   if (real) {
     for (const g of frames) allocator.free?.(g, framesPerTable);
     return { ...real, midway: true };

@@ -44,7 +44,7 @@ describe('memwalk info', () => {
         `image:     ${file}`,
         'format:    qemu-elf (QEMU dump-guest-memory ELF64 core, x86-64)',
         `file size: 0x${L.fileSize.toString(16)} (${L.fileSize} bytes)`,
-        'RAM image: 0x101000 (1028K) needed to hold the highest segment',
+        'physical:  up to 0x101000 (1028K)',
         'segments:  2',
         `       0x0..0x3000    12K  at file offset 0x${L.blockOffsets[0]!.toString(16)}`,
         `  0x100000..0x101000   4K  at file offset 0x${L.blockOffsets[1]!.toString(16)}`,

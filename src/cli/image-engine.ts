@@ -10,6 +10,7 @@ import { DUMP_FORMATS, type DumpFormat } from '../dumps/detect.js';
 import { InvalidInputError } from '../errors.js';
 import { quote } from '../util/numbers.js';
 import { choice, inputFile, size } from './args.js';
+import { MIN_CACHE_BYTES } from '../engine/layout.js';
 
 export interface LoadedImage {
   readonly dump: Dump;
@@ -22,6 +23,7 @@ export interface ImageOptions {
   image: string;
   imageFormat?: string;
   cache?: string;
+  xenFrames?: string;
 }
 
 /** -f/--image with --image-format and --cache: the options every command reading a dump shares. */
@@ -29,7 +31,8 @@ export function addImageOptions(cmd: Command, what = 'a memory dump'): Command {
   return cmd
     .requiredOption('-f, --image <file>', `${what}: raw, ELF core (QEMU dump-guest-memory), kdump (flattened or plain), LiME or Xen dump-core, found by content`)
     .option('--image-format <name>', `read the file as this format whatever its content says: ${DUMP_FORMATS.join(', ')}`)
-    .option('--cache <size>', 'bytes of frame cache: memory stays bounded by it whatever the dump\'s size (default 256M)');
+    .option('--cache <size>', 'bytes of frame cache: memory stays bounded by it whatever the dump\'s size (default 256M)')
+    .option('--xen-frames <view>', 'Xen dump-core: number frames as the guest does (guest) or by machine frame (machine, PV guests, whose CR3 is a machine address)');
 }
 
 /** Open the dump named by the options (headers only: frames are read when needed). */
@@ -37,7 +40,16 @@ export function loadImage(o: ImageOptions, backend: BackendName = 'wasm'): Loade
   const path = inputFile(o.image, '--image');
   const format = o.imageFormat === undefined ? undefined : (choice(o.imageFormat, '--image-format', DUMP_FORMATS) as DumpFormat);
   const cacheBytes = o.cache === undefined ? undefined : size(o.cache, '--cache');
-  const dump = openDump(path, { backend, ...(format ? { format } : {}), ...(cacheBytes === undefined ? {} : { cacheBytes }) });
+  if (cacheBytes !== undefined && (cacheBytes < MIN_CACHE_BYTES || cacheBytes % 4096n !== 0n || cacheBytes >= 1n << 32n)) {
+    throw new InvalidInputError(`--cache: ${o.cache} must be a multiple of 4K from 64K to below 4G`, { input: '--cache', value: o.cache });
+  }
+  const xenFrames = o.xenFrames === undefined ? undefined : choice(o.xenFrames, '--xen-frames', ['guest', 'machine'] as const);
+  const dump = openDump(path, {
+    backend,
+    ...(format ? { format } : {}),
+    ...(cacheBytes === undefined ? {} : { cacheBytes }),
+    ...(xenFrames ? { xenFrames } : {}),
+  });
   return { dump, engine: dump.engine, path };
 }
 

@@ -1,13 +1,12 @@
 import type { Command } from 'commander';
-import { openDump } from '../../engine/open-dump.js';
+import { addImageOptions, loadImage, type ImageOptions } from '../image-engine.js';
 import { BOOT_PARAMS_BYTES, e820ToBanks, parseBootParams } from '../../xen/boot-params.js';
 import { InvalidInputError, OutsideImageError } from '../../errors.js';
 import { escapeText, hex, hex16 } from '../../util/numbers.js';
 import { address, inputFile } from '../args.js';
 import { printJson } from '../output.js';
 
-interface Options {
-  image: string;
+interface Options extends ImageOptions {
   at: string;
   json?: boolean;
 }
@@ -16,8 +15,9 @@ interface Options {
  * Read [pa, pa + len) of a dump of any format through a small frame cache: only
  * the frames holding these bytes are read, whatever the dump's size.
  */
-function readPhys(path: string, pa: bigint, len: number): Uint8Array {
-  const dump = openDump(path, { cacheBytes: 1 << 20 });
+function readPhys(o: ImageOptions, pa: bigint, len: number): Uint8Array {
+  const path = o.image;
+  const { dump } = loadImage({ cache: '1M', ...o });
   try {
     return dump.engine.phys.read(pa, len);
   } catch (err) {
@@ -33,16 +33,17 @@ function readPhys(path: string, pa: bigint, len: number): Uint8Array {
 }
 
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('boot-params')
-    .description("read a Linux x86 zero page (boot_params): hardware_subarch and the e820 map, and the RAM banks it gives the direct map")
-    .requiredOption('-f, --image <file>', 'a raw RAM image (file offset = physical address) or a QEMU dump-guest-memory ELF core')
+    .description("read a Linux x86 zero page (boot_params): hardware_subarch and the e820 map, and the RAM banks it gives the direct map");
+  addImageOptions(cmd);
+  cmd
     .requiredOption('--at <addr>', 'physical address of boot_params')
     .option('-j, --json', 'print one JSON document')
     .action((o: Options) => {
       const at = address(o.at, '--at');
       inputFile(o.image, '--image');
-      const bp = parseBootParams(readPhys(o.image, at, BOOT_PARAMS_BYTES), `${o.image}: boot_params at ${hex(at)}`);
+      const bp = parseBootParams(readPhys(o, at, BOOT_PARAMS_BYTES), `${o.image}: boot_params at ${hex(at)}`);
       const { banks, reserved } = e820ToBanks(bp.e820);
       if (o.json) {
         printJson({

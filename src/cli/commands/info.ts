@@ -128,7 +128,8 @@ export function describeSource(source: PhysicalSource): string {
   if (rows.length > 64) lines.push(`  ... ${rows.length - 64} more (--json lists them all)`);
   lines.push(`vCPUs:     ${d.vcpus.length}`);
   for (const c of d.vcpus) lines.push(vcpuLine(c));
-  for (const [k, v] of Object.entries(d.details ?? {})) lines.push(`${(k + ':').padEnd(10)} ${escapeText(typeof v === 'bigint' ? hex(v) : String(v))}`);
+  const details = Object.entries(d.details ?? {}).map(([k, v]) => `${k} ${escapeText(typeof v === 'bigint' ? hex(v) : String(v))}`);
+  if (details.length) lines.push(`header:    ${details.join(', ')}`);
   return lines.join('\n') + '\n';
 }
 
@@ -154,7 +155,7 @@ export function describeImage(image: MemoryImage): string {
   const machine = core.machine === 62 ? 'x86-64' : core.machine === 3 ? 'i386' : `machine ${core.machine}`;
   lines.push(`format:    qemu-elf (QEMU dump-guest-memory ELF${core.elfClass} core, ${machine}${core.pnXnum ? ', PN_XNUM' : ''})`);
   lines.push(`file size: ${hex(image.fileSize)} (${size(image.fileSize)})`);
-  lines.push(`RAM image: ${hex(image.highestAddress)} (${size(image.highestAddress)}) needed to hold the highest segment`);
+  lines.push(`physical:  up to ${hex(image.highestAddress)} (${size(image.highestAddress)})`);
   lines.push(`segments:  ${image.segments.length}`);
   const rows = image.segments.map((s) => [hex(s.pa), hex(s.pa + s.size), size(s.size), hex(s.fileOffset)] as const);
   const width = (i: number) => Math.max(0, ...rows.map((r) => r[i].length));

@@ -3,7 +3,7 @@
 // halves and output addresses exact doubles; BigInt appears once per table (the
 // VA bounds of a range), never per entry.
 import * as A from '../../abi.js';
-import { ReferenceWalkParams, TWO32, lo32, hi32 } from './walk-params.js';
+import { ReferenceWalkParams, TWO32, lo32, hi32 } from './params.js';
 
 export class ReferenceContig extends ReferenceWalkParams {
   private hinted = 0;

@@ -33,10 +33,6 @@ export class ReferenceMap extends ReferenceWalk {
     if (this.eb === 8) this.i32[w + 1] = hi;
   }
 
-  private isLeaf(i: number, lo: number): boolean {
-    return this.lallowed[i] !== 0 && (lo & this.lmask[i]!) === this.lval[i];
-  }
-
   /** Bytes from va to the end of its entry's span at level i (va as BigInt, once per call). */
   private firstRoom(va: bigint, i: number): number {
     const span = 2n ** BigInt(this.shift[i]!);
@@ -75,7 +71,7 @@ export class ReferenceMap extends ReferenceWalk {
         const ea = table + (idx & this.imask[i]!) * eb;
         if (this.phys.addr(ea, eb) === 0) return this.conflict(A.MAP_OUTSIDE_IMAGE, va + BigInt(off), ea, 0, 0);
         const [lo, hi] = this.readEntry(ea);
-        const valid = (lo & this.vmask[i]!) === this.vval[i];
+        const valid = this.isValid(i, lo);
         if (asLeaf) {
           if (valid) return this.conflict(A.MAP_ALREADY_MAPPED, va + BigInt(off), ea, lo, hi);
           if (!this.representable(i, cpa)) return this.conflict(A.MAP_PA_UNREPRESENTABLE, va + BigInt(off), ea, lo, hi);
@@ -149,7 +145,7 @@ export class ReferenceMap extends ReferenceWalk {
       idx++;
       if (this.phys.addr(ea, eb) === 0) continue;
       const [lo, hi] = this.readEntry(ea);
-      if ((lo & this.vmask[i]!) !== this.vval[i]) continue;
+      if (!this.isValid(i, lo)) continue;
       if (this.isLeaf(i, lo)) {
         if (chunk !== span) return this.conflict(A.MAP_SPLITS_LEAF, va + BigInt(at), ea, lo, hi);
         if (!dry) {

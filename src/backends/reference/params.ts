@@ -8,8 +8,10 @@ import { ReferencePhys } from './phys.js';
 
 export const TWO32 = 4294967296;
 export const MAX_LEVELS = A.MAX_LEVELS;
-/** Rights masks per level: 12 masks (6 table, 6 leaf) x lo/hi. */
-export const RM = 24;
+/** Int32 words of one RM_* rights record (6 masks x lo/hi). */
+export const RM_WORDS = A.RM_BYTES >>> 2;
+/** Rights words per level in `rm`: the table's record (LV_T_RIGHTS), then the leaf's (LV_L_RIGHTS). */
+export const RM = 2 * RM_WORDS;
 
 export const lo32 = (v: bigint) => Number(BigInt.asUintN(32, v)) | 0;
 export const hi32 = (v: bigint) => Number(BigInt.asUintN(32, v >> 32n)) | 0;
@@ -55,7 +57,7 @@ export class ReferenceWalkParams {
   protected readonly fast = new Int32Array(MAX_LEVELS * 16);
   protected readonly leafSt = new Int32Array(MAX_LEVELS);
   /** Table rights shared by all table levels: 6 masks x [lo, hi]. */
-  protected readonly tr = new Int32Array(12);
+  protected readonly tr = new Int32Array(RM_WORDS);
 
   constructor(ctx: BackendContext) {
     const buf = ctx.memory.buffer;
@@ -78,7 +80,7 @@ export class ReferenceWalkParams {
     this.maxLeaf = v.getUint32(A.WP + A.WP_MAX_LEAF, true);
     this.rootLo = v.getInt32(A.WP + A.WP_ROOT_MASK, true);
     this.rootHi = v.getInt32(A.WP + A.WP_ROOT_MASK + 4, true);
-    for (let k = 0; k < 12; k++) this.tr[k] = v.getInt32(A.WP + A.WP_T_RIGHTS + k * 4, true);
+    for (let k = 0; k < RM_WORDS; k++) this.tr[k] = v.getInt32(A.WP + A.WP_T_RIGHTS + k * 4, true);
     for (let i = 0; i < this.n; i++) {
       const b = A.WP + A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE;
       const u = (o: number) => v.getUint32(b + o, true);
@@ -104,11 +106,34 @@ export class ReferenceWalkParams {
       pair(this.lTmpl, A.LV_LEAF_TEMPLATE);
       pair(this.lReq, A.LV_LEAF_REQUIRE);
       pair(this.cbit, A.LV_CONTIG_BIT);
-      for (let k = 0; k < 12; k++) pair(this.rm, A.LV_T_RIGHTS + k * 8, i * RM + k * 2);
+      for (let k = 0; k < RM_WORDS; k++) {
+        this.rm[this.tRights(i) + k] = v.getInt32(b + A.LV_T_RIGHTS + k * 4, true);
+        this.rm[this.lRights(i) + k] = v.getInt32(b + A.LV_L_RIGHTS + k * 4, true);
+      }
       const fields = [A.LV_FAST_MASK, A.LV_FAST_VALUE, A.LV_AND_KEEP, A.LV_OR_KEEP, A.LV_LFAST_MASK, A.LV_LFAST_VALUE, A.LV_LAND_KEEP, A.LV_LOR_KEEP];
       fields.forEach((f, k) => pair(this.fast, f, i * 16 + k * 2));
       this.leafSt[i] = u(A.LV_LEAF_STATUS);
     }
+  }
+
+  /** Where level i's table-entry rights record starts in `rm`. */
+  protected tRights(i: number): number {
+    return i * RM;
+  }
+
+  /** Where level i's leaf rights record starts in `rm`. */
+  protected lRights(i: number): number {
+    return i * RM + RM_WORDS;
+  }
+
+  /** Is an entry with low half `lo` valid at level i? */
+  protected isValid(i: number, lo: number): boolean {
+    return (lo & this.vmask[i]!) === this.vval[i];
+  }
+
+  /** Is the valid entry with low half `lo` a leaf at level i? */
+  protected isLeaf(i: number, lo: number): boolean {
+    return this.lallowed[i] !== 0 && (lo & this.lmask[i]!) === this.lval[i];
   }
 
   /** The root table's address from a root register value. */

@@ -2,15 +2,15 @@
 // cached, interleaved), the range walk and its run-length sink, over the walk of walk.ts.
 import * as A from '../../abi.js';
 import { ReferenceWalk } from './walk.js';
-import { TWO32, RM, lo32, hi32 } from './params.js';
+import { TWO32, RM_WORDS, lo32, hi32 } from './params.js';
 
 export class ReferenceTranslate extends ReferenceWalk {
   /** Bits of a leaf at level i that decide its status: all but the output address, plus every bit a check reads. */
   private leafKeyMask(i: number): [number, number] {
-    const r = this.rm, o = i * RM + 12;
+    const r = this.rm, o = this.lRights(i);
     let lo = ~this.lAddr[i * 2]! | this.vmask[i]! | this.ext[i * 2]! | this.rsvdL[i * 2]! | this.lReq[i * 2]!;
     let hi = ~this.lAddr[i * 2 + 1]! | this.ext[i * 2 + 1]! | this.rsvdL[i * 2 + 1]! | this.lReq[i * 2 + 1]!;
-    for (let k = 0; k < 12; k += 2) {
+    for (let k = 0; k < RM_WORDS; k += 2) {
       lo |= r[o + k]!;
       hi |= r[o + k + 1]!;
     }
@@ -405,7 +405,7 @@ export class ReferenceTranslate extends ReferenceWalk {
           if (memo && (lo & kLo) === memoLo && (hi & kHi) === memoHi) {
             this.wPa = this.leafBase(last, lo, hi) + poff;
             s = memoSt;
-          } else if ((lo & this.vmask[last]!) !== this.vval[last]) {
+          } else if (!this.isValid(last, lo)) {
             s = this.walkFrom(clo, chi, last, table, access, true);
             memo = false;
           } else {

@@ -3,7 +3,15 @@
 // batch resumes from. 64-bit entries are handled as two int32 halves and
 // physical addresses as exact doubles (< 2^53).
 import * as A from '../../abi.js';
-import { ReferenceWalkParams, TWO32, MAX_LEVELS, RM } from './params.js';
+import { ReferenceWalkParams, TWO32, MAX_LEVELS } from './params.js';
+
+// RM_* masks as int32 indices from a rights record (low half; high half at +1).
+const W_ALLOW = A.RM_W_ALLOW >>> 2;
+const W_DENY = A.RM_W_DENY >>> 2;
+const U_ALLOW = A.RM_U_ALLOW >>> 2;
+const U_DENY = A.RM_U_DENY >>> 2;
+const PXN = A.RM_PXN >>> 2;
+const UXN = A.RM_UXN >>> 2;
 
 export class ReferenceWalk extends ReferenceWalkParams {
   /** Bit r set: the current access kind is refused with rights r. */
@@ -44,28 +52,25 @@ export class ReferenceWalk extends ReferenceWalkParams {
     return bits >= 32 ? (bits === 32 ? vhi === 0 : vhi >>> (bits - 32) === 0) : vhi === 0 && vlo >>> bits === 0;
   }
 
+  /** Deny bits of entry (lo, hi) under the rights record at `off` in `rm` (tRights/lRights). */
   protected denyOf(lo: number, hi: number, off: number): number {
-    const m = this.rm;
-    let d = 0;
-    const waL = m[off]!, waH = m[off + 1]!;
-    if ((lo & waL) !== waL || (hi & waH) !== waH || (lo & m[off + 2]!) !== 0 || (hi & m[off + 3]!) !== 0) d |= A.R_WRITE;
-    const uaL = m[off + 4]!, uaH = m[off + 5]!;
-    if ((lo & uaL) !== uaL || (hi & uaH) !== uaH || (lo & m[off + 6]!) !== 0 || (hi & m[off + 7]!) !== 0) d |= A.R_USER;
-    if (((lo & m[off + 8]!) | (hi & m[off + 9]!)) !== 0) d |= A.R_EXEC;
-    if (((lo & m[off + 10]!) | (hi & m[off + 11]!)) !== 0) d |= A.R_UEXEC;
-    return d;
+    return this.deny(this.rm, off, lo, hi, lo, hi);
   }
 
   /** Deny bits of the table levels walked so far, from the AND/OR accumulators. */
   protected tableDeny(aLo: number, aHi: number, oLo: number, oHi: number): number {
-    const m = this.tr;
+    return this.deny(this.tr, 0, aLo, aHi, oLo, oHi);
+  }
+
+  /** Deny bits under the rights record at `m[off]`: allow bits must all be set in (aLo, aHi), deny bits none in (oLo, oHi). */
+  private deny(m: Int32Array, off: number, aLo: number, aHi: number, oLo: number, oHi: number): number {
     let d = 0;
-    const waL = m[0]!, waH = m[1]!;
-    if ((aLo & waL) !== waL || (aHi & waH) !== waH || (oLo & m[2]!) !== 0 || (oHi & m[3]!) !== 0) d |= A.R_WRITE;
-    const uaL = m[4]!, uaH = m[5]!;
-    if ((aLo & uaL) !== uaL || (aHi & uaH) !== uaH || (oLo & m[6]!) !== 0 || (oHi & m[7]!) !== 0) d |= A.R_USER;
-    if (((oLo & m[8]!) | (oHi & m[9]!)) !== 0) d |= A.R_EXEC;
-    if (((oLo & m[10]!) | (oHi & m[11]!)) !== 0) d |= A.R_UEXEC;
+    const waL = m[off + W_ALLOW]!, waH = m[off + W_ALLOW + 1]!;
+    if ((aLo & waL) !== waL || (aHi & waH) !== waH || (oLo & m[off + W_DENY]!) !== 0 || (oHi & m[off + W_DENY + 1]!) !== 0) d |= A.R_WRITE;
+    const uaL = m[off + U_ALLOW]!, uaH = m[off + U_ALLOW + 1]!;
+    if ((aLo & uaL) !== uaL || (aHi & uaH) !== uaH || (oLo & m[off + U_DENY]!) !== 0 || (oHi & m[off + U_DENY + 1]!) !== 0) d |= A.R_USER;
+    if (((oLo & m[off + PXN]!) | (oHi & m[off + PXN + 1]!)) !== 0) d |= A.R_EXEC;
+    if (((oLo & m[off + UXN]!) | (oHi & m[off + UXN + 1]!)) !== 0) d |= A.R_UEXEC;
     return d;
   }
 
@@ -120,7 +125,7 @@ export class ReferenceWalk extends ReferenceWalkParams {
     // Arm's Access flag fault comes before any permission fault.
     const rl = this.lReq[i * 2]!, rh = this.lReq[i * 2 + 1]!;
     if ((lo & rl) !== rl || (hi & rh) !== rh) return this.fault(A.K_ACCESS_FLAG, i, A.PF_P | this.accessBits(acc));
-    deny |= this.denyOf(lo, hi, i * RM + 12);
+    deny |= this.denyOf(lo, hi, this.lRights(i));
     const sh = this.shift[i]!;
     const off = sh >= 32 ? (vhi & (2 ** (sh - 32) - 1)) * TWO32 + (vlo >>> 0) : (vlo >>> 0) % 2 ** sh;
     this.wPa = this.leafBase(i, lo, hi) + off;
@@ -181,8 +186,8 @@ export class ReferenceWalk extends ReferenceWalkParams {
         this.wEnd = i;
         return st | (rights << A.ST_RIGHTS_SHIFT);
       }
-      if ((lo & this.vmask[i]!) !== this.vval[i]) return this.fault(A.K_NOT_PRESENT, i, this.accessBits(acc));
-      if (this.lallowed[i] && (lo & this.lmask[i]!) === this.lval[i]) {
+      if (!this.isValid(i, lo)) return this.fault(A.K_NOT_PRESENT, i, this.accessBits(acc));
+      if (this.isLeaf(i, lo)) {
         return this.leafStatus(lo, hi, i, vlo, vhi, this.tableDeny(aLo, aHi, oLo, oHi), acc);
       }
       if (this.flags & A.WF_CHECK_RSVD && ((lo & this.rsvdT[i * 2]!) | (hi & this.rsvdT[i * 2 + 1]!)) !== 0) {

@@ -5,6 +5,7 @@
 import type { BackendContext } from '../backend.js';
 import * as A from '../../abi.js';
 import { ReferencePhys } from './phys.js';
+import { WALK_FIELDS, LEVEL_FIELDS, type WalkField, type WalkFieldName, type LevelFieldName } from '../walk-fields.js';
 
 export const TWO32 = 4294967296;
 export const MAX_LEVELS = A.MAX_LEVELS;
@@ -12,6 +13,38 @@ export const MAX_LEVELS = A.MAX_LEVELS;
 export const RM_WORDS = A.RM_BYTES >>> 2;
 /** Rights words per level in `rm`: the table's record (LV_T_RIGHTS), then the leaf's (LV_L_RIGHTS). */
 export const RM = 2 * RM_WORDS;
+
+/** Where each field of a list goes: its value as int32 halves (hi 0 for a u32), then `extra` (the level). */
+type FieldSinks<N extends string, X extends unknown[] = []> = { readonly [K in N]: (lo: number, hi: number, ...extra: X) => void };
+
+/** The six RM_* masks of a rights record: `put` gets each at its int32 index in the record. */
+function rightsInto<P extends string, X extends unknown[]>(prefix: P, put: (k: number, lo: number, hi: number, ...extra: X) => void) {
+  const at = (o: number) => (lo: number, hi: number, ...extra: X) => put(o >>> 2, lo, hi, ...extra);
+  return {
+    [`${prefix}WriteAllow`]: at(A.RM_W_ALLOW),
+    [`${prefix}WriteDeny`]: at(A.RM_W_DENY),
+    [`${prefix}UserAllow`]: at(A.RM_U_ALLOW),
+    [`${prefix}UserDeny`]: at(A.RM_U_DENY),
+    [`${prefix}Pxn`]: at(A.RM_PXN),
+    [`${prefix}Uxn`]: at(A.RM_UXN),
+  } as Record<`${P}${'WriteAllow' | 'WriteDeny' | 'UserAllow' | 'UserDeny' | 'Pxn' | 'Uxn'}`, (lo: number, hi: number, ...extra: X) => void>;
+}
+
+/** A u64 field of level i as the pair [lo, hi] at 2i of `dst`. */
+const pairInto = (dst: Int32Array) => (lo: number, hi: number, i: number) => {
+  dst[i * 2] = lo;
+  dst[i * 2 + 1] = hi;
+};
+
+/** Int32 words of a level's fast-path fields in `fast` (LV_FAST_MASK .. LV_LOR_KEEP, in abi order). */
+export const FAST_WORDS = (A.LV_LEAF_STATUS - A.LV_FAST_MASK) >>> 2;
+
+/** A fast-path u64 field of level i at its int32 index from LV_FAST_MASK in `fast`. */
+const fastInto = (dst: Int32Array, field: number) => (lo: number, hi: number, i: number) => {
+  const k = i * FAST_WORDS + ((field - A.LV_FAST_MASK) >>> 2);
+  dst[k] = lo;
+  dst[k + 1] = hi;
+};
 
 export const lo32 = (v: bigint) => Number(BigInt.asUintN(32, v)) | 0;
 export const hi32 = (v: bigint) => Number(BigInt.asUintN(32, v >> 32n)) | 0;
@@ -54,7 +87,7 @@ export class ReferenceWalkParams {
   protected readonly cbit = new Int32Array(MAX_LEVELS * 2);
   protected readonly rm = new Int32Array(MAX_LEVELS * RM);
   /** Fast-path tests and rights folding per level, 8 [lo, hi] pairs (abi LV_FAST_* .. LV_LOR_KEEP). */
-  protected readonly fast = new Int32Array(MAX_LEVELS * 16);
+  protected readonly fast = new Int32Array(MAX_LEVELS * FAST_WORDS);
   protected readonly leafSt = new Int32Array(MAX_LEVELS);
   /** Table rights shared by all table levels: 6 masks x [lo, hi]. */
   protected readonly tr = new Int32Array(RM_WORDS);
@@ -67,52 +100,75 @@ export class ReferenceWalkParams {
     this.phys = new ReferencePhys(ctx);
   }
 
+  /** Where each walk field goes (u32 fields: lo; u64 fields: lo, hi). */
+  private readonly walkInto: FieldSinks<WalkFieldName> = {
+    levels: (lo) => (this.n = lo >>> 0),
+    entryBytes: (lo) => (this.eb = lo >>> 0),
+    flags: (lo) => (this.flags = lo >>> 0),
+    vaBits: (lo) => (this.vaBits = lo >>> 0),
+    rootMask: (lo, hi) => {
+      this.rootLo = lo;
+      this.rootHi = hi;
+    },
+    maxLeaf: (lo) => (this.maxLeaf = lo >>> 0),
+    ...rightsInto('tables', (k, lo, hi) => {
+      this.tr[k] = lo;
+      this.tr[k + 1] = hi;
+    }),
+  };
+
+  /** Where each field of level i goes. */
+  private readonly levelInto: FieldSinks<LevelFieldName, [i: number]> = {
+    shift: (lo, _, i) => (this.shift[i] = lo),
+    indexMask: (lo, _, i) => (this.imask[i] = lo),
+    validMask: (lo, _, i) => (this.vmask[i] = lo),
+    validValue: (lo, _, i) => (this.vval[i] = lo),
+    leafMask: (lo, _, i) => (this.lmask[i] = lo),
+    leafValue: (lo, _, i) => (this.lval[i] = lo),
+    leafAllowed: (lo, _, i) => (this.lallowed[i] = lo),
+    // The architecture's name for the level: for messages, no kernel reads it.
+    archLevel: () => {},
+    leafExtShift: (lo, _, i) => (this.extShift[i] = 2 ** (lo >>> 0)),
+    tableAddr: pairInto(this.tAddr),
+    leafAddr: pairInto(this.lAddr),
+    leafExtMask: pairInto(this.ext),
+    rsvdTable: pairInto(this.rsvdT),
+    rsvdLeaf: pairInto(this.rsvdL),
+    ...rightsInto('table', (k, lo, hi, i: number) => {
+      this.rm[this.tRights(i) + k] = lo;
+      this.rm[this.tRights(i) + k + 1] = hi;
+    }),
+    ...rightsInto('leaf', (k, lo, hi, i: number) => {
+      this.rm[this.lRights(i) + k] = lo;
+      this.rm[this.lRights(i) + k + 1] = hi;
+    }),
+    tableTemplate: pairInto(this.tTmpl),
+    leafTemplate: pairInto(this.lTmpl),
+    leafRequire: pairInto(this.lReq),
+    contigBit: pairInto(this.cbit),
+    contigEntries: (lo, _, i) => (this.groupN[i] = lo),
+    fastMask: fastInto(this.fast, A.LV_FAST_MASK),
+    fastValue: fastInto(this.fast, A.LV_FAST_VALUE),
+    andKeep: fastInto(this.fast, A.LV_AND_KEEP),
+    orKeep: fastInto(this.fast, A.LV_OR_KEEP),
+    leafFastMask: fastInto(this.fast, A.LV_LFAST_MASK),
+    leafFastValue: fastInto(this.fast, A.LV_LFAST_VALUE),
+    leafAndKeep: fastInto(this.fast, A.LV_LAND_KEEP),
+    leafOrKeep: fastInto(this.fast, A.LV_LOR_KEEP),
+    leafStatus: (lo, _, i) => (this.leafSt[i] = lo),
+  };
+
   /** Parse the walk parameters when the TS layer has rewritten them. */
   protected load(): void {
     const v = this.view;
     const gen = v.getUint32(A.WP + A.WP_GEN, true);
     if (gen === this.gen) return;
     this.gen = gen;
-    this.n = v.getUint32(A.WP + A.WP_LEVELS, true);
-    this.eb = v.getUint32(A.WP + A.WP_ENTRY_BYTES, true);
-    this.flags = v.getUint32(A.WP + A.WP_FLAGS, true);
-    this.vaBits = v.getUint32(A.WP + A.WP_VA_BITS, true);
-    this.maxLeaf = v.getUint32(A.WP + A.WP_MAX_LEAF, true);
-    this.rootLo = v.getInt32(A.WP + A.WP_ROOT_MASK, true);
-    this.rootHi = v.getInt32(A.WP + A.WP_ROOT_MASK + 4, true);
-    for (let k = 0; k < RM_WORDS; k++) this.tr[k] = v.getInt32(A.WP + A.WP_T_RIGHTS + k * 4, true);
+    const read = (f: WalkField, at: number): [number, number] => [v.getInt32(at + f.at, true), f.width === 8 ? v.getInt32(at + f.at + 4, true) : 0];
+    for (const f of WALK_FIELDS) this.walkInto[f.name](...read(f, A.WP));
     for (let i = 0; i < this.n; i++) {
       const b = A.WP + A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE;
-      const u = (o: number) => v.getUint32(b + o, true);
-      const pair = (dst: Int32Array, o: number, at = i * 2) => {
-        dst[at] = v.getInt32(b + o, true);
-        dst[at + 1] = v.getInt32(b + o + 4, true);
-      };
-      this.shift[i] = u(A.LV_SHIFT);
-      this.imask[i] = u(A.LV_INDEX_MASK);
-      this.vmask[i] = u(A.LV_VALID_MASK);
-      this.vval[i] = u(A.LV_VALID_VALUE);
-      this.lmask[i] = u(A.LV_LEAF_MASK);
-      this.lval[i] = u(A.LV_LEAF_VALUE);
-      this.lallowed[i] = u(A.LV_LEAF_ALLOWED);
-      this.groupN[i] = u(A.LV_CONTIG_ENTRIES);
-      this.extShift[i] = 2 ** u(A.LV_LEAF_EXT_SHIFT);
-      pair(this.tAddr, A.LV_TABLE_ADDR);
-      pair(this.lAddr, A.LV_LEAF_ADDR);
-      pair(this.ext, A.LV_LEAF_EXT_MASK);
-      pair(this.rsvdT, A.LV_RSVD_TABLE);
-      pair(this.rsvdL, A.LV_RSVD_LEAF);
-      pair(this.tTmpl, A.LV_TABLE_TEMPLATE);
-      pair(this.lTmpl, A.LV_LEAF_TEMPLATE);
-      pair(this.lReq, A.LV_LEAF_REQUIRE);
-      pair(this.cbit, A.LV_CONTIG_BIT);
-      for (let k = 0; k < RM_WORDS; k++) {
-        this.rm[this.tRights(i) + k] = v.getInt32(b + A.LV_T_RIGHTS + k * 4, true);
-        this.rm[this.lRights(i) + k] = v.getInt32(b + A.LV_L_RIGHTS + k * 4, true);
-      }
-      const fields = [A.LV_FAST_MASK, A.LV_FAST_VALUE, A.LV_AND_KEEP, A.LV_OR_KEEP, A.LV_LFAST_MASK, A.LV_LFAST_VALUE, A.LV_LAND_KEEP, A.LV_LOR_KEEP];
-      fields.forEach((f, k) => pair(this.fast, f, i * 16 + k * 2));
-      this.leafSt[i] = u(A.LV_LEAF_STATUS);
+      for (const f of LEVEL_FIELDS) this.levelInto[f.name](...read(f, b), i);
     }
   }
 

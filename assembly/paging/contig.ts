@@ -17,7 +17,7 @@ import {
 } from '../../src/abi';
 import { levels, entryBytes, walkFlags, lv, loadEntry, storeEntry, isValid, isLeaf, rootMask, canonicalize } from './params';
 import { physAddr, physWriteAddr } from '../shared/phys';
-import { dfsStart, dfsRun } from './traverse';
+import { dfsStart, dfsRun, dfsVa } from './traverse';
 
 /** Entries of the last analysed group that are valid leaves carrying the hint. */
 let gHinted: u32 = 0;
@@ -156,7 +156,7 @@ let done: u32 = 0;
   // @ts-ignore: decorator
   @inline full(): bool { return count >= max || done >= steps; }
   // @ts-ignore: decorator
-  @inline slot(d: i32, L: usize, table: u64, idx: u32, va: u64): void {
+  @inline slot(d: i32, L: usize, table: u64, idx: u32): void {
     done++;
     const gn = load<u32>(L + LV_CONTIG_ENTRIES);
     if (gn <= 1 || (idx & (gn - 1)) != 0) return;
@@ -166,7 +166,7 @@ let done: u32 = 0;
     if (rules == 0) return;
     const r = out + (<usize>count) * CR_BYTES;
     store<u64>(r + CR_TABLE, table);
-    store<u64>(r + CR_VA, canonicalize(va));
+    store<u64>(r + CR_VA, canonicalize(dfsVa(CK, d, L, idx)));
     store<u32>(r + CR_INDEX, idx);
     store<u32>(r + CR_LEVEL, <u32>d);
     store<u32>(r + CR_RULES, rules);

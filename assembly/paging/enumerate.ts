@@ -19,7 +19,7 @@ let count: u32 = 0;
   // @ts-ignore: decorator
   @inline full(): bool { return count >= max; }
   // @ts-ignore: decorator
-  @inline slot(d: i32, L: usize, table: u64, idx: u32, va: u64): void {}
+  @inline slot(d: i32, L: usize, table: u64, idx: u32): void {}
   // @ts-ignore: decorator
   @inline leaf(d: i32, L: usize, table: u64, idx: u32, e: u64, va: u64, deny: u32): void {
     const rights = ~(deny | denyOf(e, L + LV_L_RIGHTS)) & 0xf;

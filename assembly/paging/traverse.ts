@@ -10,8 +10,9 @@
 //
 // A visit V has:
 //   full(): bool         stop before the next slot (the traversal resumes there);
-//   slot(d, L, table, idx, va): void
-//                        every slot of a table at level d (record L), before its entry is read;
+//   slot(d, L, table, idx): void
+//                        every slot of a table at level d (record L), before its entry is read
+//                        (its VA: dfsVa);
 //   leaf(d, L, table, idx, e, va, deny): void
 //                        every valid leaf that maps (no reserved bit set), with the
 //                        deny bits of the tables above it.
@@ -26,6 +27,12 @@ import { denyOf } from './walk';
 /** The record of level `d` in the DFS block at `block`. */
 // @ts-ignore: decorator
 @inline export function dfsLevel(block: usize, d: i32): usize { return block + <usize>(DFS_LEVEL_BASE + d * DFS_LEVEL_STRIDE); }
+
+/** The VA of slot `idx` of the table at level d (record L) of the traversal in `block`. */
+// @ts-ignore: decorator
+@inline export function dfsVa(block: usize, d: i32, L: usize, idx: u32): u64 {
+  return load<u64>(dfsLevel(block, d) + DFS_VA) | (<u64>idx << <u64>load<u32>(L + LV_SHIFT));
+}
 
 /** Start a traversal of the tables under root register value `root` in the DFS block at `block`. */
 export function dfsStart(block: usize, root: u64): void {
@@ -55,8 +62,7 @@ export function dfsStart(block: usize, root: u64): void {
     }
     store<u32>(s + DFS_INDEX, idx + 1);
     const table = load<u64>(s + DFS_TABLE);
-    const va = load<u64>(s + DFS_VA) | (<u64>idx << <u64>load<u32>(L + LV_SHIFT));
-    v.slot(d, L, table, idx, va);
+    v.slot(d, L, table, idx);
     const a = physAddr(table + <u64>(idx * eb), eb);
     if (a == 0) {
       // A table beyond the image reads as zeros, as QEMU reads unbacked memory.
@@ -65,6 +71,7 @@ export function dfsStart(block: usize, root: u64): void {
     }
     const e = loadEntry(a, eb);
     if (!isValid(L, e)) continue;
+    const va = dfsVa(block, d, L, idx);
     const deny = load<u32>(s + DFS_DENY);
     if (isLeaf(L, e)) {
       // A leaf with reserved bits set would fault: it maps nothing.

@@ -168,7 +168,7 @@ export class ReferenceContig extends ReferenceTraverse implements DfsVisit {
   }
 
   /** At the first slot of each group: a record when its hint is set while a rule is broken. */
-  slot(d: number, table: number, idx: number, vlo: number, vhi: number): void {
+  slot(d: number, table: number, idx: number): void {
     this.done++;
     const gn = this.groupN[d]!;
     if (gn <= 1 || (idx & (gn - 1)) !== 0) return;
@@ -177,11 +177,12 @@ export class ReferenceContig extends ReferenceTraverse implements DfsVisit {
     if (this.hinted !== gn) rules |= A.CG_NOT_ALL;
     if (rules === 0) return;
     const i32 = this.i32;
+    this.dfsVa(A.CK, d, idx);
     const w = (this.out + this.count * A.CR_BYTES) >>> 2;
     i32[w + CR_TABLE] = table % TWO32 | 0;
     i32[w + CR_TABLE + 1] = Math.floor(table / TWO32) | 0;
-    i32[w + CR_VA] = vlo;
-    i32[w + CR_VA + 1] = this.canonicalHi(vhi);
+    i32[w + CR_VA] = this.vaLo;
+    i32[w + CR_VA + 1] = this.canonicalHi(this.vaHi);
     i32[w + CR_INDEX] = idx;
     i32[w + CR_LEVEL] = d;
     i32[w + CR_RULES] = rules;

@@ -17,13 +17,33 @@ const DENY = A.DFS_DENY >>> 2;
 export interface DfsVisit {
   /** Stop before the next slot (the traversal resumes there). */
   full(): boolean;
-  /** Every slot of a table at level d, before its entry is read; the VA as int32 halves. */
-  slot(d: number, table: number, idx: number, vlo: number, vhi: number): void;
+  /** Every slot of a table at level d, before its entry is read (its VA: dfsVa). */
+  slot(d: number, table: number, idx: number): void;
   /** Every valid leaf that maps (no reserved bit set), with the deny bits of the tables above it. */
   leaf(d: number, table: number, idx: number, vlo: number, vhi: number, lo: number, hi: number, deny: number): void;
 }
 
 export class ReferenceTraverse extends ReferenceWalk {
+  /** The VA of the entry dfsVa looked at, as int32 halves (not yet canonical). */
+  protected vaLo = 0;
+  protected vaHi = 0;
+
+  /** The VA of slot `idx` of the table at level d of the traversal in `block` (into vaLo, vaHi). */
+  protected dfsVa(block: number, d: number, idx: number): void {
+    const sw = (block + A.DFS_LEVEL_BASE + d * A.DFS_LEVEL_STRIDE) >>> 2;
+    const sh = this.shift[d]!;
+    let vlo = this.i32[sw + VA]!;
+    let vhi = this.i32[sw + VA + 1]!;
+    // The table's VA | idx << shift.
+    if (sh >= 32) vhi |= idx << (sh - 32);
+    else {
+      vlo |= idx << sh;
+      vhi |= sh === 0 ? 0 : idx >>> (32 - sh);
+    }
+    this.vaLo = vlo;
+    this.vaHi = vhi;
+  }
+
   /** Start a traversal of the tables under root register value `root` in the DFS block at `block`. */
   protected dfsStart(block: number, root: bigint): void {
     this.load();
@@ -55,16 +75,7 @@ export class ReferenceTraverse extends ReferenceWalk {
       }
       i32[sw + INDEX] = idx + 1;
       const table = (i32[sw + TABLE + 1]! >>> 0) * TWO32 + (i32[sw + TABLE]! >>> 0);
-      // VA of this entry: the table's VA | idx << shift.
-      const sh = this.shift[d]!;
-      let vlo = i32[sw + VA]!;
-      let vhi = i32[sw + VA + 1]!;
-      if (sh >= 32) vhi |= idx << (sh - 32);
-      else {
-        vlo |= idx << sh;
-        vhi |= sh === 0 ? 0 : idx >>> (32 - sh);
-      }
-      v.slot(d, table, idx, vlo, vhi);
+      v.slot(d, table, idx);
       const at = this.phys.addr(table + idx * eb, eb);
       if (at === 0) {
         // A table beyond the image reads as zeros, as QEMU reads unbacked memory.
@@ -75,6 +86,8 @@ export class ReferenceTraverse extends ReferenceWalk {
       const lo = i32[w]!;
       const hi = eb === 8 ? i32[w + 1]! : 0;
       if (!this.isValid(d, lo)) continue;
+      this.dfsVa(block, d, idx);
+      const vlo = this.vaLo, vhi = this.vaHi;
       const deny = i32[sw + DENY]!;
       if (this.isLeaf(d, lo)) {
         // A leaf with reserved bits set would fault: it maps nothing.

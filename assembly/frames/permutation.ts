@@ -1,7 +1,7 @@
 // A seeded bijection of [0, n): the "random" allocation order. Three rounds of
 // (multiply by an odd key, add a key, xor-shift) are each a bijection of
 // [0, 2^bits); cycle-walking keeps the result below n. No table is materialised,
-// so a random order over 128M frames costs no memory. src/backends/reference/frames.ts
+// so a random order over 128M frames costs no memory. src/backends/reference/permutation.ts
 // computes exactly the same values.
 
 let pn: u32 = 0;

@@ -8,7 +8,7 @@
 // runs it after map, unmap and protect). contigCheckStart/Next stream every
 // group reachable from a root whose hint is set although a rule is broken.
 import {
-  RES, RES_HINTS_CHANGED, RES_ENTRIES_VISITED, CK, DFS_DEPTH, DFS_LEVEL_BASE, DFS_LEVEL_STRIDE, DFS_TABLE, DFS_VA, DFS_INDEX,
+  RES, RES_HINTS_CHANGED, RES_ENTRIES_VISITED, CK,
   CR_BYTES, CR_TABLE, CR_VA, CR_INDEX, CR_LEVEL, CR_RULES, CR_HINTED,
   CG_NOT_LEAF, CG_NOT_ALL, CG_NOT_CONSECUTIVE, CG_MISALIGNED, CG_ATTRS_DIFFER,
   LV_SHIFT, LV_INDEX_MASK,
@@ -17,6 +17,7 @@ import {
 } from '../../src/abi';
 import { levels, entryBytes, walkFlags, lv, loadEntry, storeEntry, isValid, isLeaf, rootMask, canonicalize } from './params';
 import { physAddr, physWriteAddr } from '../shared/phys';
+import { dfsStart, dfsRun, dfsVa } from './traverse';
 
 /** Entries of the last analysed group that are valid leaves carrying the hint. */
 let gHinted: u32 = 0;
@@ -140,75 +141,55 @@ export function contigUpdate(root: u64, va: u64, size: u64, set: u32): u32 {
   return hintedGroups;
 }
 
-// @ts-ignore: decorator
-@inline function slot(d: i32): usize { return <usize>(CK + DFS_LEVEL_BASE + d * DFS_LEVEL_STRIDE); }
-
 export function contigCheckStart(root: u64): void {
-  store<i32>(CK + DFS_DEPTH, 0);
-  const s = slot(0);
-  store<u64>(s + DFS_TABLE, root & rootMask());
-  store<u64>(s + DFS_VA, 0);
-  store<u32>(s + DFS_INDEX, 0);
+  dfsStart(CK, root);
+}
+
+let out: usize = 0;
+let max: u32 = 0;
+let steps: u32 = 0;
+let count: u32 = 0;
+let done: u32 = 0;
+
+/** The check's visit: at the first slot of each group, a record when its hint is set while a rule is broken. */
+@final @unmanaged class CheckGroups {
+  // @ts-ignore: decorator
+  @inline full(): bool { return count >= max || done >= steps; }
+  // @ts-ignore: decorator
+  @inline slot(d: i32, L: usize, table: u64, idx: u32): void {
+    done++;
+    const gn = load<u32>(L + LV_CONTIG_ENTRIES);
+    if (gn <= 1 || (idx & (gn - 1)) != 0) return;
+    let rules = groupRules(table, L, idx, gn, entryBytes());
+    if (gHinted == 0) return;
+    if (gHinted != gn) rules |= CG_NOT_ALL;
+    if (rules == 0) return;
+    const r = out + (<usize>count) * CR_BYTES;
+    store<u64>(r + CR_TABLE, table);
+    store<u64>(r + CR_VA, canonicalize(dfsVa(CK, d, L, idx)));
+    store<u32>(r + CR_INDEX, idx);
+    store<u32>(r + CR_LEVEL, <u32>d);
+    store<u32>(r + CR_RULES, rules);
+    store<u32>(r + CR_HINTED, gHinted);
+    count++;
+  }
+  // @ts-ignore: decorator
+  @inline leaf(d: i32, L: usize, table: u64, idx: u32, e: u64, va: u64, deny: u32): void {}
 }
 
 /**
- * Visit at most `steps` entries and emit at most `max` 32-byte records at
+ * Visit at most `maxSteps` entries and emit at most `maxRecords` 32-byte records at
  * `outPtr`, one per group (reached by one path) whose hint is set on some
  * entry while a rule is broken. Returns the records written; RES_ENTRIES_VISITED =
  * the entries visited. The check is over when the CK block's DFS_DEPTH is -1.
  */
-export function contigCheckNext(outPtr: usize, max: u32, steps: u32): u32 {
-  const n = levels();
-  const eb = entryBytes();
-  const checkRsvd = (walkFlags() & WF_CHECK_RSVD) != 0;
-  let d = load<i32>(CK + DFS_DEPTH);
-  let count: u32 = 0;
-  let done: u32 = 0;
-  while (d >= 0 && count < max && done < steps) {
-    const s = slot(d);
-    const L = lv(d);
-    const idx = load<u32>(s + DFS_INDEX);
-    if (idx > load<u32>(L + LV_INDEX_MASK)) {
-      d--;
-      continue;
-    }
-    done++;
-    store<u32>(s + DFS_INDEX, idx + 1);
-    const table = load<u64>(s + DFS_TABLE);
-    const shift = <u64>load<u32>(L + LV_SHIFT);
-    const gn = load<u32>(L + LV_CONTIG_ENTRIES);
-    if (gn > 1 && (idx & (gn - 1)) == 0) {
-      let rules = groupRules(table, L, idx, gn, eb);
-      if (gHinted != 0) {
-        if (gHinted != gn) rules |= CG_NOT_ALL;
-        if (rules != 0) {
-          const out = outPtr + (<usize>count) * CR_BYTES;
-          store<u64>(out + CR_TABLE, table);
-          store<u64>(out + CR_VA, canonicalize(load<u64>(s + DFS_VA) | (<u64>idx << shift)));
-          store<u32>(out + CR_INDEX, idx);
-          store<u32>(out + CR_LEVEL, <u32>d);
-          store<u32>(out + CR_RULES, rules);
-          store<u32>(out + CR_HINTED, gHinted);
-          count++;
-        }
-      }
-    }
-    const a = physAddr(table + <u64>(idx * eb), eb);
-    if (a == 0) {
-      d--;
-      continue;
-    }
-    const e = loadEntry(a, eb);
-    if (!isValid(L, e) || isLeaf(L, e)) continue;
-    if (checkRsvd && (e & load<u64>(L + LV_RSVD_TABLE)) != 0) continue;
-    if (d + 1 >= n) continue;
-    const c = slot(d + 1);
-    store<u64>(c + DFS_TABLE, e & load<u64>(L + LV_TABLE_ADDR));
-    store<u64>(c + DFS_VA, load<u64>(s + DFS_VA) | (<u64>idx << shift));
-    store<u32>(c + DFS_INDEX, 0);
-    d++;
-  }
-  store<i32>(CK + DFS_DEPTH, d);
+export function contigCheckNext(outPtr: usize, maxRecords: u32, maxSteps: u32): u32 {
+  out = outPtr;
+  max = maxRecords;
+  steps = maxSteps;
+  count = 0;
+  done = 0;
+  dfsRun<CheckGroups>(CK);
   store<u64>(RES + RES_ENTRIES_VISITED, <u64>done);
   return count;
 }

@@ -1,14 +1,9 @@
 import type { WalkOptions } from './types.js';
 import { InvalidInputError } from '../errors.js';
+import { WALK_FIELDS, LEVEL_FIELDS, writeFields } from '../backends/walk-fields.js';
 import {
-  WP, WP_LEVELS, WP_ENTRY_BYTES, WP_FLAGS, WP_VA_BITS, WP_ROOT_MASK, WP_MAX_LEAF, WP_GEN, WP_LEVEL_BASE, WP_LEVEL_STRIDE,
-  LV_SHIFT, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE, LV_LEAF_MASK, LV_LEAF_VALUE, LV_LEAF_ALLOWED, LV_ARCH_LEVEL,
-  LV_LEAF_EXT_SHIFT, LV_TABLE_ADDR, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_RSVD_TABLE, LV_RSVD_LEAF,
-  LV_T_RIGHTS, LV_L_RIGHTS, RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN, LV_TABLE_TEMPLATE, LV_LEAF_TEMPLATE,
-  LV_LEAF_REQUIRE, LV_CONTIG_BIT, LV_CONTIG_ENTRIES,
-  WF_SIGN_EXTEND, WF_CHECK_RSVD, WF_WP, WF_SMEP, WF_SMAP, WF_NXE,
-  WP_T_RIGHTS, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP,
-  LV_LFAST_MASK, LV_LFAST_VALUE, LV_LAND_KEEP, LV_LOR_KEEP, LV_LEAF_STATUS, ST_LEVEL_SHIFT, ST_PAGE_SHIFT,
+  WP, WP_GEN, WP_LEVEL_BASE, WP_LEVEL_STRIDE,
+  WF_SIGN_EXTEND, WF_CHECK_RSVD, WF_WP, WF_SMEP, WF_SMAP, WF_NXE, ST_LEVEL_SHIFT, ST_PAGE_SHIFT,
 } from '../abi.js';
 
 /**
@@ -161,65 +156,67 @@ export function commonTableRights(levels: readonly LevelSpec[]): RightsBits {
 /** Write resolved walk parameters into the control block, for both backends. */
 export function writeWalkParams(view: DataView, p: WalkParams, maxLeafIndex = 0): void {
   const gen = view.getUint32(WP + WP_GEN, true);
-  view.setUint32(WP + WP_LEVELS, p.levels.length, true);
-  view.setUint32(WP + WP_ENTRY_BYTES, p.entryBytes, true);
-  view.setUint32(
-    WP + WP_FLAGS,
-    (p.signExtend ? WF_SIGN_EXTEND : 0) | (p.checkReserved ? WF_CHECK_RSVD : 0) | (p.wp ? WF_WP : 0) |
-      (p.smep ? WF_SMEP : 0) | (p.smap ? WF_SMAP : 0) | (p.nxe ? WF_NXE : 0),
-    true,
-  );
-  view.setUint32(WP + WP_VA_BITS, p.vaBits, true);
-  view.setBigUint64(WP + WP_ROOT_MASK, p.rootMask, true);
-  view.setUint32(WP + WP_MAX_LEAF, maxLeafIndex, true);
   const tr = commonTableRights(p.levels);
-  [tr.writeAllow, tr.writeDeny, tr.userAllow, tr.userDeny, tr.pxn, tr.uxn].forEach((m, k) =>
-    view.setBigUint64(WP + WP_T_RIGHTS + k * 8, BigInt.asUintN(64, m), true),
-  );
+  writeFields(view, WP, WALK_FIELDS, {
+    levels: p.levels.length,
+    entryBytes: p.entryBytes,
+    flags:
+      (p.signExtend ? WF_SIGN_EXTEND : 0) | (p.checkReserved ? WF_CHECK_RSVD : 0) | (p.wp ? WF_WP : 0) |
+      (p.smep ? WF_SMEP : 0) | (p.smap ? WF_SMAP : 0) | (p.nxe ? WF_NXE : 0),
+    vaBits: p.vaBits,
+    rootMask: p.rootMask,
+    maxLeaf: maxLeafIndex,
+    ...rightsValues('tables', tr),
+  });
   p.levels.forEach((l, i) => {
-    const b = WP + WP_LEVEL_BASE + i * WP_LEVEL_STRIDE;
-    const u32 = (off: number, v: number) => view.setUint32(b + off, v >>> 0, true);
-    const u64 = (off: number, v: bigint) => view.setBigUint64(b + off, BigInt.asUintN(64, v), true);
-    u32(LV_SHIFT, l.shift);
-    u32(LV_INDEX_MASK, 2 ** l.bits - 1);
-    u32(LV_VALID_MASK, l.validMask);
-    u32(LV_VALID_VALUE, l.validValue);
-    u32(LV_LEAF_MASK, l.leafMask);
-    u32(LV_LEAF_VALUE, l.leafValue);
-    u32(LV_LEAF_ALLOWED, l.leafAllowed ? 1 : 0);
-    u32(LV_ARCH_LEVEL, l.archLevel);
-    u32(LV_LEAF_EXT_SHIFT, l.leafExtShift);
-    u64(LV_TABLE_ADDR, l.tableAddr);
-    u64(LV_LEAF_ADDR, l.leafAddr);
-    u64(LV_LEAF_EXT_MASK, l.leafExtMask);
-    u64(LV_RSVD_TABLE, l.rsvdTable);
-    u64(LV_RSVD_LEAF, l.rsvdLeaf);
-    for (const [base, r] of [[LV_T_RIGHTS, l.tableRights], [LV_L_RIGHTS, l.leafRights]] as const) {
-      u64(base + RM_W_ALLOW, r.writeAllow);
-      u64(base + RM_W_DENY, r.writeDeny);
-      u64(base + RM_U_ALLOW, r.userAllow);
-      u64(base + RM_U_DENY, r.userDeny);
-      u64(base + RM_PXN, r.pxn);
-      u64(base + RM_UXN, r.uxn);
-    }
-    u64(LV_TABLE_TEMPLATE, l.tableTemplate);
-    u64(LV_LEAF_TEMPLATE, l.leafTemplate);
     const [fm, fv] = fastTableTest(l, p.checkReserved);
-    u64(LV_FAST_MASK, fm);
-    u64(LV_FAST_VALUE, fv);
-    u64(LV_AND_KEEP, ALL & ~(l.tableRights.writeAllow | l.tableRights.userAllow));
-    u64(LV_OR_KEEP, l.tableRights.writeDeny | l.tableRights.userDeny | l.tableRights.pxn | l.tableRights.uxn);
     const [lfm, lfv] = fastLeafTest(l, p.checkReserved, tr);
-    u64(LV_LFAST_MASK, lfm);
-    u64(LV_LFAST_VALUE, lfv);
-    u64(LV_LAND_KEEP, ALL & ~(l.leafRights.writeAllow | l.leafRights.userAllow));
-    u64(LV_LOR_KEEP, l.leafRights.writeDeny | l.leafRights.userDeny | l.leafRights.pxn | l.leafRights.uxn);
-    u32(LV_LEAF_STATUS, (i << ST_LEVEL_SHIFT) | (l.shift << ST_PAGE_SHIFT));
-    u64(LV_LEAF_REQUIRE, l.leafRequire ?? 0n);
-    u64(LV_CONTIG_BIT, l.contigEntries ? l.contigBit ?? 0n : 0n);
-    u32(LV_CONTIG_ENTRIES, l.contigBit ? l.contigEntries ?? 0 : 0);
+    writeFields(view, WP + WP_LEVEL_BASE + i * WP_LEVEL_STRIDE, LEVEL_FIELDS, {
+      shift: l.shift,
+      indexMask: 2 ** l.bits - 1,
+      validMask: l.validMask,
+      validValue: l.validValue,
+      leafMask: l.leafMask,
+      leafValue: l.leafValue,
+      leafAllowed: l.leafAllowed ? 1 : 0,
+      archLevel: l.archLevel,
+      leafExtShift: l.leafExtShift,
+      tableAddr: l.tableAddr,
+      leafAddr: l.leafAddr,
+      leafExtMask: l.leafExtMask,
+      rsvdTable: l.rsvdTable,
+      rsvdLeaf: l.rsvdLeaf,
+      ...rightsValues('table', l.tableRights),
+      ...rightsValues('leaf', l.leafRights),
+      tableTemplate: l.tableTemplate,
+      leafTemplate: l.leafTemplate,
+      leafRequire: l.leafRequire ?? 0n,
+      contigBit: l.contigEntries ? l.contigBit ?? 0n : 0n,
+      contigEntries: l.contigBit ? l.contigEntries ?? 0 : 0,
+      fastMask: fm,
+      fastValue: fv,
+      andKeep: ALL & ~(l.tableRights.writeAllow | l.tableRights.userAllow),
+      orKeep: l.tableRights.writeDeny | l.tableRights.userDeny | l.tableRights.pxn | l.tableRights.uxn,
+      leafFastMask: lfm,
+      leafFastValue: lfv,
+      leafAndKeep: ALL & ~(l.leafRights.writeAllow | l.leafRights.userAllow),
+      leafOrKeep: l.leafRights.writeDeny | l.leafRights.userDeny | l.leafRights.pxn | l.leafRights.uxn,
+      leafStatus: (i << ST_LEVEL_SHIFT) | (l.shift << ST_PAGE_SHIFT),
+    });
   });
   view.setUint32(WP + WP_GEN, (gen + 1) >>> 0, true);
+}
+
+/** The six masks of a rights record as field values named `prefix`WriteAllow ... `prefix`Uxn. */
+function rightsValues<P extends string>(prefix: P, r: RightsBits) {
+  return {
+    [`${prefix}WriteAllow`]: r.writeAllow,
+    [`${prefix}WriteDeny`]: r.writeDeny,
+    [`${prefix}UserAllow`]: r.userAllow,
+    [`${prefix}UserDeny`]: r.userDeny,
+    [`${prefix}Pxn`]: r.pxn,
+    [`${prefix}Uxn`]: r.uxn,
+  } as Record<`${P}${'WriteAllow' | 'WriteDeny' | 'UserAllow' | 'UserDeny' | 'Pxn' | 'Uxn'}`, bigint>;
 }
 
 /**

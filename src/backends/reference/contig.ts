@@ -3,9 +3,18 @@
 // halves and output addresses exact doubles; BigInt appears once per table (the
 // VA bounds of a range), never per entry.
 import * as A from '../../abi.js';
-import { ReferenceWalkParams, TWO32, lo32, hi32 } from './walk-params.js';
+import { ReferenceTraverse, type DfsVisit } from './traverse.js';
+import { TWO32, lo32, hi32 } from './params.js';
 
-export class ReferenceContig extends ReferenceWalkParams {
+// CR_* fields as int32 indices from a record.
+const CR_TABLE = A.CR_TABLE >>> 2;
+const CR_VA = A.CR_VA >>> 2;
+const CR_INDEX = A.CR_INDEX >>> 2;
+const CR_LEVEL = A.CR_LEVEL >>> 2;
+const CR_RULES = A.CR_RULES >>> 2;
+const CR_HINTED = A.CR_HINTED >>> 2;
+
+export class ReferenceContig extends ReferenceTraverse implements DfsVisit {
   private hinted = 0;
   private changed = 0;
   private groups = 0;
@@ -16,7 +25,7 @@ export class ReferenceContig extends ReferenceWalkParams {
   }
 
   private isLeafEntry(i: number, lo: number): boolean {
-    return (lo & this.vmask[i]!) === this.vval[i] && this.lallowed[i] !== 0 && (lo & this.lmask[i]!) === this.lval[i];
+    return this.isValid(i, lo) && this.isLeaf(i, lo);
   }
 
   /** CG_* rules broken by the group of `n` entries from `g` (CG_NOT_ALL excluded); sets this.hinted. */
@@ -112,7 +121,7 @@ export class ReferenceContig extends ReferenceWalkParams {
       const w = at >>> 2;
       const lo = i32[w]!;
       const hi = eb === 8 ? i32[w + 1]! : 0;
-      if ((lo & this.vmask[i]!) !== this.vval[i] || (this.lallowed[i] !== 0 && (lo & this.lmask[i]!) === this.lval[i])) continue;
+      if (!this.isValid(i, lo) || this.isLeaf(i, lo)) continue;
       if (checkRsvd && ((lo & this.rsvdT[i * 2]!) | (hi & this.rsvdT[i * 2 + 1]!)) !== 0) continue;
       const s = tbase | (BigInt(idx) << sh);
       const t = s + spanMask;
@@ -134,83 +143,52 @@ export class ReferenceContig extends ReferenceWalkParams {
   }
 
   contigCheckStart(root: bigint): void {
-    this.load();
-    const v = this.view;
-    v.setInt32(A.CK + A.DFS_DEPTH, 0, true);
-    const s = A.CK + A.DFS_LEVEL_BASE;
-    v.setBigUint64(s + A.DFS_TABLE, BigInt(this.rootOf(root)), true);
-    v.setBigUint64(s + A.DFS_VA, 0n, true);
-    v.setUint32(s + A.DFS_INDEX, 0, true);
+    this.dfsStart(A.CK, root);
   }
 
+  private out = 0;
+  private max = 0;
+  private steps = 0;
+  private count = 0;
+  private done = 0;
+
   contigCheckNext(outPtr: number, max: number, steps: number): number {
-    this.load();
-    const v = this.view, i32 = this.i32;
-    const n = this.n, eb = this.eb;
-    const checkRsvd = (this.flags & A.WF_CHECK_RSVD) !== 0;
-    let d = v.getInt32(A.CK + A.DFS_DEPTH, true);
-    let count = 0, done = 0;
-    while (d >= 0 && count < max && done < steps) {
-      const sw = (A.CK + A.DFS_LEVEL_BASE + d * A.DFS_LEVEL_STRIDE) >>> 2;
-      const idx = i32[sw + (A.DFS_INDEX >>> 2)]! >>> 0;
-      if (idx > this.imask[d]!) {
-        d--;
-        continue;
-      }
-      done++;
-      i32[sw + (A.DFS_INDEX >>> 2)] = idx + 1;
-      const table = (i32[sw + 1]! >>> 0) * TWO32 + (i32[sw]! >>> 0);
-      // VA of this entry: the table's VA | idx << shift.
-      const sh = this.shift[d]!;
-      let vlo = i32[sw + (A.DFS_VA >>> 2)]!;
-      let vhi = i32[sw + (A.DFS_VA >>> 2) + 1]!;
-      if (sh >= 32) vhi |= idx << (sh - 32);
-      else {
-        vlo |= idx << sh;
-        vhi |= sh === 0 ? 0 : idx >>> (32 - sh);
-      }
-      const gn = this.groupN[d]!;
-      if (gn > 1 && (idx & (gn - 1)) === 0) {
-        let rules = this.groupRules(table, d, idx, gn);
-        if (this.hinted !== 0) {
-          if (this.hinted !== gn) rules |= A.CG_NOT_ALL;
-          if (rules !== 0) {
-            const ow = (outPtr + count * A.CR_BYTES) >>> 2;
-            i32[ow] = table % TWO32 | 0;
-            i32[ow + 1] = Math.floor(table / TWO32) | 0;
-            i32[ow + 2] = vlo;
-            i32[ow + 3] = this.canonicalHi(vhi);
-            i32[ow + 4] = idx;
-            i32[ow + 5] = d;
-            i32[ow + 6] = rules;
-            i32[ow + 7] = this.hinted;
-            count++;
-          }
-        }
-      }
-      const ea = table + idx * eb;
-      const at = this.phys.addr(ea, eb);
-      if (at === 0) {
-        d--;
-        continue;
-      }
-      const w = at >>> 2;
-      const lo = i32[w]!;
-      const hi = eb === 8 ? i32[w + 1]! : 0;
-      if ((lo & this.vmask[d]!) !== this.vval[d] || (this.lallowed[d] !== 0 && (lo & this.lmask[d]!) === this.lval[d])) continue;
-      if (checkRsvd && ((lo & this.rsvdT[d * 2]!) | (hi & this.rsvdT[d * 2 + 1]!)) !== 0) continue;
-      if (d + 1 >= n) continue;
-      const cw = (A.CK + A.DFS_LEVEL_BASE + (d + 1) * A.DFS_LEVEL_STRIDE) >>> 2;
-      const t = (hi & this.tAddr[d * 2 + 1]!) * TWO32 + ((lo & this.tAddr[d * 2]!) >>> 0);
-      i32[cw] = t % TWO32 | 0;
-      i32[cw + 1] = Math.floor(t / TWO32) | 0;
-      i32[cw + (A.DFS_VA >>> 2)] = vlo;
-      i32[cw + (A.DFS_VA >>> 2) + 1] = vhi;
-      i32[cw + (A.DFS_INDEX >>> 2)] = 0;
-      d++;
-    }
-    v.setInt32(A.CK + A.DFS_DEPTH, d, true);
-    v.setBigUint64(A.RES + A.RES_ENTRIES_VISITED, BigInt(done), true);
-    return count;
+    this.out = outPtr;
+    this.max = max;
+    this.steps = steps;
+    this.count = 0;
+    this.done = 0;
+    this.dfsRun(A.CK, this);
+    this.view.setBigUint64(A.RES + A.RES_ENTRIES_VISITED, BigInt(this.done), true);
+    return this.count;
   }
+
+  full(): boolean {
+    return this.count >= this.max || this.done >= this.steps;
+  }
+
+  /** At the first slot of each group: a record when its hint is set while a rule is broken. */
+  slot(d: number, table: number, idx: number): void {
+    this.done++;
+    const gn = this.groupN[d]!;
+    if (gn <= 1 || (idx & (gn - 1)) !== 0) return;
+    let rules = this.groupRules(table, d, idx, gn);
+    if (this.hinted === 0) return;
+    if (this.hinted !== gn) rules |= A.CG_NOT_ALL;
+    if (rules === 0) return;
+    const i32 = this.i32;
+    this.dfsVa(A.CK, d, idx);
+    const w = (this.out + this.count * A.CR_BYTES) >>> 2;
+    i32[w + CR_TABLE] = table % TWO32 | 0;
+    i32[w + CR_TABLE + 1] = Math.floor(table / TWO32) | 0;
+    i32[w + CR_VA] = this.vaLo;
+    i32[w + CR_VA + 1] = this.canonicalHi(this.vaHi);
+    i32[w + CR_INDEX] = idx;
+    i32[w + CR_LEVEL] = d;
+    i32[w + CR_RULES] = rules;
+    i32[w + CR_HINTED] = this.hinted;
+    this.count++;
+  }
+
+  leaf(): void {}
 }

@@ -1,18 +1,9 @@
 // The reference twin of assembly/paging/relocate.ts (see there for the rules).
 // Relocation touches a few hundred entries, so plain BigInt code is the right tool.
-import type { BackendContext } from '../backend.js';
 import * as A from '../../abi.js';
-import { ReferencePhys } from './phys.js';
+import { ReferenceWalkParams } from './params.js';
 
-export class ReferenceRelocate {
-  private readonly view: DataView;
-  private readonly phys: ReferencePhys;
-
-  constructor(ctx: BackendContext) {
-    this.view = new DataView(ctx.memory.buffer);
-    this.phys = new ReferencePhys(ctx);
-  }
-
+export class ReferenceRelocate extends ReferenceWalkParams {
   private lv(i: number, off: number): number {
     return A.WP + A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE + off;
   }
@@ -33,11 +24,11 @@ export class ReferenceRelocate {
   }
 
   private valid(i: number, e: bigint): boolean {
-    return (Number(e & 0xffffffffn) & this.u32(i, A.LV_VALID_MASK)) === this.u32(i, A.LV_VALID_VALUE);
+    return this.isValid(i, Number(e & 0xffffffffn) | 0);
   }
 
   private leaf(i: number, e: bigint): boolean {
-    return this.u32(i, A.LV_LEAF_ALLOWED) !== 0 && (Number(e & 0xffffffffn) & this.u32(i, A.LV_LEAF_MASK)) === this.u32(i, A.LV_LEAF_VALUE);
+    return this.isLeaf(i, Number(e & 0xffffffffn) | 0);
   }
 
   private fail(code: number, va: bigint, ea: bigint, e: bigint): number {
@@ -48,6 +39,7 @@ export class ReferenceRelocate {
   }
 
   relocate(rootIn: bigint, xenmap: bigint, delta: bigint, _scratch: number, cap: number, dry: number): number {
+    this.load();
     const v = this.view;
     const n = v.getUint32(A.WP + A.WP_LEVELS, true);
     const eb = v.getUint32(A.WP + A.WP_ENTRY_BYTES, true);

@@ -87,16 +87,22 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
   const imask = load<u32>(L + LV_INDEX_MASK);
   const above = last > 0 ? shiftOf(last - 1) : <u64>64; // va bits from here up select the leaf table
   const pmask = (<u64>1 << lshift) - 1;
+  const tableBytes = <u64>(imask + 1) * eb;
   let memo = false;
   let memoKey: u64 = 0;
   let memoSt: u32 = 0;
+  // The memo's leaf table as a wasm address (0: not in one piece), taken once after
+  // the walk that set the memo: nothing else reads physical memory until the next
+  // walk, so it stays valid, and an engine over a source skips its frame lookup.
+  let memoTable: usize = 0;
   for (let k: u32 = 0; k < n; k++) {
     const va = next;
     // Fetch the next input before walking this one: the load overlaps the walk.
     if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
     if (memo && above < 64 && ((va ^ prev) >> above) == 0) {
-      const ea = load<u64>(cacheTable(last), WC_TABLE) + <u64>((<u32>(va >> lshift) & imask) * eb);
-      const a = physAddr(ea, eb); // a table may end past the image (large granules)
+      const idx = <u32>(va >> lshift) & imask;
+      const ea = load<u64>(cacheTable(last), WC_TABLE) + <u64>(idx * eb);
+      const a = memoTable != 0 ? memoTable + <usize>(idx * eb) : physAddr(ea, eb); // a table may end past the image (large granules)
       const e = a != 0 ? loadEntry(a, eb) : 0;
       if (a != 0 && (e & keyMask) == memoKey) {
         const out = outPtr + (<usize>k) * BR_BYTES;
@@ -119,6 +125,7 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
       memo = cached && wEnd == last && (st & ST_KIND_MASK) == K_OK;
       memoKey = wEntry & keyMask;
       memoSt = st;
+      memoTable = memo ? physAddr(load<u64>(cacheTable(last), WC_TABLE), tableBytes) : 0;
     }
     emit(outPtr + (<usize>k) * BR_BYTES, st);
   }

@@ -7,7 +7,8 @@
 import { describe, test, expect } from 'vitest';
 import fc from 'fast-check';
 import { createEngine, x86_64, x86_64_la57, type TranslateResult } from '../src/index.js';
-import { oracleTranslate } from './helpers/oracle-x86.js';
+import { oracleFormat } from './helpers/oracle-formats.js';
+import { OracleMemory, oracleTranslate } from './helpers/oracle-walk.js';
 import { tableImageArb, RAM_BYTES, type TableImage } from './helpers/random-tables.js';
 
 const wasm = createEngine({ ramBytes: RAM_BYTES, ioBytes: 1 << 20 });
@@ -19,8 +20,6 @@ const specOptions = fc.record({
   smep: fc.boolean(),
   smap: fc.boolean(),
 });
-
-const read64 = (pa: bigint) => (pa + 8n <= BigInt(RAM_BYTES) ? wasm.phys.read64(pa) : undefined);
 
 function view(r: TranslateResult) {
   return r.ok
@@ -34,15 +33,18 @@ describe.each([4, 5] as const)('x86-64 %i-level, specialised walkers', (depth) =
       fc.property(tableImageArb(depth), specOptions, (img: TableImage, o) => {
         wasm.phys.fill(0, RAM_BYTES);
         for (const [pa, v] of img.writes) wasm.phys.write64(pa, v);
-        const opts = { ...o, format: depth === 5 ? x86_64_la57 : x86_64 };
-        const expected = img.vas.map((va) => view(oracleTranslate(read64, img.cr3, va, { ...o, depth })));
+        const format = depth === 5 ? x86_64_la57 : x86_64;
+        const opts = { ...o, format };
+        const mem = OracleMemory.fromWrites(RAM_BYTES, 8, img.writes);
+        const oracle = (va: bigint) => view(oracleTranslate(mem, oracleFormat(format.name), img.cr3, va, o));
+        const expected = img.vas.map(oracle);
         for (const strategy of ['naive', 'cached', 'interleaved'] as const) {
           const b = wasm.translateBatch(img.cr3, img.vas, { ...opts, strategy });
           img.vas.forEach((_, i) => expect(view(b.get(i))).toEqual(expected[i]));
         }
         const start = img.vas[0]! & ~0xfffn;
         const pages = Array.from({ length: 600 }, (_, i) => BigInt.asUintN(64, start + BigInt(i) * 4096n));
-        const want = pages.map((va) => view(oracleTranslate(read64, img.cr3, va, { ...o, depth })));
+        const want = pages.map(oracle);
         const range = wasm.translateRange(img.cr3, start, pages.length, opts);
         const runs = wasm.translateRuns(img.cr3, start, pages.length, opts).expand();
         const viaRuns = wasm.translateRange(img.cr3, start, pages.length, { ...opts, viaRuns: true });

@@ -41,7 +41,7 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--no-tierup') a.tierup = false;
     else if (x === '--out') a.out = argv[++i]!;
     else if (x === '--help' || x === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--only translate,range,list,map,api,sort,chase,scan,fixup,directmap,relocate,qemu,...] [--runs N] [--no-native] [--no-parallel] [--no-tierup] [--out DIR]');
+      console.log('usage: npm run bench -- [--quick] [--only translate,range,paged,list,map,api,sort,chase,scan,fixup,directmap,relocate,qemu,...] [--runs N] [--no-native] [--no-parallel] [--no-tierup] [--out DIR]');
       process.exit(0);
     } else {
       console.error(`bench: unknown argument '${x}' (see --help)`);

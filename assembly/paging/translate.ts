@@ -6,11 +6,27 @@ import {
   LV_SHIFT, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP, LV_TABLE_ADDR,
   BATCH_NAIVE, BATCH_CACHED, BATCH_INTERLEAVED, BATCH_GROUP,
   SCRATCH, SCRATCH_STRIDE, SCRATCH_SLOTS, IG_OFFSET, IG_STRIDE, IG_TABLE, IG_AND, IG_OR, IG_VA, IG_ENTRY, IG_INSIDE,
-  WC_TABLE, WC_AND, WC_OR, RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN,
+  WC_TABLE, WC_AND, WC_OR, WP, WP_GEN, RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN,
 } from '../../src/abi';
 import { physAddr } from '../shared/phys';
 import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, loadEntry, rootMask } from './params';
-import { walk, walkFrom, walkCached, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd } from './walk';
+import { walk, walkFrom, walkCachedWith, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
+import { matchesX86_64, matchesX86_64_LA57, WalkerX86_64, WalkerX86_64_LA57 } from '../../build/gen/walk-specs';
+
+// Which walker the batch and range kernels use: a specialised one when the walk
+// parameters in memory are exactly those it compiled in, else the generic one.
+// Decided again whenever the TS layer rewrites the parameters (WP_GEN changes).
+const SPEC_GENERIC: u32 = 0, SPEC_X86_64: u32 = 1, SPEC_X86_64_LA57: u32 = 2;
+let specGen: u32 = 0xffffffff;
+let spec: u32 = SPEC_GENERIC;
+function currentSpec(): u32 {
+  const g = load<u32>(WP + WP_GEN);
+  if (g != specGen) {
+    specGen = g;
+    spec = matchesX86_64() ? SPEC_X86_64 : matchesX86_64_LA57() ? SPEC_X86_64_LA57 : SPEC_GENERIC;
+  }
+  return spec;
+}
 
 /** Translate one address; the full result goes to the RES block. */
 export function translate(root: u64, va: u64, acc: u32): u32 {
@@ -41,8 +57,16 @@ export function translate(root: u64, va: u64, acc: u32): u32 {
 export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode: u32): void {
   root &= rootMask();
   setAccess(acc);
+  const sp = currentSpec();
+  if (sp == SPEC_X86_64) batch<WalkerX86_64>(root, inPtr, outPtr, n, acc, mode);
+  else if (sp == SPEC_X86_64_LA57) batch<WalkerX86_64_LA57>(root, inPtr, outPtr, n, acc, mode);
+  else batch<GenericWalker>(root, inPtr, outPtr, n, acc, mode);
+}
+
+function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode: u32): void {
+  const w = changetype<W>(0);
   if (mode == BATCH_INTERLEAVED) {
-    for (let k: u32 = 0; k < n; k += BATCH_GROUP) interleaved(root, inPtr, outPtr, k, min(BATCH_GROUP, n - k), acc);
+    for (let k: u32 = 0; k < n; k += BATCH_GROUP) interleaved<W>(root, inPtr, outPtr, k, min(BATCH_GROUP, n - k), acc);
     return;
   }
   let prev: u64 = 0;
@@ -63,16 +87,22 @@ export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, a
   const imask = load<u32>(L + LV_INDEX_MASK);
   const above = last > 0 ? shiftOf(last - 1) : <u64>64; // va bits from here up select the leaf table
   const pmask = (<u64>1 << lshift) - 1;
+  const tableBytes = <u64>(imask + 1) * eb;
   let memo = false;
   let memoKey: u64 = 0;
   let memoSt: u32 = 0;
+  // The memo's leaf table as a wasm address (0: not in one piece), taken once after
+  // the walk that set the memo: nothing else reads physical memory until the next
+  // walk, so it stays valid, and an engine over a source skips its frame lookup.
+  let memoTable: usize = 0;
   for (let k: u32 = 0; k < n; k++) {
     const va = next;
     // Fetch the next input before walking this one: the load overlaps the walk.
     if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
     if (memo && above < 64 && ((va ^ prev) >> above) == 0) {
-      const ea = load<u64>(cacheTable(last), WC_TABLE) + <u64>((<u32>(va >> lshift) & imask) * eb);
-      const a = physAddr(ea, eb); // a table may end past the image (large granules)
+      const idx = <u32>(va >> lshift) & imask;
+      const ea = load<u64>(cacheTable(last), WC_TABLE) + <u64>(idx * eb);
+      const a = memoTable != 0 ? memoTable + <usize>(idx * eb) : physAddr(ea, eb); // a table may end past the image (large granules)
       const e = a != 0 ? loadEntry(a, eb) : 0;
       if (a != 0 && (e & keyMask) == memoKey) {
         const out = outPtr + (<usize>k) * BR_BYTES;
@@ -89,12 +119,13 @@ export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, a
       prevEnd = -1;
       memo = false;
     } else {
-      st = cached ? walkCached(root, va, prev, prevEnd, acc) : walkFrom(va, 0, root, <u64>-1, 0, acc, false);
+      st = cached ? walkCachedWith<W>(root, va, prev, prevEnd, acc) : w.walk(va, 0, root, <u64>-1, 0, acc, false);
       prev = va;
       prevEnd = wEnd;
       memo = cached && wEnd == last && (st & ST_KIND_MASK) == K_OK;
       memoKey = wEntry & keyMask;
       memoSt = st;
+      memoTable = memo ? physAddr(load<u64>(cacheTable(last), WC_TABLE), tableBytes) : 0;
     }
     emit(outPtr + (<usize>k) * BR_BYTES, st);
   }
@@ -139,7 +170,8 @@ export function setScratchSlot(slot: u32): u32 {
  * (a leaf, a fault, anything unusual) and is finished by the ordinary walk from
  * that level, so every answer is exactly walkFrom's.
  */
-function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc: u32): void {
+function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc: u32): void {
+  const w = changetype<W>(0);
   let active: u32 = 0; // bit g: member g still walking
   for (let g: u32 = 0; g < m; g++) {
     const va = load<u64>(inPtr + (<usize>(k + g) << 3));
@@ -193,7 +225,7 @@ function interleaved(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc
           continue;
         }
       }
-      emit(outPtr + (<usize>(k + g)) * BR_BYTES, walkFrom(va, i, table, load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
+      emit(outPtr + (<usize>(k + g)) * BR_BYTES, w.walk(va, i, table, load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
       active &= ~((<u32>1) << g);
     }
   }
@@ -273,7 +305,10 @@ function runAdd(k: u32, count: u32, v: u64, st: u32): void {
  * every page of its span without another read.
  */
 export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): void {
-  rangeWalk<u8>(root, va, pages, outPtr, acc);
+  const sp = currentSpec();
+  if (sp == SPEC_X86_64) rangeWalk<u8, WalkerX86_64>(root, va, pages, outPtr, acc);
+  else if (sp == SPEC_X86_64_LA57) rangeWalk<u8, WalkerX86_64_LA57>(root, va, pages, outPtr, acc);
+  else rangeWalk<u8, GenericWalker>(root, va, pages, outPtr, acc);
 }
 
 /**
@@ -296,7 +331,10 @@ export function translateRuns(root: u64, va: u64, pages: u32, outPtr: usize, max
   let covered = pages;
   if (maxRuns == 0) covered = 0;
   else {
-    rangeWalk<u16>(root, va, pages, 0, acc);
+    const sp = currentSpec();
+    if (sp == SPEC_X86_64) rangeWalk<u16, WalkerX86_64>(root, va, pages, 0, acc);
+    else if (sp == SPEC_X86_64_LA57) rangeWalk<u16, WalkerX86_64_LA57>(root, va, pages, 0, acc);
+    else rangeWalk<u16, GenericWalker>(root, va, pages, 0, acc);
     if (rStop) covered = rK;
     else if (rOpen) { runClose(); covered = pages; }
   }
@@ -304,7 +342,7 @@ export function translateRuns(root: u64, va: u64, pages: u32, outPtr: usize, max
   return rN;
 }
 
-function rangeWalk<T>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): void {
+function rangeWalk<T, W>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): void {
   root &= rootMask();
   setAccess(acc);
   const last = levels() - 1;
@@ -326,7 +364,7 @@ function rangeWalk<T>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): 
       if (sizeof<T>() != 1 && rStop) return;
       continue;
     }
-    const st = walkCached(root, cur, prev, prevEnd, acc);
+    const st = walkCachedWith<W>(root, cur, prev, prevEnd, acc);
     sinkPage<T>(outPtr, k, st);
     k++;
     if (sizeof<T>() != 1 && rStop) return;
@@ -385,24 +423,39 @@ function rangeWalk<T>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): 
     // Records, 8-byte entries, no split address bits, the whole table in the image:
     // while entries keep the previous OK entry's key (a linear mapping), a page is
     // one load, one compare and three stores.
-    const tight = sizeof<T>() == 1 && eb == 8 && xmask == 0;
+    // Runs: while the entries also continue the open run's output addresses, a page
+    // is one load and two compares, and the run is extended once at the end.
+    const tight = eb == 8 && xmask == 0;
     while (k < pages && idx < mask) {
       // The whole table, for the loop below only: nothing else reads physical memory in it.
-      const t = tight && memo ? physAddr(table, <u64>(mask + 1) << 3) : 0;
+      const t = tight && memo && (sizeof<T>() == 1 || (rOpen && k == rCur && memoSt == rSt)) ? physAddr(table, <u64>(mask + 1) << 3) : 0;
       if (t != 0) {
         const lim = min(pages - k, mask - idx);
         let p = t + (<usize>(idx + 1) << 3);
-        let o = outPtr + (<usize>k) * BR_BYTES;
         let j: u32 = 0;
-        while (j < lim) {
-          const e = load<u64>(p);
-          if ((e & keyMask) != memoKey) break;
-          store<u64>(o + BR_PA, (e & laddr) | poff);
-          store<u32>(o + BR_STATUS, memoSt);
-          store<u32>(o + BR_ENTRY_LO, <u32>e);
-          p += 8;
-          o += BR_BYTES;
-          j++;
+        if (sizeof<T>() == 1) {
+          let o = outPtr + (<usize>k) * BR_BYTES;
+          while (j < lim) {
+            const e = load<u64>(p);
+            if ((e & keyMask) != memoKey) break;
+            store<u64>(o + BR_PA, (e & laddr) | poff);
+            store<u32>(o + BR_STATUS, memoSt);
+            store<u32>(o + BR_ENTRY_LO, <u32>e);
+            p += 8;
+            o += BR_BYTES;
+            j++;
+          }
+        } else {
+          const step = <u64>1 << pshift;
+          let want = rV + (<u64>(k - rK) << pshift);
+          while (j < lim) {
+            const e = load<u64>(p);
+            if ((e & keyMask) != memoKey || ((e & laddr) | poff) != want) break;
+            want += step;
+            p += 8;
+            j++;
+          }
+          rCur = k + j;
         }
         idx += j;
         k += j;

@@ -100,6 +100,20 @@ export function setWalkCache(base: usize): void {
 /** Bit r set: an access of the current kind is refused with rights r (see setAccess). */
 let REFUSED: u32 = 0;
 
+/** Is an access of the current kind (setAccess) refused with effective rights `rights`? */
+// @ts-ignore: decorator
+@inline export function refusedRights(rights: u32): bool { return ((REFUSED >> rights) & 1) != 0; }
+
+/** Record a leaf that allowed the access (for walkers outside this file) and return its status. */
+// @ts-ignore: decorator
+@inline export function leafHit(ea: u64, e: u64, pa: u64, i: i32, st: u32): u32 {
+  wEntryAddr = ea;
+  wEntry = e;
+  wPa = pa;
+  wEnd = i;
+  return st;
+}
+
 /** Precompute, for the access kind of the coming walks, which of the 16 rights sets refuse it. */
 export function setAccess(acc: u32): void {
   const flags = walkFlags();
@@ -143,7 +157,7 @@ export function setAccess(acc: u32): void {
  * Walk `va` from level index `start`, in `table`, with the table rights folded so
  * far in `and_`/`or_`. The common case (a valid table entry, nothing reserved) is
  * one masked compare per level; everything else takes the slow path below it.
- * `cache` records each level's table and accumulators for walkCached.
+ * `cache` records each level's table and accumulators for walkCachedWith.
  */
 export function walkFrom(va: u64, start: i32, table: u64, and_: u64, or_: u64, acc: u32, cache: bool): u32 {
   const n = levels();
@@ -224,10 +238,25 @@ export function walk(root: u64, va: u64, acc: u32): u32 {
   return 0;
 }
 
-/** Walk `va` with the cache of the previous walk (caller checked canonical). */
-export function walkCached(root: u64, va: u64, prev: u64, prevEnd: i32, acc: u32): u32 {
+/**
+ * The walker a batch or range kernel is compiled with: GenericWalker reads the
+ * format from the walk parameters; the generated ones (build/gen/walk-specs.ts)
+ * have one format's constants compiled in. Kernels take it as a type argument and
+ * call it through changetype<W>(0), so the call is inlined and costs nothing.
+ */
+export class GenericWalker {
+  // @ts-ignore: decorator
+  @inline walk(va: u64, start: i32, table: u64, and_: u64, or_: u64, acc: u32, cache: bool): u32 {
+    return walkFrom(va, start, table, and_, or_, acc, cache);
+  }
+}
+
+/** Walk `va` with walker W and the cache of the previous walk (caller checked canonical). */
+// @ts-ignore: decorator
+@inline export function walkCachedWith<W>(root: u64, va: u64, prev: u64, prevEnd: i32, acc: u32): u32 {
+  const w = changetype<W>(0);
   const s = prevEnd < 0 ? 0 : restartLevel(va, prev, prevEnd);
-  if (s == 0) return walkFrom(va, 0, root, <u64>-1, 0, acc, true);
+  if (s == 0) return w.walk(va, 0, root, <u64>-1, 0, acc, true);
   const c = cacheTable(s);
-  return walkFrom(va, s, load<u64>(c, WC_TABLE), load<u64>(c, WC_AND), load<u64>(c, WC_OR), acc, true);
+  return w.walk(va, s, load<u64>(c, WC_TABLE), load<u64>(c, WC_AND), load<u64>(c, WC_OR), acc, true);
 }

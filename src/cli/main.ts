@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, type Option } from 'commander';
 import { MemwalkError } from '../errors.js';
 import { escapeText, NUMBER_RULE } from '../util/numbers.js';
-import { commands } from './commands/index.js';
+import type { RegisterCommand } from './commands/index.js';
 import { packageVersion } from './package-info.js';
 import { takeNotes } from './output.js';
 
@@ -30,7 +30,7 @@ class MemwalkCommand extends Command {
  * line `memwalk: ...` on stderr and exit status 1; a reader that goes away
  * (`memwalk mappings ... | head`) ends the run quietly with status 0.
  */
-export function buildProgram(): Command {
+export function buildProgram(commands: readonly RegisterCommand[]): Command {
   const program = new MemwalkCommand('memwalk')
     .description("Model and scan a machine's memory: page walks, mappings, Xen page lists, QEMU dumps.")
     .version(packageVersion(), '-V, --version', 'print the version')
@@ -43,6 +43,32 @@ export function buildProgram(): Command {
     cmd.addHelpText('after', `\n${NUMBER_RULE}`);
   }
   return program;
+}
+
+/**
+ * Each command's file, by the name it registers: a command line that starts with
+ * a command's name loads that file alone (the others would cost more start-up than
+ * the command itself); anything else (`--help`, `help`, a typo that wants a
+ * suggestion) loads them all through commands/index.ts, in its order.
+ */
+const COMMAND_FILES: Record<string, () => Promise<{ register: RegisterCommand }>> = {
+  translate: () => import('./commands/translate.js'),
+  mappings: () => import('./commands/mappings.js'),
+  info: () => import('./commands/info.js'),
+  compare: () => import('./commands/compare.js'),
+  demo: () => import('./commands/demo.js'),
+  'dom0-layout': () => import('./commands/dom0-layout.js'),
+  'dom0-build': () => import('./commands/dom0-build.js'),
+  scan: () => import('./commands/scan.js'),
+  'direct-map': () => import('./commands/direct-map.js'),
+  'boot-params': () => import('./commands/boot-params.js'),
+};
+
+async function commandsFor(argv: readonly string[]): Promise<readonly RegisterCommand[]> {
+  const first = argv[0];
+  const one = first !== undefined && Object.hasOwn(COMMAND_FILES, first) ? COMMAND_FILES[first] : undefined;
+  if (one) return [(await one()).register];
+  return (await import('./commands/index.js')).commands;
 }
 
 /** An option's help text: its description, then (required) or its default, once. */
@@ -65,7 +91,7 @@ function commanderLine(message: string): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(await commandsFor(argv));
   /** One error line, with the notes taken so far folded in (they may explain the error). */
   const fail = (message: string): number => {
     const notes = takeNotes();

@@ -6,7 +6,7 @@ import { createContext, type EngineContext, type SourceBacking } from './context
 import type { Backend, BackendName } from '../backends/backend.js';
 import type { WalkParams } from '../paging/format.js';
 import { InvalidInputError } from '../errors.js';
-import * as V from '../validate.js';
+import * as V from '../paging/arguments.js';
 import * as ops from '../paging/operations.js';
 import { prepareWalk, type PagingOptions } from '../paging/prepare.js';
 import { FrameTable } from '../frames/frame-table.js';

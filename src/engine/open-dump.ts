@@ -4,8 +4,8 @@
  * read until a question needs it (opening reads headers only).
  */
 import { createEngine, type Engine } from './engine.js';
-import * as V from '../validate.js';
-import { existingFileSync } from '../validate.js';
+import * as V from '../util/validate.js';
+import { existingFileSync } from '../util/validate.js';
 import type { BackendName } from '../backends/backend.js';
 import { openSource, sourceFromBytes, type OpenSourceOptions } from '../dumps/open.js';
 import type { ByteSource } from '../dumps/bytes.js';

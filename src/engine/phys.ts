@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { OutsideImageError, InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
-import * as V from '../validate.js';
+import * as V from '../util/validate.js';
 import { startProgress, type ProgressCallback } from '../util/progress.js';
 import type { Layout } from './layout.js';
 import type { FrameCache } from '../memory/frame-cache.js';

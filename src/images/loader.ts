@@ -11,7 +11,7 @@
  * chunk (8 MiB reads by default); holes between segments are not written, so they
  * keep whatever the target holds there (zero for a fresh engine).
  */
-import { existingFileSync } from '../validate.js';
+import { existingFileSync } from '../util/validate.js';
 import { CapacityError, MalformedFileError } from '../errors.js';
 import { hex, sizeName } from '../util/numbers.js';
 import { ElfFile, bufferSource, fileSource } from './elf.js';

@@ -9,7 +9,7 @@ import { allocateAll, type FrameAllocator } from './allocator.js';
 import { CapacityError, InvalidInputError, MappingConflictError, OutsideImageError } from '../errors.js';
 import { hex, sizeName } from '../util/numbers.js';
 import { hasContiguousHint } from './contiguous.js';
-import * as V from '../validate.js';
+import * as V from './arguments.js';
 
 export type { AccessKind, MapFlags, FrameAllocator };
 

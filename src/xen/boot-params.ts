@@ -10,7 +10,7 @@
  *
  * and turns the e820 map into RAM banks and reserved regions for setupDirectMap.
  */
-import * as V from '../validate.js';
+import * as V from '../util/validate.js';
 import type { Engine } from '../engine/engine.js';
 import type { MemRange, ReservedRange } from './direct-map.js';
 import { InvalidInputError, MalformedFileError } from '../errors.js';

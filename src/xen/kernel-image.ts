@@ -4,7 +4,7 @@
  * and its Xen notes the way libelf does (elf_parse_binary, elf_xen_parse,
  * elf_xen_addr_calc_check), and decide the guest kind as dom0_construct_pv does.
  */
-import { existingFileSync } from '../validate.js';
+import { existingFileSync } from '../util/validate.js';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { InvalidInputError, MalformedFileError } from '../errors.js';

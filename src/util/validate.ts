@@ -1,18 +1,13 @@
-// The public surface's argument checks, in one place: the engine, the physical
+// The public surface's argument checks (this file, and src/paging/arguments.ts for
+// the paging calls' own: formats, walk options, address lists, allocators): the engine, the physical
 // memory, the Xen and frame models and the CLI call these before anything reaches
 // a kernel, so the kernels can assume valid input and every refusal is a typed
 // error naming the argument as the caller wrote it. Messages never serialise the
 // value (a bigint has no JSON form); `describe` says what it is in a few words.
 import { statSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { InvalidInputError, NotFoundError } from './errors.js';
-import { parseSize, quote } from './util/numbers.js';
-import type { PagingFormat } from './paging/format.js';
-import type { PagingOptions } from './paging/prepare.js';
-import type { FrameAllocator } from './paging/allocator.js';
-import { x86_64, x86_64_la57 } from './paging/formats/x86.js';
-import { x86_pae, x86_32 } from './paging/formats/x86-legacy.js';
-import { aarch64_4k, aarch64_16k, aarch64_64k } from './paging/formats/aarch64.js';
+import { InvalidInputError, NotFoundError } from '../errors.js';
+import { parseSize, quote } from './numbers.js';
 
 const TWO_64 = 1n << 64n;
 
@@ -40,7 +35,7 @@ export function describe(v: unknown): string {
   }
 }
 
-function fail(what: string, value: unknown, rule: string): never {
+export function fail(what: string, value: unknown, rule: string): never {
   throw new InvalidInputError(`${what}: ${describe(value)} ${rule}`, { input: what });
 }
 
@@ -100,58 +95,6 @@ export function oneOf<T>(table: Readonly<Record<string, T>>, v: unknown, what: s
     fail(what, v, `is not one of ${Object.keys(table).join(', ')}`);
   }
   return table[v]!;
-}
-
-/** The paging formats by name. */
-export const FORMATS: Readonly<Record<string, PagingFormat>> = Object.freeze({
-  x86_64, x86_64_la57, x86_pae, x86_32, aarch64_4k, aarch64_16k, aarch64_64k,
-});
-
-/** A paging format given as the object (`x86_64`) or by name (`'x86_64'`); default x86_64. */
-export function pagingFormat(v: unknown, what = 'format'): PagingFormat {
-  if (v === undefined) return x86_64;
-  if (typeof v === 'string') return oneOf(FORMATS, v, what);
-  const f = v as Partial<PagingFormat> | null;
-  if (f === null || typeof f !== 'object' || typeof f.name !== 'string' || typeof f.params !== 'function' || typeof f.leafBits !== 'function') {
-    fail(what, v, `is not a paging format (pass one of the exported formats, or its name: ${Object.keys(FORMATS).join(', ')})`);
-  }
-  return f as PagingFormat;
-}
-
-const WALK_FLAGS = ['user', 'nxe', 'wp', 'smep', 'smap', 'ignoreReserved', 'hardwareAccessFlag'] as const;
-
-/**
- * The walk options of a paging call, checked and copied: the format resolved to
- * its object, and only the walk's own fields kept (other fields of the caller's
- * object are the operation's to check).
- */
-export function pagingOptions(v: unknown, what = 'options'): PagingOptions {
-  const o = options<PagingOptions & Record<string, unknown>>(v, what);
-  const out: Record<string, unknown> = { format: pagingFormat(o.format, `${what}.format`) };
-  for (const k of WALK_FLAGS) if (o[k] !== undefined) out[k] = flag(o[k], `${what}.${k}`);
-  if (o.maxPhyAddr !== undefined) out.maxPhyAddr = wholeNumber(o.maxPhyAddr, `${what}.maxPhyAddr`, 0, 64);
-  if (o.access !== undefined) {
-    if (o.access !== 'read' && o.access !== 'write' && o.access !== 'execute') fail(`${what}.access`, o.access, 'is not one of read, write, execute');
-    out.access = o.access;
-  }
-  return out as PagingOptions;
-}
-
-/** Addresses for a batch: a BigUint64Array as is, or an array of bigints each in [0, 2^64). */
-export function addressList(v: unknown, what: string): BigUint64Array {
-  if (v instanceof BigUint64Array) return v;
-  if (!Array.isArray(v)) fail(what, v, 'must be a BigUint64Array or an array of bigints');
-  const out = new BigUint64Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = u64(v[i], `${what}[${i}]`);
-  return out;
-}
-
-/** A frame allocator: an object with an `allocate` function (and an optional `free`). */
-export function frameAllocator(v: unknown, what = 'allocator'): FrameAllocator {
-  const a = v as Partial<FrameAllocator> | null;
-  if (a === null || typeof a !== 'object' || typeof a.allocate !== 'function') fail(what, v, 'is not a frame allocator (an object with allocate(frames))');
-  if (a.free !== undefined && typeof a.free !== 'function') fail(`${what}.free`, a.free, 'must be a function');
-  return a as FrameAllocator;
 }
 
 /** Bytes: a Uint8Array (a Buffer is one). */

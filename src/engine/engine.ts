@@ -6,7 +6,7 @@ import { createContext, type EngineContext, type SourceBacking } from './context
 import type { Backend, BackendName } from '../backends/backend.js';
 import type { WalkParams } from '../paging/format.js';
 import { InvalidInputError } from '../errors.js';
-import { parseBig } from '../util/numbers.js';
+import * as V from '../paging/arguments.js';
 import * as ops from '../paging/operations.js';
 import { prepareWalk, type PagingOptions } from '../paging/prepare.js';
 import { FrameTable } from '../frames/frame-table.js';
@@ -80,12 +80,12 @@ export class Engine implements EngineContext {
 
   /** Another view of the same memory running the other (or same) backend. */
   withBackend(backend: BackendName): Engine {
-    return new Engine(createContext(this.memory, this.layout, backend, this.backing));
+    return new Engine(createContext(this.memory, this.layout, V.oneOf(BACKENDS, backend, 'backend'), this.backing));
   }
 
   /** Resolve and, if changed, write the walk parameters; returns them. */
   prepare(options: PagingOptions = {}, maxLeafIndex = 0): WalkParams {
-    return prepareWalk(this, options, maxLeafIndex);
+    return prepareWalk(this, V.pagingOptions(options), maxLeafIndex);
   }
 
   // ---- frames and domains (see frames/) ------------------------------
@@ -117,7 +117,7 @@ export class Engine implements EngineContext {
   mappings(root: bigint, options?: ops.MappingsOptions) {
     return ops.mappings(this, root, options);
   }
-  mappingsIter(root: bigint, options?: PagingOptions) {
+  mappingsIter(root: bigint, options?: ops.MappingsIterOptions) {
     return ops.mappingsIter(this, root, options);
   }
   map(root: bigint, va: bigint, pa: bigint, size: bigint, flags: ops.MapFlags, allocator: ops.FrameAllocator, options?: ops.MapOptions) {
@@ -131,10 +131,10 @@ export class Engine implements EngineContext {
   }
 }
 
-function toBytes(v: number | bigint | string, what: string): number {
-  const b = typeof v === 'string' ? parseBig(v, what) : BigInt(v);
-  if (b > BigInt(Number.MAX_SAFE_INTEGER)) throw new InvalidInputError(`${what}: ${v} is too large`, { input: what });
-  return Number(b);
+const BACKENDS: Readonly<Record<string, BackendName>> = Object.freeze({ wasm: 'wasm', reference: 'reference' });
+
+function backendOf(v: unknown): BackendName {
+  return v === undefined ? 'wasm' : V.oneOf(BACKENDS, v, 'backend');
 }
 
 /**
@@ -143,19 +143,31 @@ function toBytes(v: number | bigint | string, what: string): number {
  * fit in 4 GiB is refused before anything is allocated.
  */
 export function createEngine(options: EngineOptions): Engine {
-  if (options.source !== undefined) return createSourceEngine(options);
-  const ramBytes = toBytes(options.ramBytes, 'ramBytes');
-  const layout = computeLayout(ramBytes, options.frames ?? ramBytes / 4096, options.ioBytes);
+  const o = V.options<Record<string, unknown>>(options) as { [K in keyof ResidentEngineOptions | keyof SourceEngineOptions]?: unknown };
+  if (o.source !== undefined) return createSourceEngine(o as unknown as SourceEngineOptions);
+  const ramBytes = V.byteCount(o.ramBytes, 'ramBytes');
+  const frames = o.frames === undefined ? ramBytes / 4096 : V.wholeNumber(o.frames, 'frames');
+  const ioBytes = o.ioBytes === undefined ? undefined : V.byteCount(o.ioBytes, 'ioBytes');
+  const shared = V.flag(o.shared, 'shared') ?? false;
+  const backend = backendOf(o.backend);
+  const layout = computeLayout(ramBytes, frames, ioBytes);
   const pages = layout.totalBytes / 65536;
-  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: options.shared ?? false });
-  return new Engine(createContext(memory, layout, options.backend ?? 'wasm'));
+  const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared });
+  return new Engine(createContext(memory, layout, backend));
 }
 
 function createSourceEngine(options: SourceEngineOptions): Engine {
-  const cacheBytes = options.cacheBytes === undefined ? DEFAULT_CACHE_BYTES : toBytes(options.cacheBytes, 'cacheBytes');
-  const layout = computeCachedLayout(cacheBytes, options.frames ?? 0, options.ioBytes);
+  const source = options.source as Partial<PhysicalSource> | null;
+  if (source === null || typeof source !== 'object' || typeof source.readFrame !== 'function' || typeof source.end !== 'bigint' || !Array.isArray(source.ranges)) {
+    throw new InvalidInputError(`source: ${V.describe(options.source)} is not a physical source (see openDump)`, { input: 'source' });
+  }
+  const cacheBytes = options.cacheBytes === undefined ? DEFAULT_CACHE_BYTES : V.byteCount(options.cacheBytes, 'cacheBytes');
+  const frames = options.frames === undefined ? 0 : V.wholeNumber(options.frames, 'frames');
+  const ioBytes = options.ioBytes === undefined ? undefined : V.byteCount(options.ioBytes, 'ioBytes');
+  const backend = backendOf(options.backend);
+  const layout = computeCachedLayout(cacheBytes, frames, ioBytes);
   const pages = layout.totalBytes / 65536;
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
   const cache = new FrameCache(memory, layout.cache!, options.source);
-  return new Engine(createContext(memory, layout, options.backend ?? 'wasm', { source: options.source, cache }));
+  return new Engine(createContext(memory, layout, backend, { source: options.source, cache }));
 }

@@ -4,6 +4,8 @@
  * read until a question needs it (opening reads headers only).
  */
 import { createEngine, type Engine } from './engine.js';
+import * as V from '../util/validate.js';
+import { existingFileSync } from '../util/validate.js';
 import type { BackendName } from '../backends/backend.js';
 import { openSource, sourceFromBytes, type OpenSourceOptions } from '../dumps/open.js';
 import type { ByteSource } from '../dumps/bytes.js';
@@ -36,6 +38,8 @@ export interface Dump {
 
 /** Open the dump at `path` (raw, ELF core, kdump, LiME, Xen dump-core). */
 export function openDump(path: string, options: OpenDumpOptions = {}): Dump {
+  existingFileSync(path, 'dump');
+  V.options(options);
   return dumpOver(openSource(path, options), options);
 }
 

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { OutsideImageError, InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
+import * as V from '../util/validate.js';
 import { startProgress, type ProgressCallback } from '../util/progress.js';
 import type { Layout } from './layout.js';
 import type { FrameCache } from '../memory/frame-cache.js';
@@ -40,6 +41,10 @@ export class PhysicalMemory {
 
   /** Offset of [pa, pa+len) in the image, or an OutsideImageError naming the access. */
   private at(pa: bigint | number, len: number, what: string): number {
+    if (typeof pa !== 'bigint' && (typeof pa !== 'number' || !Number.isSafeInteger(pa))) {
+      throw new InvalidInputError(`${what}: pa: ${V.describe(pa)} is not an address (a bigint or a whole number)`, { input: 'pa' });
+    }
+    V.wholeNumber(len, `${what}: length`);
     const a = BigInt(pa);
     if (a < 0n || len < 0 || a + BigInt(len) > BigInt(this.size)) {
       const where = this.cache ? 'the physical memory of the source' : 'the RAM image';
@@ -88,12 +93,14 @@ export class PhysicalMemory {
   }
 
   write(pa: bigint | number, bytes: Uint8Array): void {
+    V.byteArray(bytes, 'write: bytes');
     const o = this.at(pa, bytes.length, 'write');
     if (!this.cache) return this.u8.set(bytes, o);
     this.eachFrame(o, bytes.length, true, 'write', (at, n, done) => this.u8.set(bytes.subarray(done, done + n), at));
   }
 
   fill(pa: bigint | number, len: number, byte = 0): void {
+    V.wholeNumber(byte, 'fill: byte', 0, 255);
     const o = this.at(pa, len, 'fill');
     if (!this.cache) return void this.u8.fill(byte, o, o + len);
     this.eachFrame(o, len, true, 'fill', (at, n) => this.u8.fill(byte, at, at + n));
@@ -104,7 +111,8 @@ export class PhysicalMemory {
   }
 
   write64(pa: bigint | number, value: bigint): void {
-    this.view.setBigUint64(this.small(pa, 8, true, 'write64'), BigInt.asUintN(64, value), true);
+    V.u64(value, 'write64: value');
+    this.view.setBigUint64(this.small(pa, 8, true, 'write64'), value, true);
   }
 
   read32(pa: bigint | number): number {
@@ -112,7 +120,8 @@ export class PhysicalMemory {
   }
 
   write32(pa: bigint | number, value: number): void {
-    this.view.setUint32(this.small(pa, 4, true, 'write32'), value >>> 0, true);
+    const v = V.u32(value, 'write32: value');
+    this.view.setUint32(this.small(pa, 4, true, 'write32'), v, true);
   }
 
   /** Offset of physical address 0 in the engine's memory (for kernels and workers). */
@@ -138,11 +147,17 @@ export class PhysicalMemory {
    * the image at `at`. A file larger than the image is refused before any copy.
    */
   async loadRaw(path: string, options: { at?: number; onProgress?: ProgressCallback } = {}): Promise<number> {
-    const at = options.at ?? 0;
+    const o = V.options<{ at?: number; onProgress?: ProgressCallback }>(options, 'loadRaw: options');
+    const at = o.at === undefined ? 0 : V.offset(o.at, 'loadRaw: options.at');
+    if (o.onProgress !== undefined && typeof o.onProgress !== 'function') {
+      throw new InvalidInputError(`loadRaw: options.onProgress: ${V.describe(o.onProgress)} must be a function`, { input: 'options.onProgress' });
+    }
+    V.pathText(path, 'loadRaw: path');
     if (this.cache) {
       throw new InvalidInputError(`loadRaw: ${path}: this engine reads its physical memory from a source; open the file as a dump instead`, { input: 'path' });
     }
-    const fh = await open(path, 'r');
+    await V.existingFile(path, 'loadRaw: path');
+    const fh = await open(path, 'r').catch((err: unknown) => V.fileError(err, path, 'loadRaw: path'));
     try {
       const { size } = await fh.stat();
       if (at + size > this.size) {
@@ -151,14 +166,14 @@ export class PhysicalMemory {
           { file: path, size, ramBytes: this.size },
         );
       }
-      const bar = options.onProgress ? undefined : startProgress('loading image', size, 'bytes');
+      const bar = o.onProgress ? undefined : startProgress('loading image', size, 'bytes');
       let done = 0;
       while (done < size) {
         const n = Math.min(CHUNK, size - done);
         const { bytesRead } = await fh.read(this.u8, at + done, n, done);
         if (bytesRead === 0) break;
         done += bytesRead;
-        options.onProgress?.(done, size);
+        o.onProgress?.(done, size);
         bar?.update(done);
       }
       bar?.stop();
@@ -170,11 +185,12 @@ export class PhysicalMemory {
 
   /** Write [start, start+length) of the image to a file. */
   async save(path: string, options: { start?: number; length?: number } = {}): Promise<void> {
-    const start = options.start ?? 0;
-    const length = options.length ?? this.size - start;
+    const o = V.options<{ start?: number; length?: number }>(options, 'save: options');
+    const start = o.start === undefined ? 0 : V.offset(o.start, 'save: options.start');
+    const length = o.length === undefined ? Math.max(0, this.size - start) : V.offset(o.length, 'save: options.length');
     this.at(start, length, 'save');
-    if (!Number.isSafeInteger(length)) throw new InvalidInputError(`save: length ${length} is not a whole number`);
-    const fh = await open(path, 'w');
+    await V.writablePath(path, 'save: path');
+    const fh = await open(path, 'w').catch((err: unknown) => V.fileError(err, path, 'save: path'));
     try {
       for (let done = 0; done < length; ) {
         const n = Math.min(CHUNK, length - done);

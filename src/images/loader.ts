@@ -11,6 +11,7 @@
  * chunk (8 MiB reads by default); holes between segments are not written, so they
  * keep whatever the target holds there (zero for a fresh engine).
  */
+import { existingFileSync } from '../util/validate.js';
 import { CapacityError, MalformedFileError } from '../errors.js';
 import { hex, sizeName } from '../util/numbers.js';
 import { ElfFile, bufferSource, fileSource } from './elf.js';
@@ -84,6 +85,7 @@ export const DEFAULT_CHUNK_BYTES = 8 << 20;
 
 /** Open an image file: a QEMU ELF core when it starts with the ELF magic, else a raw image. */
 export function openImage(path: string): MemoryImage {
+  existingFileSync(path, 'image');
   return openFromSource(fileSource(path), () => fileSource(path));
 }
 

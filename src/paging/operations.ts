@@ -6,10 +6,10 @@ import { prepareWalk, type PagingOptions } from './prepare.js';
 import type { WalkParams, MapFlags } from './format.js';
 import type { AccessKind, FaultKind, Mapping, Rights, TranslateResult } from './types.js';
 import { allocateAll, type FrameAllocator } from './allocator.js';
-import { InvalidInputError, MappingConflictError, OutsideImageError } from '../errors.js';
+import { CapacityError, InvalidInputError, MappingConflictError, OutsideImageError } from '../errors.js';
 import { hex, sizeName } from '../util/numbers.js';
-import { x86_64 } from './formats/x86.js';
 import { hasContiguousHint } from './contiguous.js';
+import * as V from './arguments.js';
 
 export type { AccessKind, MapFlags, FrameAllocator };
 
@@ -68,13 +68,15 @@ export function decodeStatus(p: WalkParams, va: bigint, st: number, addr: bigint
 }
 
 export function translate(ctx: EngineContext, root: bigint, va: bigint, options: PagingOptions & { access?: AccessKind } = {}): TranslateResult {
-  const p = prepareWalk(ctx, options);
-  const acc = accessFlags(options.access, options.user);
-  const st = ctx.backend.paging.translate(BigInt.asUintN(64, root), BigInt.asUintN(64, va), acc) >>> 0;
+  const o = V.pagingOptions(options);
+  const r0 = V.u64(root, 'root'), va0 = V.u64(va, 'va');
+  const p = prepareWalk(ctx, o);
+  const acc = accessFlags(o.access, o.user);
+  const st = ctx.backend.paging.translate(r0, va0, acc) >>> 0;
   const v = ctx.view;
   const ea = v.getBigUint64(A.RES + A.RES_ENTRY_ADDR, true);
   const ev = v.getBigUint64(A.RES + A.RES_ENTRY_VALUE, true);
-  const r = decodeStatus(p, BigInt.asUintN(64, va), st, (st & A.ST_KIND_MASK) === A.K_OK ? v.getBigUint64(A.RES + A.RES_PA, true) : ea, ev);
+  const r = decodeStatus(p, va0, st, (st & A.ST_KIND_MASK) === A.K_OK ? v.getBigUint64(A.RES + A.RES_PA, true) : ea, ev);
   return r.ok ? { ...r, entryAddress: ea } : r;
 }
 
@@ -120,11 +122,13 @@ function batchChunk(ctx: EngineContext): number {
 }
 
 export function translateBatch(ctx: EngineContext, root: bigint, vas: BigUint64Array | readonly bigint[], options: BatchOptions = {}): BatchResult {
-  const p = prepareWalk(ctx, options);
-  const acc = accessFlags(options.access, options.user);
-  const mode = STRATEGY[options.strategy ?? 'interleaved'];
-  if (mode === undefined) throw new InvalidInputError(`strategy: '${options.strategy}' is not one of ${Object.keys(STRATEGY).join(', ')}`, { input: 'strategy' });
-  const input = vas instanceof BigUint64Array ? vas : BigUint64Array.from(vas, (v) => BigInt.asUintN(64, v));
+  const o = V.pagingOptions(options);
+  const r = V.u64(root, 'root');
+  const input = V.addressList(vas, 'vas');
+  const strategy = (options as BatchOptions).strategy;
+  const mode = strategy === undefined ? A.BATCH_INTERLEAVED : V.oneOf(STRATEGY, strategy, 'options.strategy');
+  const p = prepareWalk(ctx, o);
+  const acc = accessFlags(o.access, o.user);
   const n = input.length;
   const addr = new BigUint64Array(n);
   const status = new Uint32Array(n);
@@ -132,7 +136,6 @@ export function translateBatch(ctx: EngineContext, root: bigint, vas: BigUint64A
   const inPtr = ctx.layout.ioBase;
   const outPtr = inPtr + chunk * 8;
   const k = ctx.backend.paging;
-  const r = BigInt.asUintN(64, root);
   for (let off = 0; off < n; off += chunk) {
     const m = Math.min(chunk, n - off);
     ctx.big.set(input.subarray(off, off + m), inPtr / 8);
@@ -157,21 +160,48 @@ export interface RangeOptions extends PagingOptions {
   readonly viaRuns?: boolean;
 }
 
-export function translateRange(ctx: EngineContext, root: bigint, va: bigint, pages: number, options: RangeOptions = {}): BatchResult {
-  if (options.viaRuns) return translateRuns(ctx, root, va, pages, options).expand();
-  const p = prepareWalk(ctx, options);
-  if (!Number.isSafeInteger(pages) || pages < 0) throw new InvalidInputError(`pages: ${pages} must be a whole number >= 0`, { input: 'pages' });
-  const acc = accessFlags(options.access, options.user);
+/** Pages one translateRange answer may hold (20 bytes each: 320 MiB); longer ranges are translateRuns' to answer. */
+export const MAX_RANGE_PAGES = 2 ** 24;
+/** Runs one translateRuns answer may hold; tables that fragment a range further are refused with a CapacityError. */
+export const MAX_RUNS = 2 ** 24;
+
+const TWO_64 = 1n << 64n;
+
+/** The first page of a range request and its page size (a range wraps past 2^64 to 0, as the address space does). */
+function rangeOf(p: WalkParams, va: bigint): { start: bigint; pageSize: bigint } {
   const pageSize = BigInt(2 ** p.levels[p.levels.length - 1]!.shift);
-  const start = BigInt.asUintN(64, va) & ~(pageSize - 1n);
+  return { start: va & ~(pageSize - 1n), pageSize };
+}
+
+function rangeArgs(root: unknown, va: unknown, pages: unknown, options: unknown) {
+  return {
+    o: V.pagingOptions(options),
+    r: V.u64(root, 'root'),
+    va: V.u64(va, 'va'),
+    pages: V.wholeNumber(pages, 'pages'),
+    viaRuns: V.flag(V.options<RangeOptions>(options).viaRuns, 'options.viaRuns'),
+  };
+}
+
+export function translateRange(ctx: EngineContext, root: bigint, va: bigint, pages: number, options: RangeOptions = {}): BatchResult {
+  const a = rangeArgs(root, va, pages, options);
+  if (a.pages > MAX_RANGE_PAGES) {
+    throw new CapacityError(`translateRange: ${a.pages} pages is more than the ${MAX_RANGE_PAGES} one answer holds; use translateRuns, or ask in pieces`, {
+      input: 'pages', pages: a.pages, max: MAX_RANGE_PAGES,
+    });
+  }
+  if (a.viaRuns) return translateRuns(ctx, a.r, a.va, a.pages, a.o).expand();
+  const p = prepareWalk(ctx, a.o);
+  const acc = accessFlags(a.o.access, a.o.user);
+  const { start, pageSize } = rangeOf(p, a.va);
+  pages = a.pages;
   const addr = new BigUint64Array(pages);
   const status = new Uint32Array(pages);
   const chunk = Math.floor(ctx.layout.ioBytes / A.BR_BYTES);
   const outPtr = ctx.layout.ioBase;
-  const r = BigInt.asUintN(64, root);
   for (let off = 0; off < pages; off += chunk) {
     const m = Math.min(chunk, pages - off);
-    ctx.backend.paging.translateRange(r, BigInt.asUintN(64, start + BigInt(off) * pageSize), m, outPtr, acc);
+    ctx.backend.paging.translateRange(a.r, BigInt.asUintN(64, start + BigInt(off) * pageSize), m, outPtr, acc);
     copyRecords(ctx, outPtr, m, addr, status, off);
   }
   const vas = new BigUint64Array(pages);
@@ -190,7 +220,8 @@ export class RunsResult {
     private readonly params: WalkParams,
     readonly va: BigUint64Array,
     readonly addr: BigUint64Array,
-    readonly pages: Uint32Array,
+    /** Pages of each run (a run may be longer than 2^32 pages: the non-canonical hole is one run). */
+    readonly pages: Float64Array,
     readonly status: Uint32Array,
   ) {}
   get length(): number {
@@ -217,6 +248,9 @@ export class RunsResult {
   /** The per-page form, exactly translateRange's pa/status. */
   expand(): BatchResult {
     const n = this.totalPages;
+    if (n > MAX_RANGE_PAGES) {
+      throw new CapacityError(`expand: ${n} pages is more than the ${MAX_RANGE_PAGES} one per-page answer holds`, { pages: n, max: MAX_RANGE_PAGES });
+    }
     const vas = new BigUint64Array(n), addr = new BigUint64Array(n), status = new Uint32Array(n);
     const psize = BigInt(2 ** this.params.levels[this.params.levels.length - 1]!.shift);
     let k = 0;
@@ -246,45 +280,77 @@ function runAddr(p: WalkParams, va0: bigint, a0: bigint, st: number, j: bigint):
   return BigInt.asUintN(64, a0 + ((inSpan + j * psize) >> s) * BigInt(p.entryBytes));
 }
 
+/**
+ * The addresses no walk reaches, [lo, hi): between the canonical halves of a
+ * sign-extended format, above the address space of one that is not. Undefined
+ * when every 64-bit address is valid.
+ */
+function holeOf(p: WalkParams): { lo: bigint; hi: bigint } | undefined {
+  if (p.vaBits >= 64) return undefined;
+  if (p.signExtend) return { lo: 1n << BigInt(p.vaBits - 1), hi: TWO_64 - (1n << BigInt(p.vaBits - 1)) };
+  return { lo: 1n << BigInt(p.vaBits), hi: TWO_64 };
+}
+
 /** translateRange's walk, written as runs (see RunsResult). */
 export function translateRuns(ctx: EngineContext, root: bigint, va: bigint, pages: number, options: RangeOptions = {}): RunsResult {
-  const p = prepareWalk(ctx, options);
-  if (!Number.isSafeInteger(pages) || pages < 0) throw new InvalidInputError(`pages: ${pages} must be a whole number >= 0`, { input: 'pages' });
-  const acc = accessFlags(options.access, options.user);
-  const pageSize = BigInt(2 ** p.levels[p.levels.length - 1]!.shift);
-  const start = BigInt.asUintN(64, va) & ~(pageSize - 1n);
+  const a = rangeArgs(root, va, pages, options);
+  const p = prepareWalk(ctx, a.o);
+  const acc = accessFlags(a.o.access, a.o.user);
+  const { start, pageSize } = rangeOf(p, a.va);
+  pages = a.pages;
   const cap = Math.floor(ctx.layout.ioBytes / A.RR_BYTES);
   const outPtr = ctx.layout.ioBase;
-  const r = BigInt.asUintN(64, root);
+  const r = a.r;
+  const hole = holeOf(p);
   const vaC: bigint[] = [], addrC: bigint[] = [], pagesC: number[] = [], stC: number[] = [];
   const big = ctx.big, u32 = ctx.u32;
+  const push = (rv: bigint, ra: bigint, rp: number, rs: number, first: boolean) => {
+    const t = stC.length - 1;
+    // Runs from two calls meet where a call ended: merge them when they continue.
+    if (first && t >= 0 && stC[t] === rs && runAddr(p, vaC[t]!, addrC[t]!, rs, BigInt(pagesC[t]!)) === ra && runAddr(p, vaC[t]!, addrC[t]!, rs, BigInt(pagesC[t]! + rp - 1)) === runAddr(p, rv, ra, rs, BigInt(rp - 1))) {
+      pagesC[t] = pagesC[t]! + rp;
+      return;
+    }
+    if (stC.length === MAX_RUNS) {
+      throw new CapacityError(`translateRuns: the answer needs more than ${MAX_RUNS} runs; ask for fewer pages`, { max: MAX_RUNS });
+    }
+    vaC.push(rv);
+    addrC.push(ra);
+    pagesC.push(rp);
+    stC.push(rs);
+  };
   let off = 0;
   while (off < pages) {
-    const m = Math.min(pages - off, 0x7fffffff);
-    const n = ctx.backend.paging.translateRuns(r, BigInt.asUintN(64, start + BigInt(off) * pageSize), m, outPtr, cap, acc) >>> 0;
+    const cur = BigInt.asUintN(64, start + BigInt(off) * pageSize);
+    let m = Math.min(pages - off, 0x7fffffff);
+    if (hole && cur >= hole.lo && cur < hole.hi) {
+      // The hole is one fault from end to end: walk its first page, and the run covers the rest.
+      const take = Math.min(pages - off, Number((hole.hi - cur) / pageSize));
+      ctx.backend.paging.translateRuns(r, cur, 1, outPtr, 1, acc);
+      push(big[outPtr / 8]!, big[outPtr / 8 + 1]!, take, u32[outPtr / 4 + 5]!, true);
+      off += take;
+      continue;
+    }
+    if (hole && cur < hole.lo) m = Math.min(m, Number((hole.lo - cur) / pageSize));
+    const n = ctx.backend.paging.translateRuns(r, BigInt.asUintN(64, cur), m, outPtr, cap, acc) >>> 0;
     const covered = Number(ctx.view.getBigUint64(A.RES + A.RES_PAGES_COVERED, true));
     for (let i = 0; i < n; i++) {
       const b = (outPtr + i * A.RR_BYTES) / 8, w = (outPtr + i * A.RR_BYTES) / 4;
-      const rv = big[b]!, ra = big[b + 1]!, rp = u32[w + 4]!, rs = u32[w + 5]!;
-      const t = stC.length - 1;
-      // Runs from two calls meet where a call ended: merge them when they continue.
-      if (i === 0 && t >= 0 && stC[t] === rs && runAddr(p, vaC[t]!, addrC[t]!, rs, BigInt(pagesC[t]!)) === ra && runAddr(p, vaC[t]!, addrC[t]!, rs, BigInt(pagesC[t]! + rp - 1)) === runAddr(p, rv, ra, rs, BigInt(rp - 1))) {
-        pagesC[t] = pagesC[t]! + rp;
-        continue;
-      }
-      vaC.push(rv);
-      addrC.push(ra);
-      pagesC.push(rp);
-      stC.push(rs);
+      push(big[b]!, big[b + 1]!, u32[w + 4]!, u32[w + 5]!, i === 0);
     }
     if (covered === 0) throw new Error('memwalk: translateRuns made no progress'); // cannot happen with cap >= 1
     off += covered;
   }
-  return new RunsResult(p, BigUint64Array.from(vaC), BigUint64Array.from(addrC), Uint32Array.from(pagesC), Uint32Array.from(stC));
+  return new RunsResult(p, BigUint64Array.from(vaC), BigUint64Array.from(addrC), Float64Array.from(pagesC), Uint32Array.from(stC));
 }
 
 export interface MappingsOptions extends PagingOptions {
   /** Stop after this many mappings (default 1,000,000); `truncated` says it did. */
+  readonly limit?: number;
+}
+
+export interface MappingsIterOptions extends PagingOptions {
+  /** Stop after this many mappings (default: none); the enumerator itself stops there. */
   readonly limit?: number;
 }
 
@@ -298,20 +364,38 @@ const ENUM_BATCH = 4096;
 
 /**
  * Every leaf mapping in ascending canonical VA order, streamed through a fixed
- * buffer: memory stays bounded whatever the tables hold.
+ * buffer: memory stays bounded whatever the tables hold. The enumerator's state
+ * belongs to the iterator: it is kept aside between batches and put back before
+ * the next, so iterators, batches and other calls may interleave freely.
  */
-export function* mappingsIter(ctx: EngineContext, root: bigint, options: PagingOptions = {}): Generator<Mapping> {
-  prepareWalk(ctx, options);
+export function mappingsIter(ctx: EngineContext, root: bigint, options: MappingsIterOptions = {}): Generator<Mapping> {
+  // Checked here, not on the first next(): a bad argument fails the call that passed it.
+  const o = V.pagingOptions(options);
+  const r = V.u64(root, 'root');
+  const lim = V.options<MappingsIterOptions>(options).limit;
+  const left = lim === undefined ? Infinity : V.wholeNumber(lim, 'options.limit');
+  prepareWalk(ctx, o);
+  return enumerate(ctx, r, o, left);
+}
+
+function* enumerate(ctx: EngineContext, r: bigint, o: PagingOptions, left: number): Generator<Mapping> {
+  prepareWalk(ctx, o);
   const k = ctx.backend.paging;
   const out = ctx.layout.ioBase;
   const max = Math.min(ENUM_BATCH, Math.floor(ctx.layout.ioBytes / A.MR_BYTES));
   const batch: Mapping[] = [];
-  k.enumStart(BigInt.asUintN(64, root));
-  for (;;) {
+  const state = new Uint8Array(A.EN_BYTES);
+  const block = new Uint8Array(ctx.memory.buffer, A.EN, A.EN_BYTES);
+  k.enumStart(r);
+  state.set(block);
+  while (left > 0) {
     // Decode a whole batch before yielding: the caller may run other kernels in between.
-    const p = prepareWalk(ctx, options);
-    const n = k.enumNext(out, max);
+    const p = prepareWalk(ctx, o);
+    block.set(state);
+    const n = k.enumNext(out, Math.min(max, left));
+    state.set(block);
     if (n === 0) return;
+    left -= n;
     batch.length = 0;
     const big = ctx.big, u32 = ctx.u32;
     for (let i = 0; i < n; i++) {
@@ -331,10 +415,11 @@ export function* mappingsIter(ctx: EngineContext, root: bigint, options: PagingO
 }
 
 export function mappings(ctx: EngineContext, root: bigint, options: MappingsOptions = {}): MappingList {
-  const limit = options.limit ?? 1_000_000;
-  if (!Number.isSafeInteger(limit) || limit < 0) throw new InvalidInputError(`limit: ${limit} must be a whole number >= 0`, { input: 'limit' });
+  const lim = V.options<MappingsOptions>(options).limit;
+  const limit = lim === undefined ? 1_000_000 : V.wholeNumber(lim, 'options.limit');
   const list: Mapping[] = [];
-  for (const m of mappingsIter(ctx, root, options)) {
+  // One more than the limit tells whether the listing was cut.
+  for (const m of mappingsIter(ctx, root, { ...V.pagingOptions(options), limit: limit + 1 })) {
     if (list.length === limit) return { mappings: list, truncated: true };
     list.push(m);
   }
@@ -407,13 +492,80 @@ function conflictError(ctx: EngineContext, p: WalkParams, op: string, code: numb
 
 function maxLeafIndex(ctx: EngineContext, options: MapOptions): number {
   if (options.largestLeaf === undefined) return 0;
+  const largest = V.wholeNumber(options.largestLeaf, 'options.largestLeaf', 1);
   const p = prepareWalk(ctx, options);
-  const i = p.levels.findIndex((l) => l.leafAllowed && 2 ** l.shift <= options.largestLeaf!);
-  if (i < 0 || 2 ** p.levels[i]!.shift !== options.largestLeaf) {
+  const i = p.levels.findIndex((l) => l.leafAllowed && 2 ** l.shift <= largest);
+  if (i < 0 || 2 ** p.levels[i]!.shift !== largest) {
     const sizes = p.levels.filter((l) => l.leafAllowed).map((l) => sizeName(2 ** l.shift));
-    throw new InvalidInputError(`largestLeaf: ${options.largestLeaf} is not a leaf size of this format (${sizes.join(', ')})`, { input: 'largestLeaf' });
+    throw new InvalidInputError(`options.largestLeaf: ${largest} is not a leaf size of this format (${sizes.join(', ')})`, { input: 'options.largestLeaf' });
   }
   return i;
+}
+
+/** Leaf flags, checked: booleans, and raw bits as a bigint in [0, 2^64). */
+function mapFlags(v: unknown, what = 'flags'): MapFlags {
+  const f = V.options<MapFlags>(v, what);
+  const out: { -readonly [K in keyof MapFlags]: MapFlags[K] } = {};
+  for (const k of ['write', 'user', 'execute', 'global'] as const) if (f[k] !== undefined) out[k] = V.flag(f[k], `${what}.${k}`);
+  if (f.raw !== undefined) out.raw = V.u64(f.raw, `${what}.raw`);
+  return out;
+}
+
+/** Table pages per dry run of one piece when a large map is counted piece by piece. */
+const PIECE_TABLES = 4096;
+
+/**
+ * The table pages map will take, from dry runs; conflicts are thrown as found.
+ * A range whose tables could exceed what the allocator (when it says what it has
+ * left) or the I/O buffer can supply is counted piece by piece, and refused at
+ * the first piece that shows the shortfall, never after counting the whole range.
+ */
+function tablesNeeded(ctx: EngineContext, p: WalkParams, leafIndex: number, dryRun: (va: bigint, pa: bigint, size: bigint) => number,
+  va: bigint, pa: bigint, size: bigint, allocator: FrameAllocator, framesPerTable: number): number {
+  const ioCap = Math.floor(ctx.layout.ioBytes / 8);
+  const remaining = (allocator as { remaining?: unknown }).remaining;
+  const allocCap = typeof remaining === 'number' && remaining >= 0 ? Math.floor(remaining / framesPerTable) : Infinity;
+  const cap = Math.min(ioCap, allocCap);
+  // The largest leaf the range can use: a leaf size va and pa agree on, no larger than asked.
+  const levels = p.levels;
+  let leaf = levels.length - 1;
+  for (let i = leafIndex; i < levels.length; i++) {
+    const s = 1n << BigInt(levels[i]!.shift);
+    if (levels[i]!.leafAllowed && (va - pa) % s === 0n) { leaf = i; break; }
+  }
+  // Tables of levels 1..leaf that can hold a piece of the range, and two per level at each edge where smaller leaves go.
+  const spanAt = (i: number) => 1n << BigInt(levels[i]!.shift + levels[i]!.bits);
+  let upper = 0;
+  for (let i = 1; i < levels.length; i++) upper += i <= leaf ? Number(size / spanAt(i)) + 2 : 4;
+  const exact = () => {
+    const rc = dryRun(va, pa, size);
+    if (rc !== A.MAP_OK) throw conflictError(ctx, p, 'map', rc);
+    return Number(ctx.view.getBigUint64(A.RES + A.RES_TABLES_NEEDED, true));
+  };
+  const refuse = (atLeast: number): never => {
+    throw new CapacityError(
+      allocCap < ioCap
+        ? `map: the range needs at least ${atLeast} table pages and the allocator has ${remaining} frames left; nothing was mapped`
+        : `map: the range needs at least ${atLeast} table pages, more than the ${ioCap} one call can take (its I/O buffer); map in smaller pieces`,
+      { needed: atLeast, available: cap },
+    );
+  };
+  const piece = spanAt(leaf) * BigInt(PIECE_TABLES);
+  if (upper <= cap || size <= piece) return exact();
+  let sum = 0, pieces = 0;
+  for (let at = va; at < va + size; ) {
+    const end = (at / piece + 1n) * piece;
+    const n = (end < va + size ? end : va + size) - at;
+    const rc = dryRun(at, pa + (at - va), n);
+    if (rc !== A.MAP_OK) throw conflictError(ctx, p, 'map', rc);
+    sum += Number(ctx.view.getBigUint64(A.RES + A.RES_TABLES_NEEDED, true));
+    pieces++;
+    // Tables above a piece may be counted once per piece: what is certainly needed is less by that much.
+    const atLeast = sum - (pieces - 1) * leaf;
+    if (atLeast > cap) refuse(atLeast);
+    at += n;
+  }
+  return exact();
 }
 
 /**
@@ -423,66 +575,77 @@ function maxLeafIndex(ctx: EngineContext, options: MapOptions): number {
 export function map(
   ctx: EngineContext, root: bigint, va: bigint, pa: bigint, size: bigint, flags: MapFlags, allocator: FrameAllocator, options: MapOptions = {},
 ): MapReport {
-  const p = prepareWalk(ctx, options, maxLeafIndex(ctx, options));
-  checkRange(p, 'map', va, size, pa);
-  const bits = (options.format ?? x86_64).leafBits(flags);
+  const o: MapOptions = { ...V.pagingOptions(options) };
+  const mo = V.options<MapOptions>(options);
+  const r = V.u64(root, 'root'), v = V.u64(va, 'va'), pa0 = V.u64(pa, 'pa'), sz = V.u64(size, 'size');
+  const fl = mapFlags(flags);
+  const alloc = V.frameAllocator(allocator);
+  const hint = V.flag(mo.contiguousHint, 'options.contiguousHint');
+  if (pa0 + sz > TWO_64) throw new InvalidInputError(`map: pa ${hex(pa0)} + size ${hex(sz)} runs past 2^64`, { input: 'pa' });
+  const leafIndex = maxLeafIndex(ctx, { ...o, largestLeaf: mo.largestLeaf });
+  const p = prepareWalk(ctx, o, leafIndex);
+  checkRange(p, 'map', v, sz, pa0);
+  const bits = o.format!.leafBits(fl);
   const k = ctx.backend.paging;
-  const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
-  const dry = writing(ctx, () => k.mapRange(r, v, pa, size, bits, 0, 0, 1));
-  if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'map', dry);
-  const tables = Number(ctx.view.getBigUint64(A.RES + A.RES_TABLES_NEEDED, true));
   const tableBytes = (i: number) => 2 ** p.levels[i]!.bits * p.entryBytes;
   const framesPerTable = Math.max(1, Math.ceil(tableBytes(p.levels.length - 1) / 4096));
-  const frames = allocateAll(allocator, tables, framesPerTable, 'map');
+  const dryRun = (at: bigint, to: bigint, n: bigint) => writing(ctx, () => k.mapRange(r, at, to, n, bits, 0, 0, 1));
+  const tables = tablesNeeded(ctx, p, leafIndex, dryRun, v, pa0, sz, alloc, framesPerTable);
+  if (tables * 8 > ctx.layout.ioBytes) {
+    throw new CapacityError(`map: ${tables} table pages are more than the ${Math.floor(ctx.layout.ioBytes / 8)} one call can take (its I/O buffer); map in smaller pieces`, { needed: tables });
+  }
+  const frames = allocateAll(alloc, tables, framesPerTable, 'map');
   const poolPtr = ctx.layout.ioBase;
-  if (tables * 8 > ctx.layout.ioBytes) throw new InvalidInputError(`map: ${tables} table pages do not fit the I/O buffer; map in smaller pieces`);
   for (const [i, f] of frames.entries()) {
-    if ((f + framesPerTable) * 4096 > physicalLimit(ctx)) {
-      for (const g of frames) allocator.free?.(g, framesPerTable);
-      throw new OutsideImageError(`map: the allocator gave frame ${hex(f)}, outside physical memory; nothing was mapped`, { frame: f });
+    if (!Number.isSafeInteger(f) || f < 0 || (f + framesPerTable) * 4096 > physicalLimit(ctx)) {
+      for (const g of frames) alloc.free?.(g, framesPerTable);
+      throw new OutsideImageError(`map: the allocator gave frame ${typeof f === 'number' ? hex(f) : V.describe(f)}, outside physical memory; nothing was mapped`, { frame: f });
     }
     ctx.big[poolPtr / 8 + i] = BigInt(f) * 4096n;
   }
-  const rc = writing(ctx, () => k.mapRange(r, v, pa, size, bits, poolPtr, tables, 0), tables * framesPerTable);
+  const rc = writing(ctx, () => k.mapRange(r, v, pa0, sz, bits, poolPtr, tables, 0), tables * framesPerTable);
   if (rc !== A.MAP_OK) throw conflictError(ctx, p, 'map', rc);
   const leaves = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
-  const contiguousRuns = hasContiguousHint(p) ? writing(ctx, () => k.contigUpdate(r, v, size, options.contiguousHint === false ? 0 : 1)) : 0;
+  const contiguousRuns = hasContiguousHint(p) ? writing(ctx, () => k.contigUpdate(r, v, sz, hint === false ? 0 : 1)) : 0;
   return { leaves, tableFrames: frames, contiguousRuns };
 }
 
 /** Clear every leaf in [va, va+size); returns the number of leaves cleared. */
 export function unmap(ctx: EngineContext, root: bigint, va: bigint, size: bigint, options: PagingOptions = {}): number {
-  const p = prepareWalk(ctx, options);
-  checkRange(p, 'unmap', va, size);
+  const o = V.pagingOptions(options);
+  const r = V.u64(root, 'root'), v = V.u64(va, 'va'), sz = V.u64(size, 'size');
+  const p = prepareWalk(ctx, o);
+  checkRange(p, 'unmap', v, sz);
   const k = ctx.backend.paging;
-  const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
   return writing(ctx, () => {
-    const dry = k.unmapRange(r, v, size, 1);
+    const dry = k.unmapRange(r, v, sz, 1);
     if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'unmap', dry);
-    k.unmapRange(r, v, size, 0);
+    k.unmapRange(r, v, sz, 0);
     const n = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
     // Groups the unmap broke lose their contiguous hint.
-    if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
+    if (hasContiguousHint(p)) k.contigUpdate(r, v, sz, 0);
     return n;
   });
 }
 
 /** Give every leaf in [va, va+size) the rights of `flags`; returns leaves changed. */
 export function protect(ctx: EngineContext, root: bigint, va: bigint, size: bigint, flags: MapFlags, options: PagingOptions = {}): number {
-  const p = prepareWalk(ctx, options);
-  checkRange(p, 'protect', va, size);
-  const format = options.format ?? x86_64;
+  const o = V.pagingOptions(options);
+  const r = V.u64(root, 'root'), v = V.u64(va, 'va'), sz = V.u64(size, 'size');
+  const fl = mapFlags(flags);
+  const p = prepareWalk(ctx, o);
+  checkRange(p, 'protect', v, sz);
+  const format = o.format!;
   const mask = format.rightsMask;
-  const set = format.leafBits(flags) & mask;
+  const set = format.leafBits(fl) & mask;
   const k = ctx.backend.paging;
-  const r = BigInt.asUintN(64, root), v = BigInt.asUintN(64, va);
   return writing(ctx, () => {
-    const dry = k.protectRange(r, v, size, set, mask, 1);
+    const dry = k.protectRange(r, v, sz, set, mask, 1);
     if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'protect', dry);
-    k.protectRange(r, v, size, set, mask, 0);
+    k.protectRange(r, v, sz, set, mask, 0);
     const n = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
     // Groups whose attributes no longer agree lose their contiguous hint.
-    if (hasContiguousHint(p)) k.contigUpdate(r, v, size, 0);
+    if (hasContiguousHint(p)) k.contigUpdate(r, v, sz, 0);
     return n;
   });
 }

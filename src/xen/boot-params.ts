@@ -10,9 +10,10 @@
  *
  * and turns the e820 map into RAM banks and reserved regions for setupDirectMap.
  */
+import * as V from '../util/validate.js';
 import type { Engine } from '../engine/engine.js';
 import type { MemRange, ReservedRange } from './direct-map.js';
-import { MalformedFileError } from '../errors.js';
+import { InvalidInputError, MalformedFileError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 
 export const BOOT_PARAMS_BYTES = 4096;
@@ -61,6 +62,8 @@ export interface BootParams {
 
 /** Parse a zero page. `where` names it in messages (a file and offset, an address...). */
 export function parseBootParams(bytes: Uint8Array, where = 'boot_params'): BootParams {
+  V.byteArray(bytes, 'boot_params');
+  if (typeof where !== 'string') V.pathText(where, 'where');
   if (bytes.length < BOOT_PARAMS_BYTES) {
     throw new MalformedFileError(`${where}: boot_params is ${BOOT_PARAMS_BYTES} bytes, only ${bytes.length} were given`, { offset: bytes.length });
   }
@@ -126,6 +129,13 @@ export function buildBootParams(f: BootParamsFields): Uint8Array {
  * only; where firmware lists a range as both, the reservation wins).
  */
 export function e820ToBanks(e820: readonly E820Entry[]): { banks: MemRange[]; reserved: ReservedRange[] } {
+  if (!Array.isArray(e820)) throw new InvalidInputError(`e820: ${V.describe(e820)} must be an array of entries`, { input: 'e820' });
+  e820.forEach((e: unknown, i) => {
+    const x = V.options<E820Entry>(e, `e820[${i}]`);
+    V.u64(x.addr, `e820[${i}].addr`);
+    V.u64(x.size, `e820[${i}].size`);
+    V.u32(x.type, `e820[${i}].type`);
+  });
   const page = 4096n;
   const ram = e820
     .filter((e) => e.type === 1 && e.size > 0n)

@@ -4,6 +4,7 @@
  * and its Xen notes the way libelf does (elf_parse_binary, elf_xen_parse,
  * elf_xen_addr_calc_check), and decide the guest kind as dom0_construct_pv does.
  */
+import { existingFileSync } from '../util/validate.js';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { InvalidInputError, MalformedFileError } from '../errors.js';
@@ -494,5 +495,6 @@ function findBsdSymtab(elf: ElfFile, pend: bigint): { start: bigint; end: bigint
 
 /** Read and parse a kernel file from disk. */
 export function readKernelFile(path: string): KernelImage {
+  existingFileSync(path, 'kernel');
   return readKernelImage(new Uint8Array(readFileSync(path)), path);
 }

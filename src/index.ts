@@ -25,4 +25,12 @@ export {
   checkContiguous,
   type ContiguousCheck, type ContiguousCheckOptions, type ContiguousViolation, type ContiguousRule,
 } from './paging/contiguous.js';
+export {
+  readVirtual, writeVirtual, readPhysical, MAX_VIRTUAL_BYTES,
+  type VirtualRead, type VirtualWrite, type VirtualAccessOptions, type Hole,
+} from './address/virtual-memory.js';
+export { reverseLookup, type ReverseHit, type ReverseResult, type ReverseOptions } from './address/reverse.js';
+export { discoverRoots, type AddressSpace, type Discovery, type DiscoverOptions } from './address/roots.js';
+export { searchVirtual, searchPhysical, type Match, type SearchOptions, type SearchResult } from './address/search.js';
+export type { SearchKernels } from './backends/backend.js';
 export * from './errors.js';

@@ -27,7 +27,10 @@ export interface AddressSpace {
 }
 
 export interface DiscoverOptions extends PagingOptions {
-  /** Kernel-half entries a table may differ in and still count (default 2: Linux gives a process with an LDT one entry of its own). */
+  /**
+   * Kernel-half entries a table may differ in and still count (default 2: Linux gives a process with an LDT one entry of its own);
+   * never more than a minority of the reference's present entries.
+   */
   readonly misses?: number;
   /** Called with frames scanned and the total, now and then. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -137,7 +140,10 @@ export function discoverRoots(engine: Engine, known: readonly bigint[], options:
   const total = spans.reduce((a, s) => a + s.length / 4096, 0);
   const differing = new Map<bigint, number>();
   for (const half of refHalves.values()) {
-    for (const table of matchingFrames(engine, spans, half, misses, total, onProgress)) {
+    // Most of the reference's present entries must match, or any empty frame would.
+    const present = half.filter((e) => e !== 0n).length;
+    const allowed = Math.min(misses, Math.floor((present - 1) / 2));
+    for (const table of matchingFrames(engine, spans, half, allowed, total, onProgress)) {
       const t = readTable(engine, table);
       if (!t || !t.every((e) => plausible(e, g))) continue;
       let d = 0;

@@ -117,7 +117,7 @@ describe('the CLI reads every number by the same rule', () => {
   test('a long bare decimal --cr3 that fails carries the note on its one error line', () => {
     expectUserError(
       memwalk('translate', '-f', img, '--cr3', '42975232', '0x0'),
-      /^memwalk: --cr3: 0x28fc000 puts the root table at 0x28fc000, outside the image \(1048576 bytes\) \(note: --cr3 42975232 is read as decimal \(0x28fc000\); for hex write 0x42975232\)$/,
+      /^memwalk: --cr3: 0x28fc000 puts the root table at 0x28fc000, in no physical range of '.*' \(see memwalk info\) \(note: --cr3 42975232 is read as decimal \(0x28fc000\); for hex write 0x42975232\)$/,
     );
   });
 

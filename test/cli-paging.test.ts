@@ -81,7 +81,7 @@ describe('memwalk translate', () => {
     [['--image', img, '--cr3', '0x1000', '0xzz'], /^memwalk: VA: '0xzz' is not a number/],
     [['--image', img, '--cr3', 'xyz', '0x0'], /^memwalk: --cr3: 'xyz' is not a number/],
     [['--image', img, '--cr3', '1000abc', '0x0'], /^memwalk: --cr3: '1000abc' is not a number: hex needs 0x \(0x1000abc\)$/],
-    [['--image', img, '--cr3', '0x40000000', '0x0'], /^memwalk: --cr3: 0x40000000 puts the root table at 0x40000000, outside the image \(1048576 bytes\)/],
+    [['--image', img, '--cr3', '0x40000000', '0x0'], /^memwalk: --cr3: 0x40000000 puts the root table at 0x40000000, in no physical range of '.*tables\.raw' \(see memwalk info\)$/],
     [['--image', img, '0x0'], /^memwalk: --cr3: required for raw image/],
     [['--image', img, '--cr3', '0x1000', '--paging', '7', '0x0'], /^memwalk: --paging: '7' is not one of 4, 5/],
     [['--image', img, '--cr3', '0x1000', '--access', 'q', '0x0'], /^memwalk: --access: 'q' is not one of r, w, x/],

@@ -1,78 +1,56 @@
-import { openImage, type MemoryImage, type QemuVcpu } from '../images/loader.js';
-import { computeLayout } from '../engine/layout.js';
-import { createEngine, type Engine } from '../engine/engine.js';
+// How every command that takes --image opens it: by content (or --image-format),
+// as an engine whose physical memory is a bounded frame cache over the file, so a
+// dump of any size opens at once and only the frames a question needs are read.
+import type { Command } from 'commander';
+import { openDump, type Dump } from '../engine/open-dump.js';
+import type { Engine } from '../engine/engine.js';
 import type { BackendName } from '../backends/backend.js';
-import { CapacityError, InvalidInputError } from '../errors.js';
-import { hex, quote, sizeName } from '../util/numbers.js';
-import { startProgress } from '../util/progress.js';
-import { inputFile } from './args.js';
-
-/** Segments may be left out only when they are this small: firmware ROMs, not RAM. */
-const MAX_SKIPPED = 16n << 20n;
+import type { QemuVcpu } from '../memory/vcpu.js';
+import { DUMP_FORMATS, type DumpFormat } from '../dumps/detect.js';
+import { InvalidInputError } from '../errors.js';
+import { quote } from '../util/numbers.js';
+import { choice, inputFile, size } from './args.js';
 
 export interface LoadedImage {
-  readonly image: MemoryImage;
+  readonly dump: Dump;
   readonly engine: Engine;
-  /** What was not loaded because it lies beyond the engine's memory (BIOS ROM below 4 GiB). */
-  readonly skipped: readonly { pa: bigint; size: bigint }[];
+  /** The path as given (for messages). */
+  readonly path: string;
 }
 
-const fits = (ram: bigint) => {
-  try {
-    computeLayout(Number(ram), Number(ram / 4096n));
-    return true;
-  } catch (e) {
-    if (e instanceof CapacityError) return false;
-    throw e;
-  }
-};
-
-const pageUp = (v: bigint) => ((v + 4095n) / 4096n) * 4096n;
-
-/**
- * Open a raw image or a QEMU ELF core and stream it into a new engine whose RAM
- * image covers it. Small segments beyond what fits in 4 GiB (the BIOS ROM of a
- * `pc` machine sits just below 4 GiB) are left out and read as zero: page tables
- * never live there, and `info` lists every segment. Anything larger is refused
- * before any allocation, with the sizes.
- */
-export async function loadImage(path: string, backend: BackendName = 'wasm'): Promise<LoadedImage> {
-  const image = openImage(inputFile(path, '--image'));
-  let ram = pageUp(image.highestAddress);
-  const kept = [...image.segments];
-  while (!fits(ram) && kept.length > 1) {
-    kept.pop();
-    ram = pageUp(kept.at(-1)!.pa + kept.at(-1)!.size);
-  }
-  const skipped = image.segments.slice(kept.length).map((s) => ({ pa: s.pa, size: s.size }));
-  const skippedBytes = skipped.reduce((a, s) => a + s.size, 0n);
-  if (!fits(ram) || skippedBytes > MAX_SKIPPED) {
-    throw new CapacityError(
-      `${path}: the image reaches physical address ${hex(image.highestAddress)} (${sizeName(image.highestAddress)}); ` +
-        `the engine's 4 GiB memory holds a RAM image of about 3.8 GiB at most: dumps larger than that are not supported yet`,
-      { file: path, highestAddress: image.highestAddress },
-    );
-  }
-  const engine = createEngine({ ramBytes: ram, backend });
-  const bar = startProgress('loading image', Number(image.segments.reduce((a, s) => a + s.size, 0n) - skippedBytes), 'bytes');
-  await image.loadInto(
-    { ramBytes: ram, write: (pa, chunk) => engine.phys.write(pa, chunk) },
-    (done) => bar.update(done),
-    { clip: skipped.length > 0 },
-  );
-  bar.stop();
-  return { image, engine, skipped };
+export interface ImageOptions {
+  image: string;
+  imageFormat?: string;
+  cache?: string;
 }
 
-/** The vCPU asked for with --cpu (default 0), for images that have vCPUs. */
-export function pickVcpu(image: MemoryImage, cpu: number | undefined): QemuVcpu | undefined {
-  if (image.vcpus.length === 0) {
-    if (cpu !== undefined) throw new InvalidInputError(`--cpu: ${quote(image.path)} is a ${image.kind} image without vCPU state; give --cr3 and --paging`, { input: '--cpu' });
+/** -f/--image with --image-format and --cache: the options every command reading a dump shares. */
+export function addImageOptions(cmd: Command, what = 'a memory dump'): Command {
+  return cmd
+    .requiredOption('-f, --image <file>', `${what}: raw, ELF core (QEMU dump-guest-memory), kdump (flattened or plain), LiME or Xen dump-core, found by content`)
+    .option('--image-format <name>', `read the file as this format whatever its content says: ${DUMP_FORMATS.join(', ')}`)
+    .option('--cache <size>', 'bytes of frame cache: memory stays bounded by it whatever the dump\'s size (default 256M)');
+}
+
+/** Open the dump named by the options (headers only: frames are read when needed). */
+export function loadImage(o: ImageOptions, backend: BackendName = 'wasm'): LoadedImage {
+  const path = inputFile(o.image, '--image');
+  const format = o.imageFormat === undefined ? undefined : (choice(o.imageFormat, '--image-format', DUMP_FORMATS) as DumpFormat);
+  const cacheBytes = o.cache === undefined ? undefined : size(o.cache, '--cache');
+  const dump = openDump(path, { backend, ...(format ? { format } : {}), ...(cacheBytes === undefined ? {} : { cacheBytes }) });
+  return { dump, engine: dump.engine, path };
+}
+
+/** The vCPU asked for with --cpu (default 0), for dumps that have vCPUs. */
+export function pickVcpu(loaded: LoadedImage, cpu: number | undefined): QemuVcpu | undefined {
+  const { vcpus, format } = loaded.dump.description;
+  if (vcpus.length === 0) {
+    if (cpu !== undefined) throw new InvalidInputError(`--cpu: ${quote(loaded.path)} is a ${format} image without vCPU state; give --cr3 and --paging`, { input: '--cpu' });
     return undefined;
   }
   const n = cpu ?? 0;
-  if (n >= image.vcpus.length) {
-    throw new InvalidInputError(`--cpu: ${n} is not a vCPU of ${quote(image.path)} (it has ${image.vcpus.length}: 0..${image.vcpus.length - 1})`, { input: '--cpu' });
+  if (n >= vcpus.length) {
+    throw new InvalidInputError(`--cpu: ${n} is not a vCPU of ${quote(loaded.path)} (it has ${vcpus.length}: 0..${vcpus.length - 1})`, { input: '--cpu' });
   }
-  return image.vcpus[n];
+  return vcpus[n];
 }

@@ -5,7 +5,7 @@ import { aarch64_4k, aarch64_16k, aarch64_64k } from '../paging/formats/aarch64.
 import type { PagingFormat } from '../paging/format.js';
 import type { PagingOptions } from '../engine/engine.js';
 import type { LoadedImage } from './image-engine.js';
-import { pickVcpu } from './image-engine.js';
+import { addImageOptions, pickVcpu } from './image-engine.js';
 import { InvalidInputError } from '../errors.js';
 import { hex, quote } from '../util/numbers.js';
 import { address, bit, choice, integer } from './args.js';
@@ -31,8 +31,7 @@ export interface RootOptions {
 
 /** -f/--image, --cr3, -p/--paging, -c/--cpu, --backend: where the tables are. */
 export function addRootOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('-f, --image <file>', 'raw RAM image (file offset = physical address) or QEMU dump-guest-memory ELF core')
+  return addImageOptions(cmd)
     .option('--cr3 <addr>', "root table register (default: the vCPU's CR3 from a QEMU dump)")
     .option('-p, --paging <mode>', `paging mode: ${Object.keys(PAGING).join(', ')} (default: the vCPU's from a QEMU dump, else 4)`)
     .addOption(new Option('-c, --cpu <n>', 'vCPU of a QEMU dump whose CR3 and paging mode to use (default: 0)').conflicts('cr3'))
@@ -56,7 +55,7 @@ export function parseRootOptions(o: RootOptions): RootChoice {
 
 /** Resolve the root and the format from the options and the image's vCPU state. */
 export function resolveRoot(loaded: LoadedImage, o: RootChoice): { root: bigint; format: PagingFormat; paging: string } {
-  const vcpu = pickVcpu(loaded.image, o.cpu);
+  const vcpu = pickVcpu(loaded, o.cpu);
   let paging = o.paging;
   if (paging === undefined) {
     if (vcpu && o.cr3 === undefined) {
@@ -68,12 +67,12 @@ export function resolveRoot(loaded: LoadedImage, o: RootChoice): { root: bigint;
   let root: bigint;
   if (o.cr3 !== undefined) root = o.cr3;
   else if (vcpu) root = vcpu.cr3;
-  else throw new InvalidInputError(`--cr3: required for ${loaded.image.kind} image ${quote(loaded.image.path)} (it has no vCPU state)`, { input: '--cr3' });
+  else throw new InvalidInputError(`--cr3: required for ${loaded.dump.description.format} image ${quote(loaded.path)} (it has no vCPU state)`, { input: '--cr3' });
   const p = format.params();
   const table = root & p.rootMask;
   const rootBytes = BigInt(2 ** p.levels[0]!.bits * p.entryBytes);
-  if (table + rootBytes > BigInt(loaded.engine.phys.size)) {
-    throw new InvalidInputError(`--cr3: ${hex(root)} puts the root table at ${hex(table)}, outside the image (${loaded.engine.phys.size} bytes)`, { input: '--cr3' });
+  if (!loaded.dump.ranges.some((r) => table >= r.start && table + rootBytes <= r.end)) {
+    throw new InvalidInputError(`--cr3: ${hex(root)} puts the root table at ${hex(table)}, in no physical range of ${quote(loaded.path)} (see memwalk info)`, { input: '--cr3' });
   }
   return { root, format, paging };
 }

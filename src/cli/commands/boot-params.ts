@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
-import { openSync, readSync, closeSync } from 'node:fs';
-import { openImage } from '../../images/loader.js';
+import { openDump } from '../../engine/open-dump.js';
 import { BOOT_PARAMS_BYTES, e820ToBanks, parseBootParams } from '../../xen/boot-params.js';
-import { InvalidInputError } from '../../errors.js';
+import { InvalidInputError, OutsideImageError } from '../../errors.js';
 import { escapeText, hex, hex16 } from '../../util/numbers.js';
 import { address, inputFile } from '../args.js';
 import { printJson } from '../output.js';
@@ -14,33 +13,21 @@ interface Options {
 }
 
 /**
- * Read [pa, pa + len) of an image (raw or QEMU ELF core) straight from the file:
- * only these bytes are read, whatever the image's size.
+ * Read [pa, pa + len) of a dump of any format through a small frame cache: only
+ * the frames holding these bytes are read, whatever the dump's size.
  */
 function readPhys(path: string, pa: bigint, len: number): Uint8Array {
-  const image = openImage(path);
-  const out = new Uint8Array(len);
-  const fd = openSync(path, 'r');
+  const dump = openDump(path, { cacheBytes: 1 << 20 });
   try {
-    let done = 0;
-    while (done < len) {
-      const at = pa + BigInt(done);
-      const seg = image.segments.find((s) => s.pa <= at && at < s.pa + s.size);
-      if (!seg) {
-        throw new InvalidInputError(
-          `--at: boot_params [${hex(pa)}, ${hex(pa + BigInt(len))}) is not wholly in ${path}: no byte at ${hex(at)}`,
-          { input: '--at', address: at },
-        );
-      }
-      const n = Number(BigInt(len - done) < seg.pa + seg.size - at ? BigInt(len - done) : seg.pa + seg.size - at);
-      const got = readSync(fd, out, done, n, Number(seg.fileOffset + (at - seg.pa)));
-      if (got !== n) throw new InvalidInputError(`${path}: the file ends inside the segment holding ${hex(at)}`, { input: '--image' });
-      done += n;
+    return dump.engine.phys.read(pa, len);
+  } catch (err) {
+    if (err instanceof OutsideImageError) {
+      throw new InvalidInputError(`--at: boot_params [${hex(pa)}, ${hex(pa + BigInt(len))}) is not wholly in ${path}: ${err.message}`, { input: '--at', address: pa });
     }
+    throw err;
   } finally {
-    closeSync(fd);
+    dump.close();
   }
-  return out;
 }
 
 export function register(program: Command): void {

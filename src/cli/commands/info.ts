@@ -3,7 +3,10 @@ import { openImage } from '../../images/loader.js';
 import type { MemoryImage, QemuVcpu } from '../../images/loader.js';
 import { escapeText, hex, sizeName } from '../../util/numbers.js';
 import { printJson } from '../output.js';
-import { inputFile } from '../args.js';
+import { choice, inputFile } from '../args.js';
+import { openSource } from '../../dumps/open.js';
+import { DUMP_FORMATS } from '../../dumps/detect.js';
+import type { PhysicalSource } from '../../memory/source.js';
 
 /**
  * `memwalk info --image FILE`: what an image holds, read from its headers only
@@ -14,12 +17,25 @@ export function register(program: Command): void {
   program
     .command('info')
     .description('describe a memory image: format, physical segments, and each vCPU\'s CR0/CR3/CR4 and paging mode (QEMU dumps)')
-    .requiredOption('-f, --image <file>', 'a raw RAM image (file offset = physical address) or a QEMU dump-guest-memory ELF core')
+    .requiredOption('-f, --image <file>', 'a memory dump: raw, ELF core, kdump (flattened or plain), LiME or Xen dump-core, found by content')
+    .option('--image-format <name>', `read the file as this format whatever its content says: ${DUMP_FORMATS.join(', ')}`)
     .option('-j, --json', 'print one JSON document')
-    .action((opts: { image: string; json?: boolean }) => {
-      const image = openImage(inputFile(opts.image, '--image'));
-      if (opts.json) printJson(imageInfo(image));
-      else process.stdout.write(describeImage(image));
+    .action((opts: { image: string; imageFormat?: string; json?: boolean }) => {
+      const path = inputFile(opts.image, '--image');
+      const format = opts.imageFormat === undefined ? undefined : choice(opts.imageFormat, '--image-format', DUMP_FORMATS);
+      // Headers only: opening a source reads no frame.
+      const source = openSource(path, format ? { format } : {});
+      try {
+        const kind = source.description.format;
+        if (kind === 'raw' || kind === 'qemu-elf' || kind === 'elf-core') {
+          const image = openImage(path);
+          if (opts.json) printJson(imageInfo(image));
+          else process.stdout.write(describeImage(image));
+        } else if (opts.json) printJson(sourceInfo(source));
+        else process.stdout.write(describeSource(source));
+      } finally {
+        source.close();
+      }
     });
 }
 
@@ -57,6 +73,63 @@ export function imageInfo(image: MemoryImage): Record<string, unknown> {
 function size(n: bigint): string {
   const name = sizeName(n);
   return /^\d+$/.test(name) ? `${n} bytes` : name;
+}
+
+function vcpuJson(c: QemuVcpu): Record<string, unknown> {
+  return {
+    index: c.index,
+    ...(c.pid === undefined ? {} : { pid: c.pid }),
+    cr0: c.cr0,
+    cr2: c.cr2,
+    cr3: c.cr3,
+    cr4: c.cr4,
+    pagingMode: c.pagingMode,
+    longMode: c.longMode,
+    la57: c.la57,
+    pcide: c.pcide,
+    ...(c.pcid === undefined ? {} : { pcid: c.pcid }),
+    root: c.root,
+    rip: c.rip,
+    csSelector: c.csSelector,
+    cs64: c.cs64,
+  };
+}
+
+/** The JSON form of `info` for the formats read through a source (kdump, LiME, Xen dump-core). */
+export function sourceInfo(source: PhysicalSource): Record<string, unknown> {
+  const d = source.description;
+  const ranges = source.ranges.map((r) => ({ pa: r.start, end: r.end, size: r.end - r.start }));
+  return {
+    image: d.name,
+    kind: d.format,
+    ...(d.fileSize === undefined ? {} : { fileSize: d.fileSize }),
+    ...(d.machine === undefined ? {} : { machine: d.machine }),
+    compression: d.compression ?? [],
+    highestAddress: source.end,
+    segments: ranges,
+    vcpus: d.vcpus.map(vcpuJson),
+    details: d.details ?? {},
+  };
+}
+
+/** The text form of `info` for the formats read through a source. */
+export function describeSource(source: PhysicalSource): string {
+  const d = source.description;
+  const lines: string[] = [];
+  lines.push(`image:     ${escapeText(d.name)}`);
+  lines.push(`format:    ${d.format}${d.machine ? ` (${d.machine})` : ''}`);
+  if (d.compression?.length) lines.push(`pages:     ${d.compression.join(', ')}`);
+  if (d.fileSize !== undefined) lines.push(`file size: ${hex(d.fileSize)} (${size(d.fileSize)})`);
+  lines.push(`physical:  up to ${hex(source.end)} (${size(source.end)})`);
+  lines.push(`ranges:    ${source.ranges.length}`);
+  const rows = source.ranges.map((r) => [hex(r.start), hex(r.end), size(r.end - r.start)] as const);
+  const width = (i: number) => Math.max(0, ...rows.map((r) => r[i].length));
+  for (const [start, end, bytes] of rows.slice(0, 64)) lines.push(`  ${start.padStart(width(0))}..${end.padEnd(width(1))}  ${bytes.padStart(width(2))}`);
+  if (rows.length > 64) lines.push(`  ... ${rows.length - 64} more (--json lists them all)`);
+  lines.push(`vCPUs:     ${d.vcpus.length}`);
+  for (const c of d.vcpus) lines.push(vcpuLine(c));
+  for (const [k, v] of Object.entries(d.details ?? {})) lines.push(`${(k + ':').padEnd(10)} ${escapeText(typeof v === 'bigint' ? hex(v) : String(v))}`);
+  return lines.join('\n') + '\n';
 }
 
 function vcpuLine(c: QemuVcpu): string {

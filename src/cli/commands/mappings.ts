@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { loadImage } from '../image-engine.js';
+import { loadImage, type ImageOptions } from '../image-engine.js';
 import { addRootOptions, addWalkOptions, parseRootOptions, refuseGiven, resolveRoot, walkFlags, WALK_OPTION_NAMES, type RootOptions, type AccessOptions } from '../walk-options.js';
 import { choice, integer } from '../args.js';
 import { sizeAndRights, writeLines } from '../output.js';
@@ -9,7 +9,7 @@ import { InvalidInputError } from '../../errors.js';
 import type { Mapping } from '../../paging/types.js';
 import type { BackendName } from '../../backends/backend.js';
 
-interface Options extends RootOptions, AccessOptions {
+interface Options extends RootOptions, ImageOptions, AccessOptions {
   image: string;
   backend: string;
   limit: string;
@@ -37,7 +37,7 @@ export function register(program: Command): void {
       const backend = choice(o.backend, '--backend', ['wasm', 'reference'] as const) as BackendName;
       const rootChoice = parseRootOptions(o);
       const flags = walkFlags(o);
-      const loaded = await loadImage(o.image, backend);
+      const loaded = loadImage(o, backend);
       const { root, format, paging } = resolveRoot(loaded, rootChoice);
       const e = loaded.engine;
       let n = 0;

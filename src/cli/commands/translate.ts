@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { loadImage } from '../image-engine.js';
+import { loadImage, type ImageOptions } from '../image-engine.js';
 import { addRootOptions, addWalkOptions, parseRootOptions, refuseGiven, resolveRoot, walkFlags, WALK_OPTION_NAMES, type RootOptions, type AccessOptions } from '../walk-options.js';
 import { address, choice } from '../args.js';
 import { printJson, printLines, sizeAndRights } from '../output.js';
@@ -8,7 +8,7 @@ import { formatGva2gpa } from '../../images/qemu-format.js';
 import type { TranslateResult, AccessKind } from '../../paging/types.js';
 import type { BackendName } from '../../backends/backend.js';
 
-interface Options extends RootOptions, AccessOptions {
+interface Options extends RootOptions, ImageOptions, AccessOptions {
   image: string;
   backend: string;
   access: string;
@@ -56,7 +56,7 @@ export function register(program: Command): void {
       const backend = choice(o.backend, '--backend', ['wasm', 'reference'] as const) as BackendName;
       const rootChoice = parseRootOptions(o);
       const flags = walkFlags(o);
-      const loaded = await loadImage(o.image, backend);
+      const loaded = loadImage(o, backend);
       const { root, format } = resolveRoot(loaded, rootChoice);
       const e = loaded.engine;
       if (outFormat === 'qemu-gva2gpa') {

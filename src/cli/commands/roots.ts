@@ -11,6 +11,16 @@ interface Options extends RootSetOptions {
   json?: boolean;
 }
 
+/** Bytes for a table column: exact when a whole unit (4K, 2M, 1G), else to a tenth (6.4G). */
+export function bytesName(b: bigint): string {
+  const exact = sizeName(b);
+  if (/^\d{1,4}[KMGTP]?$/.test(exact)) return exact;
+  for (const [name, unit] of [['T', 2 ** 40], ['G', 2 ** 30], ['M', 2 ** 20], ['K', 2 ** 10]] as const) {
+    if (Number(b) >= unit) return `${(Number(b) / unit).toFixed(1)}${name}`;
+  }
+  return exact;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('roots')
@@ -44,7 +54,7 @@ export function register(program: Command): void {
       for (const s of d.spaces) {
         lines.push(
           `${hex16(s.root).padEnd(18)} ${(s.userRoot === undefined ? '-' : hex16(s.userRoot)).padEnd(18)} ${label(s.known).padEnd(10)} ` +
-            `${sizeName(s.userBytes).padStart(8)} ${sizeName(s.kernelBytes).padStart(8)} ${`${s.userMappings}+${s.kernelMappings}`.padStart(16)}  ${s.differing}`,
+            `${bytesName(s.userBytes).padStart(8)} ${bytesName(s.kernelBytes).padStart(8)} ${`${s.userMappings}+${s.kernelMappings}`.padStart(16)}  ${s.differing}`,
         );
       }
       lines.push(`${d.spaces.length} address spaces (${d.spaces.filter((s) => s.userRoot !== undefined).length} PTI pairs) in ${d.frames} frames scanned`);

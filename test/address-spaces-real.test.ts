@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { brotliDecompressSync } from 'node:zlib';
 import path from 'node:path';
-import { createEngine, readVirtual, reverseLookup, x86_64, x86_64_la57 } from '../src/index.js';
+import { createEngine, x86_64, x86_64_la57 } from '../src/index.js';
+import { readVirtual, reverseLookup } from '../src/address/index.js';
 import { decodePages, monitorMappings, pageReader } from '../scripts/qemu-e2e/monitor-walk.mjs';
 
 const dir = path.join(import.meta.dirname, 'fixtures/qemu');

@@ -1,10 +1,8 @@
 // Virtual reads, reverse lookups, searches and root discovery over hand-built
 // x86-64 tables whose answers are worked out below, on both backends.
 import { describe, test, expect } from 'vitest';
-import {
-  createEngine, BumpAllocator, memorySource, readVirtual, writeVirtual, readPhysical, reverseLookup, searchVirtual, searchPhysical,
-  discoverRoots, InvalidInputError, type Engine,
-} from '../src/index.js';
+import { createEngine, BumpAllocator, memorySource, InvalidInputError, type Engine } from '../src/index.js';
+import { readVirtual, writeVirtual, readPhysical, reverseLookup, searchVirtual, searchPhysical, discoverRoots } from '../src/address/index.js';
 
 const K4 = 0x1000n, M2 = 0x200000n, G = 0x40000000n;
 const P = 1n, W = 2n, U = 4n, PS = 0x80n, NX = 1n << 63n;

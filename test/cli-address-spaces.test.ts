@@ -77,6 +77,11 @@ describe('memwalk search, reverse, roots', () => {
       { va: '0x401000', pa: '0x20000', roots: ['0x1000'] },
       { va: '0xffff800000020000', pa: '0x20000', roots: ['0x1000'] },
     ]);
+    // Over every root: the kernel half the two roots share is searched once and names both.
+    expect(JSON.parse(run('search', '--cr3', '0x1000', '--all-roots', '--hex', '574f524c44', '--json').stdout).matches).toEqual([
+      { va: '0x401000', pa: '0x20000', roots: ['0x1000'] },
+      { va: '0xffff800000020000', pa: '0x20000', roots: ['0x1000', '0xf0000'] },
+    ]);
     expect(run('search', '--physical', '--string', 'HELLOWORLD').stderr).toMatch(/note: no match/);
     expectUserError(run('search', '--cr3', '0x1000', '--hex', '57f'), /--hex: '57f' must be pairs of hex digits/);
   });

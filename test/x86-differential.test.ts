@@ -1,7 +1,8 @@
 import { describe, test, expect } from 'vitest';
 import fc from 'fast-check';
 import { createEngine, x86_64, x86_64_la57, type Engine, type TranslateResult } from '../src/index.js';
-import { oracleTranslate } from './helpers/oracle-x86.js';
+import { oracleFormat } from './helpers/oracle-formats.js';
+import { OracleMemory, oracleTranslate } from './helpers/oracle-walk.js';
 import { tableImageArb, walkOptionsArb, RAM_BYTES, type TableImage } from './helpers/random-tables.js';
 
 // One memory, two views: every image is written once and walked by both backends.
@@ -13,7 +14,6 @@ function load(img: TableImage): void {
   for (const [pa, v] of img.writes) wasm.phys.write64(pa, v);
 }
 
-const read64 = (pa: bigint) => (pa + 8n <= BigInt(RAM_BYTES) ? wasm.phys.read64(pa) : undefined);
 
 /** The fields a batch keeps (it drops the entry value). */
 function batchView(r: TranslateResult) {
@@ -27,7 +27,8 @@ function checkImage(e: Engine, img: TableImage, o: fc.RecordValue<typeof walkOpt
   const opts = { ...o, format };
   const singles = img.vas.map((va) => e.translate(img.cr3, va, opts));
   // 1. translate == the oracle, field by field.
-  singles.forEach((r, i) => expect(r).toEqual(oracleTranslate(read64, img.cr3, img.vas[i]!, { ...o, depth: img.depth })));
+  const mem = OracleMemory.fromWrites(RAM_BYTES, 8, img.writes);
+  singles.forEach((r, i) => expect(r).toEqual(oracleTranslate(mem, oracleFormat(format.name), img.cr3, img.vas[i]!, o)));
   // 2. translateBatch, every strategy, == translate.
   for (const strategy of ['naive', 'cached', 'interleaved'] as const) {
     const b = e.translateBatch(img.cr3, img.vas, { ...opts, strategy });

@@ -9,6 +9,7 @@ import { openSource, sourceFromBytes, type OpenSourceOptions } from '../dumps/op
 import type { ByteSource } from '../dumps/bytes.js';
 import type { PhysicalSource, PhysRange, SourceDescription } from '../memory/source.js';
 import type { QemuVcpu } from '../memory/vcpu.js';
+import type { FrameCacheStats } from '../memory/frame-cache.js';
 
 export interface OpenDumpOptions extends OpenSourceOptions {
   /** Bytes of frame cache (default 256 MiB): memory stays bounded by it whatever the dump's size. */
@@ -27,6 +28,8 @@ export interface Dump {
   readonly vcpus: readonly QemuVcpu[];
   /** Physical ranges the dump holds, ascending. */
   readonly ranges: readonly PhysRange[];
+  /** What the frame cache has done so far: frames read from the file, evictions, private frames. */
+  statistics(): FrameCacheStats;
   /** Release the file (the engine must not be used afterwards). */
   close(): void;
 }
@@ -50,6 +53,7 @@ function dumpOver(source: PhysicalSource, options: OpenDumpOptions): Dump {
       description: source.description,
       vcpus: source.description.vcpus,
       ranges: source.ranges,
+      statistics: () => engine.backing!.cache.statistics,
       close: () => source.close(),
     };
   } catch (err) {

@@ -6,7 +6,7 @@
 // along the written entries, so walks reach deep levels, leaves and faults alike.
 // (test/helpers/random-tables.ts is the x86-64-only generator of the x86 suites.)
 import fc from 'fast-check';
-import type { LevelSpec, PagingFormat, WalkParams } from '../../src/paging/format.js';
+import type { LevelSpec, MapFlags, PagingFormat, WalkParams } from '../../src/paging/format.js';
 import type { WalkOptions } from '../../src/paging/types.js';
 
 export interface FormatImage {
@@ -24,14 +24,17 @@ export interface FormatGeometry {
   /** Tables live at k * tableBytes for k = 1..tables. */
   readonly tables: number;
   readonly ramBytes: number;
+  /** First frame of the spare tables at the top of RAM (free for map's new tables). */
+  readonly spareFrame: number;
 }
 
 const U64 = (1n << 64n) - 1n;
 
-export function geometry(format: PagingFormat, tables = 8): FormatGeometry {
+/** `tables` table pages for random images, then `spare` free ones. */
+export function geometry(format: PagingFormat, tables = 8, spare = 0): FormatGeometry {
   const params = format.params();
   const tableBytes = Math.max(4096, ...params.levels.map((l) => 2 ** l.bits * params.entryBytes));
-  return { params, tableBytes, tables, ramBytes: (tables + 2) * tableBytes };
+  return { params, tableBytes, tables, ramBytes: (tables + 2 + spare) * tableBytes, spareFrame: ((tables + 2) * tableBytes) / 4096 };
 }
 
 /** A small deterministic PRNG (mulberry32), so one fast-check seed drives a whole image. */
@@ -63,6 +66,13 @@ function rights(rnd: () => number, l: LevelSpec, leaf: boolean): bigint {
   return someBits(rnd, r.writeAllow | r.writeDeny | r.userAllow | r.userDeny | r.pxn | r.uxn);
 }
 
+/** One bit: half the time one of `mask`'s (the level's reserved bits), else any of the 64. */
+function strayBit(rnd: () => number, mask: bigint): bigint {
+  const set = Array.from({ length: 64 }, (_, b) => BigInt(b)).filter((b) => (mask >> b) & 1n);
+  if (set.length && rnd() < 0.5) return 1n << set[Math.floor(rnd() * set.length)]!;
+  return 1n << BigInt(Math.floor(rnd() * 64));
+}
+
 function random64(rnd: () => number): bigint {
   return (BigInt(Math.floor(rnd() * 2 ** 32)) << 32n) | BigInt(Math.floor(rnd() * 2 ** 32));
 }
@@ -84,6 +94,7 @@ function entry(rnd: () => number, g: FormatGeometry, i: number, homes: number[][
     const below = homes[i + 1] ?? [];
     const k = below.length && rnd() < 0.8 ? below[Math.floor(rnd() * below.length)]! : 1 + Math.floor(rnd() * g.tables);
     v = (BigInt(k * g.tableBytes) & l.tableAddr) | l.tableTemplate | valid | rights(rnd, l, false);
+    if (rnd() < 0.15) v |= strayBit(rnd, l.rsvdTable);
   } else if (x < 0.84 && l.leafAllowed) {
     // A leaf with an aligned output address, sometimes far away, sometimes with one stray bit.
     const span = 1n << BigInt(l.shift);
@@ -93,7 +104,7 @@ function entry(rnd: () => number, g: FormatGeometry, i: number, homes: number[][
     v = a | l.leafTemplate | valid | rights(rnd, l, true);
     if (l.leafRequire && rnd() < 0.85) v |= l.leafRequire;
     if (l.contigBit && rnd() < 0.3) v |= l.contigBit;
-    if (rnd() < 0.12) v |= 1n << BigInt(Math.floor(rnd() * 64));
+    if (rnd() < 0.12) v |= strayBit(rnd, l.rsvdLeaf);
   } else if (x < 0.9) {
     // A pointer outside the image.
     const far = BigInt(g.ramBytes) + BigInt(Math.floor(rnd() * 2 ** 28)) * 4096n;
@@ -196,4 +207,127 @@ export function walkOptionsArbFor(format: PagingFormat): fc.Arbitrary<WalkOption
     return fc.record({ ...common, maxPhyAddr: fc.constantFrom(36, 40, 44, 48), hardwareAccessFlag: fc.boolean() });
   }
   return fc.record({ ...common, wp: fc.boolean(), nxe: fc.boolean(), smep: fc.boolean(), maxPhyAddr: fc.constantFrom(32, 36, 40, 46, 52) });
+}
+
+/** One map, unmap or protect request on a random image. */
+export interface EditRequest {
+  readonly op: 'map' | 'unmap' | 'protect';
+  readonly va: bigint;
+  readonly size: bigint;
+  /** Output address (map only). */
+  readonly pa: bigint;
+  readonly flags: MapFlags;
+  readonly largestLeaf?: number;
+  readonly contiguousHint?: boolean;
+}
+
+/** The random choices behind one request; `editRequest` turns them into addresses. */
+export interface EditShape {
+  op: 'map' | 'unmap' | 'protect';
+  anchor: number;
+  level: number;
+  group: boolean;
+  startPages: number;
+  spans: number;
+  tailPages: number;
+  paMode: 'same' | 'page' | 'high';
+  paFrame: number;
+  flags: MapFlags;
+  largest: number | undefined;
+  hint: boolean | undefined;
+  damage: 'none' | 'misaligned' | 'empty' | 'crosses-top' | 'bad-largest';
+}
+
+const rawBitsArb = (format: PagingFormat) =>
+  fc.constantFrom<bigint | undefined>(
+    undefined,
+    undefined,
+    ...(format.arch === 'arm' ? [0b100n << 2n, (1n << 55n) | (1n << 58n)] : [0x18n, 0xe00n]),
+  );
+
+export function editShapesArb(format: PagingFormat): fc.Arbitrary<EditShape[]> {
+  const shape = fc.record({
+    op: fc.constantFrom('map' as const, 'map' as const, 'map' as const, 'unmap' as const, 'protect' as const),
+    anchor: fc.nat(),
+    level: fc.nat(),
+    group: fc.boolean(),
+    startPages: fc.oneof({ weight: 3, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 5 }) }),
+    spans: fc.integer({ min: 0, max: 2 }),
+    tailPages: fc.oneof({ weight: 2, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }) }),
+    paMode: fc.constantFrom('same' as const, 'same' as const, 'page' as const, 'high' as const, 'high' as const),
+    paFrame: fc.nat({ max: 63 }),
+    flags: fc.record({
+      write: fc.boolean(),
+      user: fc.boolean(),
+      execute: fc.option(fc.boolean(), { nil: undefined }),
+      global: fc.option(fc.boolean(), { nil: undefined }),
+      raw: rawBitsArb(format),
+    }),
+    largest: fc.option(fc.nat(), { nil: undefined, freq: 3 }),
+    hint: fc.option(fc.boolean(), { nil: undefined }),
+    damage: fc.oneof(
+      { weight: 20, arbitrary: fc.constant('none' as const) },
+      { weight: 1, arbitrary: fc.constantFrom('misaligned' as const, 'empty' as const, 'crosses-top' as const, 'bad-largest' as const) },
+    ),
+  });
+  // A map first, so that the unmaps and protects after it often find something.
+  const first = shape.map((s) => ({ ...s, op: 'map' as const, damage: 'none' as const }));
+  return fc.tuple(first, fc.array(shape, { minLength: 1, maxLength: 5 })).map(([a, rest]) => [a, ...rest]);
+}
+
+/**
+ * A request around one of the image's addresses or where an earlier request went
+ * (`earlier`: the caller's choice, e.g. the maps that succeeded): a run of leaves
+ * of one size, group-aligned or not, with an output address congruent to the VA
+ * (large leaves), page-aligned only (small ones), or above what some leaves can
+ * hold; now and then a malformed one.
+ */
+export function editRequest(format: PagingFormat, img: FormatImage, s: EditShape, earlier: readonly EditRequest[] = []): EditRequest {
+  const p = format.params();
+  const leafLevels = p.levels.filter((l) => l.leafAllowed);
+  const page = 1n << BigInt(p.levels[p.levels.length - 1]!.shift);
+  const l = leafLevels[s.level % leafLevels.length]!;
+  const span = 1n << BigInt(l.shift);
+  const n = s.group ? BigInt(l.contigEntries || 16) : 1n;
+  // Unmap and protect mostly go where an earlier request went: its whole range, a
+  // few pages inside it (which may split its leaves), or a little more than it.
+  if (earlier.length > 0 && s.anchor % 5 < (s.op === 'map' ? 1 : 4)) {
+    const r = earlier[s.anchor % earlier.length]!;
+    const inside = BigInt(s.startPages) * page < r.size ? BigInt(s.startPages) * page : 0n;
+    const [va, size] = [[r.va, r.size], [r.va + inside, page * BigInt(1 + s.tailPages)], [r.va, r.size + BigInt(s.tailPages) * page]][s.spans % 3]!;
+    return { ...r, op: s.op, va: BigInt.asUintN(64, va!), size: size!, flags: s.flags, contiguousHint: s.hint };
+  }
+  // One of the image's addresses (mapped or in the way), or anywhere (mostly free).
+  const anywhere = BigInt.asUintN(64, BigInt(s.anchor) * 0x9e3779b97f4a7c15n);
+  const anchor = canonicalVa(p, s.anchor % 3 === 0 ? anywhere : img.vas[s.anchor % img.vas.length]!);
+  const block = span * n;
+  let va = anchor - (anchor % block) + (s.group ? 0n : BigInt(s.startPages) * page);
+  let size = (s.group ? n * BigInt(1 + (s.spans % 2)) : BigInt(s.spans)) * span + BigInt(s.tailPages) * page;
+  if (size === 0n) size = page;
+  let pa: bigint;
+  // Congruent to the VA; for a group, every other time one leaf off its alignment.
+  if (s.paMode === 'same') pa = BigInt(s.paFrame) * block + (va % block) + (s.group && s.paFrame % 2 ? span : 0n);
+  // Past 4 GiB, past 2^M for PSE-36, past the smaller maxPhyAddr choices, near the top.
+  else if (s.paMode === 'high') pa = (1n << BigInt([32, 33, 36, 39, 40, 44, 47, 51][s.paFrame % 8]!)) + (va % span);
+  else pa = BigInt(s.paFrame) * page;
+  let largestLeaf = s.largest === undefined ? undefined : 2 ** leafLevels[s.largest % leafLevels.length]!.shift;
+  // Small leaves only (misaligned output, or a low largestLeaf): keep their count small.
+  const unit = s.paMode === 'page' ? page : largestLeaf !== undefined && BigInt(largestLeaf) < span ? BigInt(largestLeaf) : span;
+  if (size / unit > 1024n) size = BigInt(1 + s.tailPages) * page;
+  if (s.damage === 'misaligned') va += page / 2n;
+  if (s.damage === 'empty') size = 0n;
+  if (s.damage === 'bad-largest') largestLeaf = Number(page) * 3;
+  if (s.damage === 'crosses-top') {
+    va = canonicalVa(p, (1n << BigInt(p.vaBits - (p.signExtend ? 1 : 0))) - page);
+    size = 2n * page;
+  }
+  return { op: s.op, va: BigInt.asUintN(64, va), size, pa, flags: s.flags, largestLeaf, contiguousHint: s.hint };
+}
+
+/** Random options of map, unmap and protect that matter for `format`. */
+export function editOptionsArbFor(format: PagingFormat): fc.Arbitrary<WalkOptions> {
+  if (format.arch === 'arm') {
+    return fc.record({ maxPhyAddr: fc.constantFrom(40, 44, 48, 48), ignoreReserved: fc.boolean(), hardwareAccessFlag: fc.boolean() });
+  }
+  return fc.record({ maxPhyAddr: fc.constantFrom(32, 36, 40, 46, 52, 52), ignoreReserved: fc.boolean(), nxe: fc.boolean() });
 }

@@ -22,7 +22,9 @@ function readPhys(path: string, pa: bigint, len: number): Uint8Array {
     return dump.engine.phys.read(pa, len);
   } catch (err) {
     if (err instanceof OutsideImageError) {
-      throw new InvalidInputError(`--at: boot_params [${hex(pa)}, ${hex(pa + BigInt(len))}) is not wholly in ${path}: ${err.message}`, { input: '--at', address: pa });
+      // The first byte the dump does not have: a hole's address, or where its physical memory ends.
+      const missing = typeof err.details.address === 'bigint' && !('length' in err.details) ? err.details.address : BigInt(dump.engine.phys.size);
+      throw new InvalidInputError(`--at: boot_params [${hex(pa)}, ${hex(pa + BigInt(len))}) is not wholly in ${path}: no byte at ${hex(missing)}`, { input: '--at', address: pa });
     }
     throw err;
   } finally {

@@ -14,7 +14,7 @@ import { startProgress } from '../util/progress.js';
 const MODE_OF_VCPU: Record<string, string | undefined> = { '4-level': '4', '5-level': '5', pae: 'pae', '32-bit': '32' };
 
 export interface RootSetOptions {
-  cr3: string[];
+  cr3?: string[];
   cpu?: string[];
   paging?: string;
   allRoots?: boolean;
@@ -28,12 +28,12 @@ export interface NamedRoot {
   readonly label: string;
 }
 
-const collect = (v: string, all: string[]) => [...all, v];
+const collect = (v: string, all: string[] | undefined) => [...(all ?? []), v];
 
 /** --cr3 (repeatable), --cpu (repeatable), -p/--paging, --all-roots, --misses, --backend. */
 export function addRootSetOptions(cmd: Command, defaults: string): Command {
   return addImageOptions(cmd)
-    .option('--cr3 <addr>', 'a root table (repeatable)', collect, [])
+    .option('--cr3 <addr>', 'a root table (repeatable)', collect)
     .option('-c, --cpu <n>', `a vCPU whose CR3 to use (repeatable; default: ${defaults})`, collect)
     .option('-p, --paging <mode>', `paging mode: ${Object.keys(PAGING).join(', ')} (default: vCPU 0's, else 4)`)
     .addOption(new Option('--all-roots', 'also every root that shares the kernel half of a vCPU\'s (see memwalk roots)'))
@@ -52,7 +52,7 @@ export interface RootSetChoice {
 /** Read the options before any file is opened. */
 export function parseRootSet(o: RootSetOptions): RootSetChoice {
   return {
-    cr3: o.cr3.map((t) => address(t, '--cr3')),
+    cr3: (o.cr3 ?? []).map((t) => address(t, '--cr3')),
     ...(o.cpu === undefined ? {} : { cpus: o.cpu.map((t) => integer(t, '--cpu', 0, 0xffff)) }),
     ...(o.paging === undefined ? {} : { paging: choice(o.paging, '--paging', Object.keys(PAGING)) }),
     allRoots: Boolean(o.allRoots),

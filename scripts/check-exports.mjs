@@ -11,7 +11,7 @@ import ts from 'typescript';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Kernel module name -> the interface of src/backends/backend.ts its exports must match. */
-export const MODULE_INTERFACES = { paging: 'PagingModuleExports', frames: 'FramesModuleExports' };
+export const MODULE_INTERFACES = { paging: 'PagingModuleExports', frames: 'FramesModuleExports', search: 'SearchModuleExports' };
 
 const spec = (from, to) => {
   const r = relative(from, to).split('\\').join('/');

@@ -430,3 +430,19 @@ export const FM_PRIVATE = 1; // written in the engine: pinned, never evicted
 // Fibonacci hashing: home = ((lo ^ hi * MIX) * MULT) >>> (32 - bits), 32-bit products.
 export const FM_HASH_MULT = -1640531535; // 0x9e3779b1 as i32
 export const FM_HASH_MIX = -2048144789; // 0x85ebca6b as i32
+
+// ---- Search kernels (assembly/search, src/backends/reference/search.ts) ------------
+// A scan runs over spans: stretches of physical memory in the order of a logical
+// address (a virtual address, or the physical one). A match may continue into the
+// next span when its logical start follows on. Span record: u64 logical start,
+// u64 physical start, u64 length (below 2^32).
+export const SP_BYTES = 24;
+export const SP_LOGICAL = 0;
+export const SP_PA = 8;
+export const SP_LENGTH = 16;
+// Hit record: u32 span index, u32 offset in the span.
+export const HIT_BYTES = 8;
+export const HIT_SPAN = 0;
+export const HIT_OFFSET = 4;
+// Longest pattern (bytes) and most table entries a root scan compares.
+export const SEARCH_MAX_PATTERN = 4096;

@@ -1,7 +1,7 @@
 // The package's top level, `memwalk`: the engine, the paging formats and the errors.
 // Everything else has its own entry point (see the "exports" field of package.json
 // and docs/api.md): memwalk/images, memwalk/frames, memwalk/xen, memwalk/compare,
-// memwalk/parallel, memwalk/perf.
+// memwalk/parallel, memwalk/perf, memwalk/address.
 export { createEngine, Engine, type EngineOptions, type PagingOptions } from './engine/engine.js';
 export { computeLayout, FRAME_BYTES, MAX_MEMORY, type Layout } from './engine/layout.js';
 export { PhysicalMemory } from './engine/phys.js';
@@ -10,7 +10,7 @@ export { memorySource } from './memory/memory-source.js';
 export { FrameState, type PhysicalSource, type PhysRange, type SourceDescription } from './memory/source.js';
 export type { QemuVcpu, PagingMode } from './memory/vcpu.js';
 export type { FrameCacheStats } from './memory/frame-cache.js';
-export type { Backend, BackendName, PagingKernels, FrameKernels } from './backends/backend.js';
+export type { Backend, BackendName, PagingKernels, FrameKernels, SearchKernels } from './backends/backend.js';
 export { x86_64, x86_64_la57 } from './paging/formats/x86.js';
 export { x86_pae, x86_32 } from './paging/formats/x86-legacy.js';
 export { aarch64_4k, aarch64_16k, aarch64_64k } from './paging/formats/aarch64.js';

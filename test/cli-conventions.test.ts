@@ -36,6 +36,24 @@ const CASES: Record<string, Case> = {
     missing: [['--cr3', '0x1000'], /^memwalk: required option '-f, --image <file>' not specified$/],
     conflict: [['-f', raw, '--format', 'qemu-tlb', '--json'], /^memwalk: option '-j, --json' cannot be used with option '--format <name>'$/],
   },
+  read: {
+    ok: ['-f', raw, '--cr3', '0x1000', '0x0', '16'],
+    missing: [['--cr3', '0x1000', '0x0', '16'], /^memwalk: required option '-f, --image <file>' not specified$/],
+    conflict: [['-f', raw, '--cr3', '0x1000', '--raw', '--json', '0x0', '16'], /^memwalk: option '(--raw|-j, --json)' cannot be used with option '(-j, --json|--raw)'$/],
+  },
+  reverse: {
+    ok: ['-f', raw, '--cr3', '0x1000', '0x0'],
+    missing: [['-f', raw, '--cr3', '0x1000'], /^memwalk: missing required argument 'pa'$/],
+  },
+  roots: {
+    ok: ['-f', raw, '--cr3', '0x1000'],
+    missing: [['--cr3', '0x1000'], /^memwalk: required option '-f, --image <file>' not specified$/],
+  },
+  search: {
+    ok: ['-f', raw, '--cr3', '0x1000', '--string', 'x'],
+    missing: [['--string', 'x'], /^memwalk: required option '-f, --image <file>' not specified$/],
+    conflict: [['-f', raw, '--cr3', '0x1000', '--string', 'a', '--hex', '61'], /^memwalk: option '(-s, --string <text>|-x, --hex <bytes>)' cannot be used with option '(-x, --hex <bytes>|-s, --string <text>)'$/],
+  },
   info: {
     ok: ['-f', raw],
     missing: [[], /^memwalk: required option '-f, --image <file>' not specified$/],
@@ -103,7 +121,7 @@ describe.each(Object.entries(CASES))('memwalk %s', (name, c) => {
     const options = r.stdout.split('\nOptions:\n')[1]!.split(/\n(?=\s{2}-)/);
     for (const o of options) expect(o.match(/default/gi)?.length ?? 0, o).toBeLessThanOrEqual(1);
     const required = options.filter((o) => /\(required\)/.test(o.replace(/\s+/g, ' ')));
-    const expected = { translate: 1, mappings: 1, info: 1, 'boot-params': 2, scan: 1, 'direct-map': 2 }[name] ?? 0;
+    const expected = { translate: 1, mappings: 1, info: 1, 'boot-params': 2, scan: 1, 'direct-map': 2, read: 1, reverse: 1, roots: 1, search: 1 }[name] ?? 0;
     expect(required.length).toBe(expected);
   });
 

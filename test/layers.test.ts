@@ -19,7 +19,7 @@ export const LAYERS: readonly { readonly name: string; readonly paths: readonly 
     paths: ['src/abi.ts', 'src/errors.ts', 'src/util/', 'src/engine/context.ts', 'src/engine/layout.ts', 'src/engine/phys.ts', 'src/backends/', 'src/memory/'],
   },
   { name: 'models', paths: ['src/paging/', 'src/frames/', 'src/dumps/', 'src/images/'] },
-  { name: 'facade', paths: ['src/engine/engine.ts', 'src/engine/open-dump.ts'] },
+  { name: 'facade', paths: ['src/engine/engine.ts', 'src/engine/open-dump.ts', 'src/address/'] },
   { name: 'xen', paths: ['src/xen/'] },
   { name: 'top', paths: ['src/cli/', 'src/perf/', 'src/compare/', 'src/parallel/', 'src/index.ts', 'bench/'] },
 ];

@@ -89,6 +89,26 @@ export interface FrameKernels {
   fixIndexed(dom: number, maxChecks: number): number;
 }
 
+/**
+ * The search kernels (assembly/search, src/backends/reference/search): scans of
+ * physical memory laid out as SP_* span records, writing HIT_* records. Both
+ * return the hits written; `max` hits means there may be more (call again from
+ * after the last one).
+ */
+export interface SearchKernels {
+  /**
+   * Matches of the `n`-byte pattern at `pattern` that start in spans [from, starts)
+   * (offset >= `fromOffset` in span `from`); a match may run on into the next spans,
+   * up to `count`, while their logical starts follow on.
+   */
+  searchPattern(spans: number, count: number, starts: number, pattern: number, n: number, from: number, fromOffset: bigint, out: number, max: number): number;
+  /**
+   * Frames of the (frame-aligned) spans whose `entries` u64 at byte `at` equal the
+   * non-zero ones at `ref`, with at most `misses` differing.
+   */
+  matchFrames(spans: number, count: number, at: number, ref: number, entries: number, misses: number, from: number, fromOffset: bigint, out: number, max: number): number;
+}
+
 export type BackendName = 'wasm' | 'reference';
 
 /** What every compiled kernel module exports besides its kernels. */
@@ -108,11 +128,15 @@ export interface PagingModuleExports extends PagingKernels, KernelModuleExports 
 /** The exports of build/frames.wasm. */
 export interface FramesModuleExports extends FrameKernels, KernelModuleExports {}
 
+/** The exports of build/search.wasm. */
+export interface SearchModuleExports extends SearchKernels, KernelModuleExports {}
+
 /** A set of kernels bound to one engine memory. */
 export interface Backend {
   readonly name: BackendName;
   readonly paging: PagingKernels;
   readonly frames: FrameKernels;
+  readonly search: SearchKernels;
 }
 
 /** What a backend factory receives: the memory and where its regions are. */

@@ -4,12 +4,13 @@ import * as A from '../abi.js';
 import { StaleBuildError } from '../errors.js';
 import { abiHash, hashHex } from './abi-hash.js';
 import { writeLayoutRecord } from './layout-record.js';
-import type { Backend, BackendContext, FramesModuleExports, PagingModuleExports } from './backend.js';
+import type { Backend, BackendContext, FramesModuleExports, PagingModuleExports, SearchModuleExports } from './backend.js';
 
 /** The kernel modules in build/, each compiled from assembly/<name>/index.ts. */
 interface ModuleExports {
   paging: PagingModuleExports;
   frames: FramesModuleExports;
+  search: SearchModuleExports;
 }
 type ModuleName = keyof ModuleExports;
 
@@ -78,7 +79,7 @@ export function instantiate<N extends ModuleName>(name: N, ctx: BackendContext):
 
 export function createWasmBackend(ctx: BackendContext): Backend {
   writeLayoutRecord(ctx.memory, ctx.layout);
-  return { name: 'wasm', paging: instantiate('paging', ctx), frames: instantiate('frames', ctx) };
+  return { name: 'wasm', paging: instantiate('paging', ctx), frames: instantiate('frames', ctx), search: instantiate('search', ctx) };
 }
 
 /** Scratch slot of the engine's own instances; scan workers take the ones after it. */

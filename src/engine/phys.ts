@@ -92,6 +92,33 @@ export class PhysicalMemory {
     return out;
   }
 
+  /**
+   * Copy [pa, pa+len) into `out` at `at`, straight from the image or the frame
+   * cache, up to the first byte physical memory has no contents for (beyond the
+   * image, or in no range of the source). Returns the bytes copied: `len` when all
+   * of it has contents. Never throws for a hole (a reader of guest memory names it).
+   */
+  readInto(pa: bigint | number, out: Uint8Array, at = 0, len = out.length - at): number {
+    if (at < 0 || len < 0 || at + len > out.length) throw new InvalidInputError(`readInto: [${at}, ${at + len}) is outside the output of ${out.length} bytes`);
+    const a = BigInt(pa);
+    if (a < 0n || a >= BigInt(this.size)) return 0;
+    const o = Number(a);
+    const n = Math.min(len, this.size - o);
+    if (!this.cache) {
+      out.set(this.u8.subarray(o, o + n), at);
+      return n;
+    }
+    for (let done = 0; done < n; ) {
+      const p = o + done;
+      const k = Math.min(n - done, PAGE - (p % PAGE));
+      const slot = this.cache.fetch(Math.floor(p / PAGE), false);
+      if (slot === 0) return done;
+      out.set(this.u8.subarray(slot + (p % PAGE), slot + (p % PAGE) + k), at + done);
+      done += k;
+    }
+    return n;
+  }
+
   write(pa: bigint | number, bytes: Uint8Array): void {
     V.byteArray(bytes, 'write: bytes');
     const o = this.at(pa, bytes.length, 'write');

@@ -9,6 +9,10 @@ import { register as dom0Build } from './dom0-build.js';
 import { register as scan } from './scan.js';
 import { register as directMap } from './direct-map.js';
 import { register as bootParams } from './boot-params.js';
+import { register as read } from './read.js';
+import { register as reverse } from './reverse.js';
+import { register as roots } from './roots.js';
+import { register as search } from './search.js';
 
 /** Every command registers itself on the program; add one line per command file. */
 export type RegisterCommand = (program: Command) => void;
@@ -16,6 +20,10 @@ export type RegisterCommand = (program: Command) => void;
 export const commands: RegisterCommand[] = [
   translate,
   mappings,
+  read,
+  reverse,
+  roots,
+  search,
   info,
   compare,
   demo,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { loadImage, type ImageOptions } from '../image-engine.js';
 import { addRootOptions, addWalkOptions, parseRootOptions, refuseGiven, resolveRoot, walkFlags, WALK_OPTION_NAMES, type RootOptions, type AccessOptions } from '../walk-options.js';
@@ -37,11 +38,22 @@ export function translationJson(r: TranslateResult): object {
   return { va: hex(r.va), fault: { kind: f.kind, level: f.level, errorCode: f.errorCode, entryAddress: hex(f.entryAddress), entryValue: hex(f.entryValue) } };
 }
 
+/** Addresses on stdin, one a line; a bad one is named by its line number. */
+export function stdinAddresses(): bigint[] {
+  const text = readFileSync(0, 'utf8');
+  const vas: bigint[] = [];
+  text.split('\n').forEach((line, i) => {
+    const t = line.replace(/#.*/, '').trim();
+    if (t) vas.push(address(t, `stdin line ${i + 1}`));
+  });
+  return vas;
+}
+
 export function register(program: Command): void {
   const cmd = program
     .command('translate')
     .description('translate virtual addresses through the page tables of a memory image')
-    .argument('<va...>', 'virtual addresses');
+    .argument('<va...>', 'virtual addresses, or - to read them from stdin (one a line)');
   addRootOptions(cmd);
   addWalkOptions(cmd)
     .option('-a, --access <r|w|x>', 'kind of access to check', 'r')
@@ -49,7 +61,8 @@ export function register(program: Command): void {
     .option('--format <name>', "output: memwalk, or qemu-gva2gpa (the QEMU monitor's gva2gpa, one line per address)", 'memwalk')
     .addOption(new Option('-j, --json', 'print a JSON array, one object per address').conflicts('format'))
     .action(async (vaTexts: string[], o: Options) => {
-      const vas = vaTexts.map((t) => address(t, 'VA'));
+      // `-`: the addresses come from stdin, one a line (blank lines and # comments skipped).
+      const vas = vaTexts.length === 1 && vaTexts[0] === '-' ? stdinAddresses() : vaTexts.map((t) => address(t, 'VA'));
       const outFormat = choice(o.format, '--format', ['memwalk', 'qemu-gva2gpa'] as const);
       if (outFormat === 'qemu-gva2gpa') refuseGiven(cmd, [...WALK_OPTION_NAMES, 'access', 'user'], "with --format qemu-gva2gpa (QEMU's walk checks no rights)");
       const access = ACCESS[choice(o.access, '--access', ['r', 'w', 'x'] as const)]!;

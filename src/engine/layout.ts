@@ -41,6 +41,35 @@ export const L4_INDEX_BYTES = 8;
 /** Bytes taken by `ramBytes` of image plus its L4-index columns. */
 const ramCost = (ramBytes: number) => align(ramBytes, WASM_PAGE) + 2 * align((ramBytes / PAGE_SIZE) * 4, WASM_PAGE);
 
+/** The regions every engine has: I/O buffers, domain records, L4-index links and frame columns. */
+function columns(io: number, frames: number, l4Frames: number) {
+  const domains = IO_BASE + io;
+  const col = align(frames * 4, WASM_PAGE);
+  const l4Base = align(domains + DOM_MAX * DOM_STRIDE, WASM_PAGE);
+  const l4col = align(l4Frames * 4, WASM_PAGE);
+  const colBase = l4Base + 2 * l4col;
+  return {
+    regions: {
+      ioBase: IO_BASE,
+      ioBytes: io,
+      domains,
+      frames,
+      colType: colBase,
+      colCount: colBase + col,
+      colOwner: colBase + 2 * col,
+      colNext: colBase + 3 * col,
+      colPrev: colBase + 4 * col,
+      l4Next: l4Base,
+      l4Prev: l4Base + l4col,
+    },
+    /** First byte after the frame columns. */
+    end: colBase + FRAME_COLUMNS * col,
+    col,
+    l4Base,
+    l4col,
+  };
+}
+
 /**
  * Compute the regions for `ramBytes` of RAM image and `frames` frame records, or
  * refuse, before anything is allocated, a request that cannot fit in 4 GiB.
@@ -59,14 +88,10 @@ export function computeLayout(ramBytes: number, frames: number, ioBytes = DEFAUL
     throw new InvalidInputError(`ioBytes: ${ioBytes} must be at least 65536`, { input: 'ioBytes', value: ioBytes });
   }
   const io = align(ioBytes, WASM_PAGE);
-  const domains = IO_BASE + io;
-  const col = align(frames * 4, WASM_PAGE);
   // The L4-index links (two u32 per image frame) sit between the domain records
   // and the five frame columns.
-  const l4Base = align(domains + DOM_MAX * DOM_STRIDE, WASM_PAGE);
-  const l4col = align((ramBytes / PAGE_SIZE) * 4, WASM_PAGE);
-  const colBase = l4Base + 2 * l4col;
-  const ramBase = colBase + FRAME_COLUMNS * col;
+  const { regions, end, col, l4Base, l4col } = columns(io, frames, ramBytes / PAGE_SIZE);
+  const ramBase = end;
   const totalBytes = ramBase + align(ramBytes, WASM_PAGE);
   if (totalBytes > MAX_MEMORY) {
     const fixed = l4Base + FRAME_COLUMNS * col;
@@ -82,22 +107,7 @@ export function computeLayout(ramBytes: number, frames: number, ioBytes = DEFAUL
       { ramBytes, frames, totalBytes, ramFits, framesFit },
     );
   }
-  return {
-    ioBase: IO_BASE,
-    ioBytes: io,
-    domains,
-    frames,
-    colType: colBase,
-    colCount: colBase + col,
-    colOwner: colBase + 2 * col,
-    colNext: colBase + 3 * col,
-    colPrev: colBase + 4 * col,
-    l4Next: l4Base,
-    l4Prev: l4Base + l4col,
-    ramBase,
-    ramBytes,
-    totalBytes,
-  };
+  return { ...regions, ramBase, ramBytes, totalBytes };
 }
 
 /** Default frame cache of an engine over a source: 256 MiB of frames. */
@@ -121,13 +131,11 @@ export function computeCachedLayout(cacheBytes: number, frames = 0, ioBytes = DE
     throw new InvalidInputError(`ioBytes: ${ioBytes} must be at least 65536`, { input: 'ioBytes', value: ioBytes });
   }
   const io = align(ioBytes, WASM_PAGE);
-  const domains = IO_BASE + io;
-  const col = align(frames * 4, WASM_PAGE);
-  const l4Base = align(domains + DOM_MAX * DOM_STRIDE, WASM_PAGE);
-  const colBase = l4Base + 2 * col;
+  // Any frame with metadata may be an L4 table: the L4-index links cover them all.
+  const { regions, end, col } = columns(io, frames, frames);
   const slots = cacheBytes / PAGE_SIZE;
   const mapBits = Math.ceil(Math.log2(2 * slots));
-  const mapBase = colBase + FRAME_COLUMNS * col;
+  const mapBase = end;
   const slotsBase = align(mapBase + 2 ** mapBits * FM_ENTRY_BYTES, WASM_PAGE);
   const totalBytes = slotsBase + cacheBytes;
   if (totalBytes > MAX_MEMORY) {
@@ -137,21 +145,5 @@ export function computeCachedLayout(cacheBytes: number, frames = 0, ioBytes = DE
       { cacheBytes, frames, totalBytes },
     );
   }
-  return {
-    ioBase: IO_BASE,
-    ioBytes: io,
-    domains,
-    frames,
-    colType: colBase,
-    colCount: colBase + col,
-    colOwner: colBase + 2 * col,
-    colNext: colBase + 3 * col,
-    colPrev: colBase + 4 * col,
-    l4Next: l4Base,
-    l4Prev: l4Base + col,
-    ramBase: 0,
-    ramBytes: 0,
-    cache: { slotsBase, slots, mapBase, mapBits },
-    totalBytes,
-  };
+  return { ...regions, ramBase: 0, ramBytes: 0, cache: { slotsBase, slots, mapBase, mapBits }, totalBytes };
 }

@@ -50,23 +50,7 @@ export function imageInfo(image: MemoryImage): Record<string, unknown> {
       ? { elf: { class: image.core.elfClass, machine: image.core.machine, pnXnum: image.core.pnXnum } }
       : {}),
     segments: image.segments.map((s) => ({ pa: s.pa, end: s.pa + s.size, size: s.size, fileOffset: s.fileOffset })),
-    vcpus: image.vcpus.map((c) => ({
-      index: c.index,
-      ...(c.pid === undefined ? {} : { pid: c.pid }),
-      cr0: c.cr0,
-      cr2: c.cr2,
-      cr3: c.cr3,
-      cr4: c.cr4,
-      pagingMode: c.pagingMode,
-      longMode: c.longMode,
-      la57: c.la57,
-      pcide: c.pcide,
-      ...(c.pcid === undefined ? {} : { pcid: c.pcid }),
-      root: c.root,
-      rip: c.rip,
-      csSelector: c.csSelector,
-      cs64: c.cs64,
-    })),
+    vcpus: image.vcpus.map(vcpuJson),
   };
 }
 

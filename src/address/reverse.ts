@@ -6,6 +6,7 @@ import type { Engine, PagingOptions } from '../engine/engine.js';
 import type { Rights } from '../paging/types.js';
 import { InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
+import { partitionPoint } from '../util/partition-point.js';
 
 export interface ReverseHit {
   readonly va: bigint;
@@ -108,11 +109,5 @@ export function reverseLookup(engine: Engine, roots: readonly bigint[], pas: rea
 }
 
 function lowerBound(sorted: readonly bigint[], v: bigint): number {
-  let lo = 0, hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (sorted[mid]! < v) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return partitionPoint(sorted.length, (i) => sorted[i]! < v);
 }

@@ -9,6 +9,7 @@ import type { PhysRange, PhysicalSource, SourceDescription } from '../memory/sou
 import { hex } from '../util/numbers.js';
 import { PHYS_LIMIT, malformedFile } from './bytes.js';
 import type { ByteSource } from './bytes.js';
+import { partitionPoint } from '../util/partition-point.js';
 
 export interface Extent {
   /** Physical address of the first byte. */
@@ -114,14 +115,7 @@ export class ExtentSource implements PhysicalSource {
     const pa = pfn * FRAME_SIZE;
     const paEnd = pa + FRAME_SIZE;
     // Last extent starting below the frame's end; extents before it end earlier still.
-    let lo = 0;
-    let hi = this.starts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.starts[mid]! < paEnd) lo = mid + 1;
-      else hi = mid;
-    }
-    let i = lo - 1;
+    let i = partitionPoint(this.starts.length, (k) => this.starts[k]! < paEnd) - 1;
     if (i < 0 || this.memEnds[i]! <= pa) {
       out.fill(0, 0, FRAME_SIZE);
       return FrameState.Absent;

@@ -13,6 +13,7 @@
 import { hex } from '../util/numbers.js';
 import { ascii, field, hasBytes, malformedFile, readStructure, requireInside } from './bytes.js';
 import type { ByteSource } from './bytes.js';
+import { partitionPoint } from '../util/partition-point.js';
 
 export const FLAT_SIGNATURE = ascii('makedumpfile');
 const FLAT_HEADER = 4096;
@@ -160,16 +161,7 @@ function makeView(file: ByteSource, pieces: Piece[], records: number): FlatView 
   const files = Float64Array.from(pieces, (p) => p.file);
   const size = pieces.length ? ends[ends.length - 1]! : 0;
   /** Index of the first piece ending after `plain`. */
-  const firstAfter = (plain: number) => {
-    let lo = 0;
-    let hi = ends.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ends[mid]! <= plain) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  };
+  const firstAfter = (plain: number) => partitionPoint(ends.length, (i) => ends[i]! <= plain);
   return {
     name: file.name,
     size,

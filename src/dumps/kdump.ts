@@ -28,6 +28,7 @@ import { indexFlattened } from './flattened.js';
 import type { FlatView } from './flattened.js';
 import { decompressPage } from './page-codecs.js';
 import type { PageCompression } from './page-codecs.js';
+import { partitionPoint } from '../util/partition-point.js';
 
 export const KDUMP_SIGNATURE = ascii('KDUMP   ');
 const MAIN_HEADER = 464;
@@ -253,13 +254,7 @@ class KdumpSource implements PhysicalSource {
   }
 
   private inRange(pfn: number): boolean {
-    let lo = 0;
-    let hi = this.rangeEnds.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.rangeEnds[mid]! <= pfn) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = partitionPoint(this.rangeEnds.length, (i) => this.rangeEnds[i]! <= pfn);
     return lo < this.rangeStarts.length && this.rangeStarts[lo]! <= pfn;
   }
 

@@ -22,6 +22,7 @@ import { field, malformedFile, readStructure } from './bytes.js';
 import type { ByteSource } from './bytes.js';
 import { frameRanges } from './extents.js';
 import { requireCore } from './elf-core.js';
+import { partitionPoint } from '../util/partition-point.js';
 
 export type XenFrames = 'guest' | 'machine';
 
@@ -165,13 +166,7 @@ class XenDumpCore implements PhysicalSource {
   }
 
   readFrame(pfn: number, out: Uint8Array): FrameState {
-    let lo = 0;
-    let hi = this.frames.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.frames[mid]! < pfn) lo = mid + 1;
-      else hi = mid;
-    }
+    const lo = partitionPoint(this.frames.length, (i) => this.frames[i]! < pfn);
     if (lo === this.frames.length || this.frames[lo] !== pfn) {
       out.fill(0, 0, FRAME_SIZE);
       return FrameState.Absent;

@@ -37,8 +37,9 @@ const cli = path.join(dist, 'src/cli/main.js');
 
 // The engine commands of step 3. Adjust here if the CLI's options change.
 const engineCommands = {
-  tlb: (dump, cpu = 0) => ['mappings', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-tlb'],
-  mem: (dump, cpu = 0) => ['mappings', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-mem'],
+  // --limit 0: no cap on the number of mappings (a Xen host's listing is long).
+  tlb: (dump, cpu = 0) => ['mappings', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-tlb', '--limit', '0'],
+  mem: (dump, cpu = 0) => ['mappings', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-mem', '--limit', '0'],
   gva2gpa: (dump, addrs, cpu = 0) => ['translate', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-gva2gpa', ...addrs],
 };
 
@@ -256,23 +257,36 @@ function timeProcess(argv) {
 }
 
 /**
- * Time to first answer: `memwalk translate --image DUMP VA` as a whole process, for
- * each dump of the large capture, next to `node -e 0`. Printed only: timing never
- * decides the result.
+ * Whole-process cost of the CLI on each dump of a multi-vCPU capture, next to `node -e 0`
+ * and `memwalk --help`: `mappings --format qemu-tlb` (vCPU 0's whole listing) and
+ * `translate` of one kernel address. Wall time and peak RSS (GNU time), printed and
+ * written to DIR/timing.json; never judged: timing does not decide the result.
  */
-function timeFirstAnswer(dir, meta) {
+function timeCommands(dir, meta) {
   const tsv = readFileSync(path.join(dir, 'cpu0', 'gva2gpa.tsv'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
   const va = (tsv.find(([a, r]) => BigInt(a) >= 0xffff800000000000n && r.startsWith('gpa:')) ?? tsv[0])[0];
   const fmtRss = (x) => (x.rssMiB === undefined ? '' : `, peak RSS ${x.rssMiB.toFixed(0)} MiB`);
-  const node0 = timeProcess([process.execPath, '-e', '0']);
-  console.log(`timing: node -e 0: ${node0.ms.toFixed(0)} ms${fmtRss(node0)}`);
+  const rows = [];
+  const record = (what, x, extra = '') => {
+    rows.push({ what, ms: Math.round(x.ms), rssMiB: x.rssMiB === undefined ? null : Math.round(x.rssMiB), status: x.status });
+    console.log(`timing: ${what}: ${x.ms.toFixed(0)} ms${fmtRss(x)}${extra}`);
+  };
+  const loadavg = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : '';
+  console.log(`timing: load average ${loadavg}`);
+  record('node -e 0', timeProcess([process.execPath, '-e', '0']));
+  record('memwalk --help', timeProcess([process.execPath, cli, '--help']));
   for (const d of meta.dumps) {
     const file = path.join(dir, d.file);
     if (!existsSync(file)) continue;
+    const size = ` (${(d.bytes / 2 ** 20).toFixed(0)} MiB file)`;
+    const list = timeProcess([process.execPath, cli, ...engineCommands.tlb(file, 0)]);
+    const lines = list.stdout.split('\n').filter(Boolean).length;
+    record(`memwalk mappings --format qemu-tlb --image ${d.file}`, list, `${size} -> ${list.status === 0 ? `${lines} lines` : `exit ${list.status}: ${list.message}`}`);
     const x = timeProcess([process.execPath, cli, 'translate', '--image', file, va]);
     const what = x.status === 0 ? firstLine(x.stdout.trim()) : `exit ${x.status}: ${x.message}`;
-    console.log(`timing: memwalk translate --image ${d.file} ${va}: ${x.ms.toFixed(0)} ms${fmtRss(x)} (${(d.bytes / 2 ** 20).toFixed(0)} MiB file) -> ${what}`);
+    record(`memwalk translate --image ${d.file} ${va}`, x, `${size} -> ${what}`);
   }
+  writeFileSync(path.join(dir, 'timing.json'), JSON.stringify({ loadavg, at: new Date().toISOString(), rows }, null, 2) + '\n');
 }
 
 
@@ -289,11 +303,12 @@ async function main() {
     else variants.push(args[i]);
   }
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npx tsc -p tsconfig.json)`);
-  const list = variants.length ? variants : ['4level', 'la57', 'large'].filter((v) => existsSync(path.join(work, v, 'meta.json')));
+  const list = variants.length ? variants : ['4level', 'la57', 'large', 'huge', 'xen'].filter((v) => existsSync(path.join(work, v, 'meta.json')));
   if (!list.length) throw new Error(`no captures in ${work}: run capture.mjs first`);
   for (const v of list) await compareVariant(path.join(work, v));
-  if (timing && list.includes('large')) {
-    timeFirstAnswer(path.join(work, 'large'), JSON.parse(readFileSync(path.join(work, 'large', 'meta.json'), 'utf8')));
+  for (const v of list) {
+    const meta = JSON.parse(readFileSync(path.join(work, v, 'meta.json'), 'utf8'));
+    if (timing && meta.vcpus) timeCommands(path.join(work, v), meta);
   }
   console.log(`compare: ${failures} failed, ${skips} skipped`);
   if (failures || (strict && skips)) process.exit(1);

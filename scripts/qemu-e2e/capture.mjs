@@ -18,9 +18,10 @@
 //                 same made plain by `makedumpfile -R`), console.log, meta.json.
 //   huge          as large with -m 12288 (a 12 GiB guest; the ELF dump is 12 GiB).
 //   xen           a whole Xen host: Xen 4.17 with the kernel and initramfs as PV dom0
-//                 (-m 4096, 2 pCPUs, dom0 1 GiB with 2 vCPUs and the pinned loops, a
-//                 VGA card). Captured and dumped as large, at whatever each vCPU runs
-//                 when stopped (dom0's tables, or Xen's idle tables); writes DIR/xen/.
+//                 (-m 4096, 2 pCPUs, dom0 1 GiB with 2 vCPUs, a pinned user loop on
+//                 dom0's vCPU 0 only, a VGA card). Captured and dumped as large, at
+//                 whatever each pCPU runs when stopped (a dom0 process's user tables
+//                 on one, Xen idling on the other); writes DIR/xen/.
 //
 // Usage: node scripts/qemu-e2e/capture.mjs --variant 4level|la57|large|huge|xen [--work DIR]
 //          [--mem MiB] [--smp N] [--boot-timeout 900] [--settle 5]
@@ -47,7 +48,7 @@ const VARIANTS = {
   xen: {
     mem: 4096,
     smp: 2,
-    cmdline: ['no5lvl', 'memwalk_spin'],
+    cmdline: ['no5lvl', 'memwalk_spin1'],
     perCpu: true,
     accel: 'tcg,thread=single',
     cpu: 'max,smap=off,pku=off',

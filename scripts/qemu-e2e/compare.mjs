@@ -19,10 +19,11 @@
 // info` must give every vCPU's CR3 (and not read a kdump as raw) and the engine
 // commands with `--cpu N` must reproduce vCPU N's listings. A CLI that says it cannot
 // read a format gives SKIPs; any other error or difference is a FAIL. Last, a timing
-// step prints `memwalk translate --image DUMP VA` as a whole process (wall time,
-// peak RSS) for each dump; it never decides the result (--no-timing leaves it out).
+// step prints `memwalk mappings --format qemu-tlb` and `memwalk translate --image DUMP
+// VA` as whole processes (wall time, peak RSS) for each dump, next to `node -e 0` and
+// `memwalk --help`; it never decides the result (--no-timing leaves it out).
 //
-// Usage: node scripts/qemu-e2e/compare.mjs [--work DIR] [--strict] [--no-timing] [VARIANT...]
+// Usage: node scripts/qemu-e2e/compare.mjs [--work DIR] [--strict] [--no-timing | --timing-only] [--repeat N] [VARIANT...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -259,34 +260,43 @@ function timeProcess(argv) {
 /**
  * Whole-process cost of the CLI on each dump of a multi-vCPU capture, next to `node -e 0`
  * and `memwalk --help`: `mappings --format qemu-tlb` (vCPU 0's whole listing) and
- * `translate` of one kernel address. Wall time and peak RSS (GNU time), printed and
- * written to DIR/timing.json; never judged: timing does not decide the result.
+ * `translate` of one kernel address. Each command runs `repeat` times, the commands
+ * interleaved round by round (the machine is shared); the median wall time and the
+ * largest peak RSS (GNU time) are printed and written to DIR/timing.json. Never
+ * judged: timing does not decide the result.
  */
-function timeCommands(dir, meta) {
+function timeCommands(dir, meta, repeat) {
   const tsv = readFileSync(path.join(dir, 'cpu0', 'gva2gpa.tsv'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
   const va = (tsv.find(([a, r]) => BigInt(a) >= 0xffff800000000000n && r.startsWith('gpa:')) ?? tsv[0])[0];
-  const fmtRss = (x) => (x.rssMiB === undefined ? '' : `, peak RSS ${x.rssMiB.toFixed(0)} MiB`);
-  const rows = [];
-  const record = (what, x, extra = '') => {
-    rows.push({ what, ms: Math.round(x.ms), rssMiB: x.rssMiB === undefined ? null : Math.round(x.rssMiB), status: x.status });
-    console.log(`timing: ${what}: ${x.ms.toFixed(0)} ms${fmtRss(x)}${extra}`);
-  };
-  const loadavg = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : '';
-  console.log(`timing: load average ${loadavg}`);
-  record('node -e 0', timeProcess([process.execPath, '-e', '0']));
-  record('memwalk --help', timeProcess([process.execPath, cli, '--help']));
+  const commands = [
+    { what: 'node -e 0', argv: [process.execPath, '-e', '0'] },
+    { what: 'memwalk --help', argv: [process.execPath, cli, '--help'] },
+  ];
   for (const d of meta.dumps) {
     const file = path.join(dir, d.file);
     if (!existsSync(file)) continue;
-    const size = ` (${(d.bytes / 2 ** 20).toFixed(0)} MiB file)`;
-    const list = timeProcess([process.execPath, cli, ...engineCommands.tlb(file, 0)]);
-    const lines = list.stdout.split('\n').filter(Boolean).length;
-    record(`memwalk mappings --format qemu-tlb --image ${d.file}`, list, `${size} -> ${list.status === 0 ? `${lines} lines` : `exit ${list.status}: ${list.message}`}`);
-    const x = timeProcess([process.execPath, cli, 'translate', '--image', file, va]);
-    const what = x.status === 0 ? firstLine(x.stdout.trim()) : `exit ${x.status}: ${x.message}`;
-    record(`memwalk translate --image ${d.file} ${va}`, x, `${size} -> ${what}`);
+    const size = `${(d.bytes / 2 ** 20).toFixed(0)} MiB file`;
+    commands.push({ what: `memwalk mappings --format qemu-tlb --image ${d.file}`, argv: [process.execPath, cli, ...engineCommands.tlb(file, 0)], size, lines: true });
+    commands.push({ what: `memwalk translate --image ${d.file} ${va}`, argv: [process.execPath, cli, 'translate', '--image', file, va], size });
   }
-  writeFileSync(path.join(dir, 'timing.json'), JSON.stringify({ loadavg, at: new Date().toISOString(), rows }, null, 2) + '\n');
+  const loadBefore = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : '';
+  const runs = commands.map(() => []);
+  for (let r = 0; r < repeat; r++) commands.forEach((c, i) => runs[i].push(timeProcess(c.argv)));
+  const loadAfter = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : '';
+  console.log(`timing: ${repeat} interleaved runs each; load average before ${loadBefore}, after ${loadAfter}`);
+  const rows = commands.map((c, i) => {
+    const xs = runs[i];
+    const ms = xs.map((x) => x.ms).sort((p, q) => p - q);
+    const rss = xs.every((x) => x.rssMiB === undefined) ? null : Math.max(...xs.map((x) => x.rssMiB ?? 0));
+    const last = xs[xs.length - 1];
+    const result = last.status !== 0 ? `exit ${last.status}: ${last.message}` : c.lines ? `${last.stdout.split('\n').filter(Boolean).length} lines` : c.size ? firstLine(last.stdout.trim()) : '';
+    const row = { what: c.what, medianMs: Math.round(ms[ms.length >> 1]), minMs: Math.round(ms[0]), peakRssMiB: rss === null ? null : Math.round(rss), status: last.status, result };
+    console.log(
+      `timing: ${c.what}: median ${row.medianMs} ms (min ${row.minMs})${rss === null ? '' : `, peak RSS ${row.peakRssMiB} MiB`}${c.size ? ` (${c.size})` : ''}${result ? ` -> ${result}` : ''}`,
+    );
+    return row;
+  });
+  writeFileSync(path.join(dir, 'timing.json'), JSON.stringify({ repeat, loadBefore, loadAfter, at: new Date().toISOString(), rows }, null, 2) + '\n');
 }
 
 
@@ -295,20 +305,24 @@ async function main() {
   let work = process.env.MEMWALK_QEMU_WORK || '/tmp/memwalk-qemu-e2e';
   let strict = false;
   let timing = true;
+  let compare = true;
+  let repeat = 1;
   const variants = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--work') work = args[++i];
     else if (args[i] === '--strict') strict = true;
     else if (args[i] === '--no-timing') timing = false;
+    else if (args[i] === '--timing-only') compare = false;
+    else if (args[i] === '--repeat') repeat = Number(args[++i]);
     else variants.push(args[i]);
   }
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npx tsc -p tsconfig.json)`);
   const list = variants.length ? variants : ['4level', 'la57', 'large', 'huge', 'xen'].filter((v) => existsSync(path.join(work, v, 'meta.json')));
   if (!list.length) throw new Error(`no captures in ${work}: run capture.mjs first`);
-  for (const v of list) await compareVariant(path.join(work, v));
+  if (compare) for (const v of list) await compareVariant(path.join(work, v));
   for (const v of list) {
     const meta = JSON.parse(readFileSync(path.join(work, v, 'meta.json'), 'utf8'));
-    if (timing && meta.vcpus) timeCommands(path.join(work, v), meta);
+    if (timing && meta.vcpus) timeCommands(path.join(work, v), meta, repeat);
   }
   console.log(`compare: ${failures} failed, ${skips} skipped`);
   if (failures || (strict && skips)) process.exit(1);

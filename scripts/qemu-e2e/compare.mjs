@@ -259,14 +259,16 @@ function timeProcess(argv) {
 
 /**
  * Whole-process cost of the CLI on each dump of a multi-vCPU capture, next to `node -e 0`
- * and `memwalk --help`: `mappings --format qemu-tlb` (vCPU 0's whole listing) and
+ * and `memwalk --help`: `mappings --format qemu-tlb` (the longest vCPU listing) and
  * `translate` of one kernel address. Each command runs `repeat` times, the commands
  * interleaved round by round (the machine is shared); the median wall time and the
  * largest peak RSS (GNU time) are printed and written to DIR/timing.json. Never
  * judged: timing does not decide the result.
  */
 function timeCommands(dir, meta, repeat) {
-  const tsv = readFileSync(path.join(dir, 'cpu0', 'gva2gpa.tsv'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
+  // The vCPU with the longest listing (under Xen, the pCPU with dom0's kernel tables).
+  const cpu = meta.vcpus.reduce((a, b) => (b.lines.infoTlb > a.lines.infoTlb ? b : a)).index;
+  const tsv = readFileSync(path.join(dir, `cpu${cpu}`, 'gva2gpa.tsv'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
   const va = (tsv.find(([a, r]) => BigInt(a) >= 0xffff800000000000n && r.startsWith('gpa:')) ?? tsv[0])[0];
   const commands = [
     { what: 'node -e 0', argv: [process.execPath, '-e', '0'] },
@@ -276,8 +278,8 @@ function timeCommands(dir, meta, repeat) {
     const file = path.join(dir, d.file);
     if (!existsSync(file)) continue;
     const size = `${(d.bytes / 2 ** 20).toFixed(0)} MiB file`;
-    commands.push({ what: `memwalk mappings --format qemu-tlb --image ${d.file}`, argv: [process.execPath, cli, ...engineCommands.tlb(file, 0)], size, lines: true });
-    commands.push({ what: `memwalk translate --image ${d.file} ${va}`, argv: [process.execPath, cli, 'translate', '--image', file, va], size });
+    commands.push({ what: `memwalk mappings --format qemu-tlb --limit 0 --cpu ${cpu} --image ${d.file}`, argv: [process.execPath, cli, ...engineCommands.tlb(file, cpu)], size, lines: true });
+    commands.push({ what: `memwalk translate --cpu ${cpu} --image ${d.file} ${va}`, argv: [process.execPath, cli, 'translate', '--cpu', String(cpu), '--image', file, va], size });
   }
   const loadBefore = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : '';
   const runs = commands.map(() => []);

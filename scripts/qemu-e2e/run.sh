@@ -11,7 +11,7 @@
 #        every vCPU's listings, then the ELF dump, QEMU's kdump (-z, flattened) and
 #        the plain kdump `makedumpfile -R` makes of it (needs 8 GiB free, ~3 min);
 #      - huge: the same with -m 12288, a 12 GiB guest (needs 14 GiB free, ~3 min to
-#        capture, ~10 min to compare);
+#        capture, ~1 min to compare);
 #      - xen: a whole Xen host: Xen 4.17 with the same kernel as PV dom0, -m 4096,
 #        2 pCPUs, a VGA framebuffer; dumped as large (needs 5 GiB free, ~3 min).
 #   4. compare memwalk with the captures (compare.mjs), then time the memwalk CLI

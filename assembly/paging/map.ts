@@ -156,6 +156,34 @@ function freshTable(t: u64, bytes: u64): u32 {
 }
 
 /**
+ * Write `n` whole leaves from entry `idx` of `table` (wasm address `base`, 0: look
+ * each entry up), for [cva, ...) onto [cpa, ...). Specialised by entry width: the
+ * loop that fills a table of 4 KiB leaves is the hot one.
+ */
+function leafRun<T>(table: u64, fresh: bool, base: usize, idx: u64, n: u64, cva: u64, cpa: u64, shift: u64,
+  vMask: u32, vValue: u32, lAddr: u64, lExt: u64, lExtShift: u64, leafTmpl: u64, dry: bool): u32 {
+  const eb = <u64>sizeof<T>();
+  let written: u64 = 0;
+  for (let k: u64 = 0; k < n; k++) {
+    const ea = table + (idx + k) * eb;
+    const a = base != 0 ? base + <usize>((idx + k) * eb) : lookup(ea, eb, dry);
+    const va = cva + (k << shift);
+    if (a == 0) return conflict(MAP_OUTSIDE_IMAGE, va, ea, 0);
+    const e = <u64>load<T>(a);
+    const p = cpa + (k << shift);
+    if ((<u32>e & vMask) == vValue) return conflict(MAP_ALREADY_MAPPED, va, ea, e);
+    if (!representable(lAddr, lExt, lExtShift, p)) return conflict(MAP_PA_UNREPRESENTABLE, va, ea, e);
+    if (!dry) {
+      if (!fresh && !noteEntry(JK_ENTRIES, ea, e)) return MAP_JOURNAL_FULL;
+      store<T>(a, <T>(leafTmpl | leafAddrBits(lAddr, lExt, lExtShift, p)));
+      written++;
+    }
+  }
+  count += written;
+  return MAP_OK;
+}
+
+/**
  * Map [va, va+size) to [pa, pa+size) in `table` at level `i` (ABSENT: a table the
  * dry run would create). `fresh`: the table was created by this run, so writes into
  * it need no note of their own.
@@ -193,20 +221,10 @@ function mapLevel(table: u64, fresh: bool, i: i32, va: u64, pa: u64, size: u64, 
           if (!representable(lAddr, lExt, lExtShift, cpa + k * span)) return conflict(MAP_PA_UNREPRESENTABLE, cva + k * span, 0, 0);
         }
       } else {
-        for (let k: u64 = 0; k < n; k++) {
-          const ea = table + (idx + k) * eb;
-          const a = base != 0 ? base + <usize>((idx + k) * eb) : lookup(ea, eb, dry);
-          if (a == 0) return conflict(MAP_OUTSIDE_IMAGE, cva + k * span, ea, 0);
-          const e = loadE(a);
-          const p = cpa + k * span;
-          if ((<u32>e & vMask) == vValue) return conflict(MAP_ALREADY_MAPPED, cva + k * span, ea, e);
-          if (!representable(lAddr, lExt, lExtShift, p)) return conflict(MAP_PA_UNREPRESENTABLE, cva + k * span, ea, e);
-          if (!dry) {
-            if (!fresh && !noteEntry(JK_ENTRIES, ea, e)) return MAP_JOURNAL_FULL;
-            storeE(a, leafTmpl | leafAddrBits(lAddr, lExt, lExtShift, p));
-            count++;
-          }
-        }
+        const r = EB == 8
+          ? leafRun<u64>(table, fresh, base, idx, n, cva, cpa, shift, vMask, vValue, lAddr, lExt, lExtShift, leafTmpl, dry)
+          : leafRun<u32>(table, fresh, base, idx, n, cva, cpa, shift, vMask, vValue, lAddr, lExt, lExtShift, leafTmpl, dry);
+        if (r != MAP_OK) return r;
       }
       off += n << shift;
       continue;
@@ -289,10 +307,6 @@ function editLevel(table: u64, i: i32, va: u64, size: u64, op: u32, set: u64, cl
   const span: u64 = <u64>1 << shift;
   const eb = EB;
   const imask = <u64>load<u32>(L + LV_INDEX_MASK);
-  const vMask = load<u32>(L + LV_VALID_MASK), vValue = load<u32>(L + LV_VALID_VALUE);
-  const lMask = load<u32>(L + LV_LEAF_MASK), lValue = load<u32>(L + LV_LEAF_VALUE);
-  const leafOk = load<u32>(L + LV_LEAF_ALLOWED) != 0;
-  const last = i + 1 >= levels();
   const tableBytes = (imask + 1) * eb;
   let base = lookup(table, tableBytes, dry);
   let off: u64 = 0;
@@ -302,32 +316,87 @@ function editLevel(table: u64, i: i32, va: u64, size: u64, op: u32, set: u64, cl
     const room = toSpanEnd(cva, shift);
     const chunk = room < left ? room : left;
     const idx = (cva >> shift) & imask;
-    const ea = table + idx * eb;
-    off += chunk;
-    const a = base != 0 ? base + <usize>(idx * eb) : lookup(ea, eb, dry);
-    // A table outside the image maps nothing (it reads as zeros): nothing to edit.
-    if (a == 0) continue;
-    const e = loadE(a);
-    if ((<u32>e & vMask) != vValue) continue;
-    if (leafOk && (<u32>e & lMask) == lValue) {
-      if (chunk != span) return conflict(MAP_SPLITS_LEAF, cva, ea, e);
-      if (!dry) {
-        if (op == 0) storeE(a, 0);
-        else {
-          if (!noteEntry(JK_RIGHTS, ea, e & clear)) return MAP_JOURNAL_FULL;
-          storeE(a, (e & ~clear) | set);
-        }
-      }
-      count++;
+    if (chunk == span && base != 0) {
+      // Whole entries, to the end of the range or of the table, in one loop.
+      let n = left >> shift;
+      if (imask + 1 - idx < n) n = imask + 1 - idx;
+      const r = EB == 8 ? editRun<u64>(table, base, i, idx, n, cva, op, set, clear, dry) : editRun<u32>(table, base, i, idx, n, cva, op, set, clear, dry);
+      if (r != MAP_OK) return r;
+      off += n << shift;
       continue;
     }
-    if (CHECK_RSVD && (e & load<u64>(L + LV_RSVD_TABLE)) != 0) return conflict(MAP_BAD_ENTRY, cva, ea, e);
-    if (last) continue;
-    const r = editLevel(e & load<u64>(L + LV_TABLE_ADDR), i + 1, cva, chunk, op, set, clear, dry);
+    const ea = table + idx * eb;
+    off += chunk;
+    const a = lookup(ea, eb, dry);
+    // A table outside the image maps nothing (it reads as zeros): nothing to edit.
+    if (a == 0) continue;
+    const r = editEntry(a, ea, i, cva, chunk, chunk == span, op, set, clear, dry);
     if (r != MAP_OK) return r;
     if (CACHED && base != 0) base = lookup(table, tableBytes, dry);
   }
   return MAP_OK;
+}
+
+/** Edit `n` whole entries from `idx` of `table` (at wasm address `base`). */
+function editRun<T>(table: u64, base: usize, i: i32, idx: u64, n: u64, cva: u64, op: u32, set: u64, clear: u64, dry: bool): u32 {
+  const L = lv(i);
+  const shift = <u64>load<u32>(L + LV_SHIFT);
+  const eb = <u64>sizeof<T>();
+  const vMask = load<u32>(L + LV_VALID_MASK), vValue = load<u32>(L + LV_VALID_VALUE);
+  const lMask = load<u32>(L + LV_LEAF_ALLOWED) != 0 ? load<u32>(L + LV_LEAF_MASK) : 0;
+  // A level without leaves: a value no masked entry equals.
+  const lValue = load<u32>(L + LV_LEAF_ALLOWED) != 0 ? load<u32>(L + LV_LEAF_VALUE) : 1;
+  let b = base;
+  let edited: u64 = 0;
+  for (let k: u64 = 0; k < n; k++) {
+    const a = b + <usize>((idx + k) * eb);
+    const e = <u64>load<T>(a);
+    if ((<u32>e & vMask) != vValue) continue;
+    if ((<u32>e & lMask) == lValue) {
+      if (!dry) {
+        if (op == 0) store<T>(a, 0);
+        else {
+          if (!noteEntry(JK_RIGHTS, table + (idx + k) * eb, e & clear)) return MAP_JOURNAL_FULL;
+          store<T>(a, <T>((e & ~clear) | set));
+        }
+      }
+      edited++;
+      continue;
+    }
+    count += edited;
+    edited = 0;
+    const r = editEntry(a, table + (idx + k) * eb, i, cva + (k << shift), <u64>1 << shift, true, op, set, clear, dry);
+    if (r != MAP_OK) return r;
+    if (CACHED) {
+      b = lookup(table, (<u64>load<u32>(L + LV_INDEX_MASK) + 1) * eb, dry);
+      // Not found again (a source that lost the frame): the rest entry by entry.
+      if (b == 0) return editLevel(table, i, cva + ((k + 1) << shift), (n - k - 1) << shift, op, set, clear, dry);
+    }
+  }
+  count += edited;
+  return MAP_OK;
+}
+
+/** Edit the entry at wasm address `a` (physical `ea`), whose chunk of the range is `chunk` bytes (`whole`: its whole span). */
+function editEntry(a: usize, ea: u64, i: i32, cva: u64, chunk: u64, whole: bool, op: u32, set: u64, clear: u64, dry: bool): u32 {
+  const L = lv(i);
+  const e = loadE(a);
+  if ((<u32>e & load<u32>(L + LV_VALID_MASK)) != load<u32>(L + LV_VALID_VALUE)) return MAP_OK;
+  if (load<u32>(L + LV_LEAF_ALLOWED) != 0 && (<u32>e & load<u32>(L + LV_LEAF_MASK)) == load<u32>(L + LV_LEAF_VALUE)) {
+    if (!whole) return conflict(MAP_SPLITS_LEAF, cva, ea, e);
+    if (!dry) {
+      if (op == 0) storeE(a, 0);
+      else {
+        if (!noteEntry(JK_RIGHTS, ea, e & clear)) return MAP_JOURNAL_FULL;
+        storeE(a, (e & ~clear) | set);
+      }
+    }
+    count++;
+    return MAP_OK;
+  }
+  if (CHECK_RSVD && (e & load<u64>(L + LV_RSVD_TABLE)) != 0) return conflict(MAP_BAD_ENTRY, cva, ea, e);
+  if (i + 1 >= levels()) return MAP_OK;
+  return editLevel(e & load<u64>(L + LV_TABLE_ADDR), i + 1, cva, chunk, op, set, clear, dry);
 }
 
 /** Clear every leaf in [va, va+size); RES_LEAVES = leaves (that would be) cleared. */

@@ -156,13 +156,45 @@ function freshTable(t: u64, bytes: u64): u32 {
 }
 
 /**
+ * Can every output of `n` leaves from `p0`, `span` apart, be held? Only the last
+ * needs checking when a leaf's address bits, with the offset bits below them, are
+ * one field from bit 0 (every format's leaves are): a leaf holds `p` exactly when
+ * `p` has no bit above it. Else false, and each leaf is checked on its own.
+ */
+// @ts-ignore: decorator
+@inline function runFits(lAddr: u64, lExt: u64, lExtShift: u64, p0: u64, n: u64, span: u64): bool {
+  const field = lAddr | (lExt << lExtShift) | (span - 1);
+  return (lAddr & lExt) == 0 && (field & (field + 1)) == 0 && p0 + (n - 1) * span <= field;
+}
+
+/**
  * Write `n` whole leaves from entry `idx` of `table` (wasm address `base`, 0: look
- * each entry up), for [cva, ...) onto [cpa, ...). Specialised by entry width: the
- * loop that fills a table of 4 KiB leaves is the hot one.
+ * each entry up), for [cva, ...) onto [cpa, ...); `fits`: runFits said every output
+ * can be held. Specialised by entry width, and the loops that fill a table of
+ * leaves kept to a load, a compare and a store.
  */
 function leafRun<T>(table: u64, fresh: bool, base: usize, idx: u64, n: u64, cva: u64, cpa: u64, shift: u64,
-  vMask: u32, vValue: u32, lAddr: u64, lExt: u64, lExtShift: u64, leafTmpl: u64, dry: bool): u32 {
+  vMask: u32, vValue: u32, lAddr: u64, lExt: u64, lExtShift: u64, leafTmpl: u64, dry: bool, fits: bool): u32 {
   const eb = <u64>sizeof<T>();
+  if (base != 0 && fits && (dry || fresh)) {
+    const start = base + <usize>(idx * eb);
+    const end = start + <usize>(n * eb);
+    let a = start;
+    if (dry) {
+      for (; a < end; a += <usize>eb) if ((<u32>load<T>(a) & vMask) == vValue) break;
+    } else {
+      const step: u64 = <u64>1 << shift;
+      let p = cpa;
+      for (; a < end; a += <usize>eb, p += step) {
+        if ((<u32>load<T>(a) & vMask) == vValue) break;
+        store<T>(a, <T>(leafTmpl | leafAddrBits(lAddr, lExt, lExtShift, p)));
+      }
+      count += <u64>(a - start) / eb;
+    }
+    if (a == end) return MAP_OK;
+    const k = <u64>(a - start) / eb;
+    return conflict(MAP_ALREADY_MAPPED, cva + (k << shift), table + (idx + k) * eb, <u64>load<T>(a));
+  }
   let written: u64 = 0;
   for (let k: u64 = 0; k < n; k++) {
     const ea = table + (idx + k) * eb;
@@ -172,7 +204,7 @@ function leafRun<T>(table: u64, fresh: bool, base: usize, idx: u64, n: u64, cva:
     const e = <u64>load<T>(a);
     const p = cpa + (k << shift);
     if ((<u32>e & vMask) == vValue) return conflict(MAP_ALREADY_MAPPED, va, ea, e);
-    if (!representable(lAddr, lExt, lExtShift, p)) return conflict(MAP_PA_UNREPRESENTABLE, va, ea, e);
+    if (!fits && !representable(lAddr, lExt, lExtShift, p)) return conflict(MAP_PA_UNREPRESENTABLE, va, ea, e);
     if (!dry) {
       if (!fresh && !noteEntry(JK_ENTRIES, ea, e)) return MAP_JOURNAL_FULL;
       store<T>(a, <T>(leafTmpl | leafAddrBits(lAddr, lExt, lExtShift, p)));
@@ -216,14 +248,17 @@ function mapLevel(table: u64, fresh: bool, i: i32, va: u64, pa: u64, size: u64, 
       // A run of whole leaves, to the end of the range or of the table.
       let n = left >> shift;
       if (imask + 1 - idx < n) n = imask + 1 - idx;
+      const fits = runFits(lAddr, lExt, lExtShift, cpa, n, span);
       if (table == ABSENT) {
-        for (let k: u64 = 0; k < n; k++) {
-          if (!representable(lAddr, lExt, lExtShift, cpa + k * span)) return conflict(MAP_PA_UNREPRESENTABLE, cva + k * span, 0, 0);
+        if (!fits) {
+          for (let k: u64 = 0; k < n; k++) {
+            if (!representable(lAddr, lExt, lExtShift, cpa + k * span)) return conflict(MAP_PA_UNREPRESENTABLE, cva + k * span, 0, 0);
+          }
         }
       } else {
         const r = EB == 8
-          ? leafRun<u64>(table, fresh, base, idx, n, cva, cpa, shift, vMask, vValue, lAddr, lExt, lExtShift, leafTmpl, dry)
-          : leafRun<u32>(table, fresh, base, idx, n, cva, cpa, shift, vMask, vValue, lAddr, lExt, lExtShift, leafTmpl, dry);
+          ? leafRun<u64>(table, fresh, base, idx, n, cva, cpa, shift, vMask, vValue, lAddr, lExt, lExtShift, leafTmpl, dry, fits)
+          : leafRun<u32>(table, fresh, base, idx, n, cva, cpa, shift, vMask, vValue, lAddr, lExt, lExtShift, leafTmpl, dry, fits);
         if (r != MAP_OK) return r;
       }
       off += n << shift;
@@ -341,36 +376,59 @@ function editLevel(table: u64, i: i32, va: u64, size: u64, op: u32, set: u64, cl
 function editRun<T>(table: u64, base: usize, i: i32, idx: u64, n: u64, cva: u64, op: u32, set: u64, clear: u64, dry: bool): u32 {
   const L = lv(i);
   const shift = <u64>load<u32>(L + LV_SHIFT);
-  const eb = <u64>sizeof<T>();
+  const eb = <usize>sizeof<T>();
   const vMask = load<u32>(L + LV_VALID_MASK), vValue = load<u32>(L + LV_VALID_VALUE);
   const lMask = load<u32>(L + LV_LEAF_ALLOWED) != 0 ? load<u32>(L + LV_LEAF_MASK) : 0;
   // A level without leaves: a value no masked entry equals.
   const lValue = load<u32>(L + LV_LEAF_ALLOWED) != 0 ? load<u32>(L + LV_LEAF_VALUE) : 1;
-  let b = base;
+  let start = base + <usize>idx * eb;
+  let end = start + <usize>n * eb;
+  let a = start;
   let edited: u64 = 0;
-  for (let k: u64 = 0; k < n; k++) {
-    const a = b + <usize>((idx + k) * eb);
-    const e = <u64>load<T>(a);
-    if ((<u32>e & vMask) != vValue) continue;
-    if ((<u32>e & lMask) == lValue) {
-      if (!dry) {
-        if (op == 0) store<T>(a, 0);
-        else {
-          if (!noteEntry(JK_RIGHTS, table + (idx + k) * eb, e & clear)) return MAP_JOURNAL_FULL;
-          store<T>(a, <T>((e & ~clear) | set));
-        }
+  while (a < end) {
+    // The hot loops: a table of leaves and holes, cleared (or counted) in one pass.
+    if (dry) {
+      for (; a < end; a += eb) {
+        const e = <u32>load<T>(a);
+        if ((e & vMask) != vValue) continue;
+        if ((e & lMask) != lValue) break;
+        edited++;
       }
-      edited++;
-      continue;
+    } else if (op == 0) {
+      for (; a < end; a += eb) {
+        const e = <u32>load<T>(a);
+        if ((e & vMask) != vValue) continue;
+        if ((e & lMask) != lValue) break;
+        store<T>(a, 0);
+        edited++;
+      }
+    } else {
+      for (; a < end; a += eb) {
+        const e = <u64>load<T>(a);
+        if ((<u32>e & vMask) != vValue) continue;
+        if ((<u32>e & lMask) != lValue) break;
+        if (!noteEntry(JK_RIGHTS, table + <u64>(a - base), e & clear)) return MAP_JOURNAL_FULL;
+        store<T>(a, <T>((e & ~clear) | set));
+        edited++;
+      }
     }
+    if (a == end) break;
+    // A table entry: descend.
     count += edited;
     edited = 0;
-    const r = editEntry(a, table + (idx + k) * eb, i, cva + (k << shift), <u64>1 << shift, true, op, set, clear, dry);
+    const k = <u64>(a - start) / <u64>eb;
+    const r = editEntry(a, table + <u64>(a - base), i, cva + (k << shift), <u64>1 << shift, true, op, set, clear, dry);
     if (r != MAP_OK) return r;
-    if (CACHED) {
-      b = lookup(table, (<u64>load<u32>(L + LV_INDEX_MASK) + 1) * eb, dry);
+    a += eb;
+    if (CACHED && a < end) {
+      // The descent may have moved this table's frame: find it again.
+      const nb = lookup(table, (<u64>load<u32>(L + LV_INDEX_MASK) + 1) * <u64>eb, dry);
       // Not found again (a source that lost the frame): the rest entry by entry.
-      if (b == 0) return editLevel(table, i, cva + ((k + 1) << shift), (n - k - 1) << shift, op, set, clear, dry);
+      if (nb == 0) return editLevel(table, i, cva + ((k + 1) << shift), (n - k - 1) << shift, op, set, clear, dry);
+      a = nb + (a - base);
+      start = nb + (start - base);
+      end = nb + (end - base);
+      base = nb;
     }
   }
   count += edited;

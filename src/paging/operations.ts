@@ -499,10 +499,11 @@ function journalFull(op: string, bytes: number): CapacityError {
   );
 }
 
-function maxLeafIndex(ctx: EngineContext, options: MapOptions): number {
-  if (options.largestLeaf === undefined) return 0;
-  const largest = V.wholeNumber(options.largestLeaf, 'options.largestLeaf', 1);
-  const p = prepareWalk(ctx, options);
+function maxLeafIndex(ctx: EngineContext, walk: PagingOptions, largestLeaf: unknown): number {
+  if (largestLeaf === undefined) return 0;
+  const largest = V.wholeNumber(largestLeaf, 'options.largestLeaf', 1);
+  // The walk options alone: the same parameters as the call's, so they are written once.
+  const p = prepareWalk(ctx, walk);
   const i = p.levels.findIndex((l) => l.leafAllowed && 2 ** l.shift <= largest);
   if (i < 0 || 2 ** p.levels[i]!.shift !== largest) {
     const sizes = p.levels.filter((l) => l.leafAllowed).map((l) => sizeName(2 ** l.shift));
@@ -591,7 +592,7 @@ export function map(
   const alloc = V.frameAllocator(allocator);
   const hint = V.flag(mo.contiguousHint, 'options.contiguousHint');
   if (pa0 + sz > TWO_64) throw new InvalidInputError(`map: pa ${hex(pa0)} + size ${hex(sz)} runs past 2^64`, { input: 'pa' });
-  const leafIndex = maxLeafIndex(ctx, { ...o, largestLeaf: mo.largestLeaf });
+  const leafIndex = maxLeafIndex(ctx, o, mo.largestLeaf);
   const p = prepareWalk(ctx, o, leafIndex);
   checkRange(p, 'map', v, sz, pa0);
   const bits = o.format!.leafBits(fl);

@@ -40,6 +40,8 @@ export class ReferenceMap extends ReferenceWalk {
 
   private setUp(journal: number, journalBytes: number): void {
     this.load();
+    // Written on its own by every call (src/paging/prepare.ts), without a new WP_GEN.
+    this.maxLeaf = this.view.getUint32(A.WP + A.WP_MAX_LEAF, true);
     this.count = 0;
     this.jAt = journal;
     this.jEnd = journal + journalBytes;

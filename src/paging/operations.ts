@@ -610,12 +610,16 @@ export function map(
     for (let i = frames.length - 1; i >= 0; i--) alloc.free?.(frames[i]!, framesPerTable);
   };
   const poolPtr = ctx.layout.ioBase;
-  for (const [i, f] of frames.entries()) {
-    if (!Number.isSafeInteger(f) || f < 0 || (f + framesPerTable) * 4096 > physicalLimit(ctx)) {
+  const limit = physicalLimit(ctx), u32 = ctx.u32;
+  for (let i = 0, w = poolPtr / 4; i < frames.length; i++, w += 2) {
+    const f = frames[i]!;
+    if (!Number.isSafeInteger(f) || f < 0 || (f + framesPerTable) * 4096 > limit) {
       giveBack();
       throw new OutsideImageError(`map: the allocator gave frame ${typeof f === 'number' ? hex(f) : V.describe(f)}, outside physical memory; nothing was mapped`, { frame: f });
     }
-    ctx.big[poolPtr / 8 + i] = BigInt(f) * 4096n;
+    // The frame's address as two u32 halves: no BigInt per table.
+    u32[w] = (f % 2 ** 20) * 4096;
+    u32[w + 1] = Math.floor(f / 2 ** 20);
   }
   // The rest of the I/O buffer holds the real run's undo journal.
   const journal = poolPtr + tables * 8;

@@ -6,6 +6,7 @@ import { createEngine, x86_32, BumpAllocator, MappingConflictError } from '../sr
 import { oracleFormat } from './helpers/oracle-formats.js';
 import { OracleMemory } from './helpers/oracle-walk.js';
 import { oracleMap } from './helpers/oracle-map.js';
+import { memorySource } from '../src/memory/memory-source.js';
 
 /**
  * A map that goes through a self-map is refused halfway. With 32-bit paging, the
@@ -54,6 +55,18 @@ describe('map through a self-map that the same map turns into a table pointer', 
     expect(() => e.map(ROOT, request.va, request.pa, request.size, { write: true }, alloc, { format: x86_32 })).toThrow(MappingConflictError);
     expect(e.phys.read32(ROOT + 1023n * 4n)).toBe(0);
     expect(Buffer.compare(e.phys.read(0, RAM), before)).toBe(0);
+    expect(alloc.remaining).toBe(8);
+  });
+
+  // The same over a source (physical memory a frame cache): the undo writes the private copies back, the source is never written.
+  test.each(['wasm', 'reference'] as const)('%s, engine over a source: refused whole as well', (backend) => {
+    const bytes = image().bytes;
+    const source = bytes.slice();
+    const e = createEngine({ source: memorySource(source), cacheBytes: 65536, backend, ioBytes: 1 << 20 });
+    const alloc = new BumpAllocator(8, 16);
+    expect(() => e.map(ROOT, request.va, request.pa, request.size, { write: true }, alloc, { format: x86_32 })).toThrow(MappingConflictError);
+    expect(Buffer.compare(e.phys.read(0, RAM), bytes)).toBe(0);
+    expect(Buffer.compare(source, bytes)).toBe(0);
     expect(alloc.remaining).toBe(8);
   });
 });

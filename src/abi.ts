@@ -446,3 +446,21 @@ export const HIT_SPAN = 0;
 export const HIT_OFFSET = 4;
 // Longest pattern (bytes) and most table entries a root scan compares.
 export const SEARCH_MAX_PATTERN = 4096;
+
+// ---- Undo journal of map and protect (see assembly/paging/map.ts) ------------------
+// The real run of map and protect notes in the caller's journal (in the I/O buffer,
+// after map's table pool) what each write replaced; a refused run is undone by
+// replaying the records last to first (src/paging/undo.ts).
+export const RES_JOURNAL_BYTES = 96; // u64 map/protect real run: bytes of journal written
+export const MAP_JOURNAL_FULL = 8; // the journal ran out of room (the run is undone, then refused)
+// A record: 24 bytes. A JK_SAVED record's COUNT bytes of saved contents come just
+// before it, padded to 8 bytes, so the journal can be read backwards.
+export const JR_BYTES = 24;
+export const JR_ADDR = 0; // u64 physical address of the first byte or entry
+export const JR_VALUE = 8; // u64
+export const JR_KIND = 16; // u32 JK_* below
+export const JR_COUNT = 20; // u32
+export const JK_ENTRIES = 1; // COUNT consecutive entries at ADDR all held VALUE
+export const JK_RIGHTS = 2; // COUNT consecutive leaves at ADDR had VALUE in the protect mask's bits
+export const JK_ZERO = 3; // COUNT bytes at ADDR (new tables) were all zero
+export const JK_SAVED = 4; // COUNT bytes at ADDR (a new table) held the saved bytes before this record

@@ -27,7 +27,8 @@
  *                                      own image from it: the page of every L4 frame)
  *           name=map:VA:PA:BYTES:POOL  map BYTES (hex) of 4 KiB leaves into fresh
  *                                      tables from frame POOL up (a private root
- *                                      at POOL), then unmap them; the checksum
+ *                                      at POOL), then unmap them, as the engine
+ *                                      does (dry runs, undo journal); the checksum
  *                                      covers the tables as map left them
  *           name=relocate:FILE:BASE:DELTA:ROOT:XENMAP:RAMBYTES  move_xen's fix-up
  *                                      (assembly/paging/relocate.ts): FILE is the image
@@ -444,58 +445,156 @@ static uint32_t enum_next(uint8_t *out, uint32_t max) {
 }
 
 /* ---- map / unmap with 4 KiB leaves, tables from a bump pool ------------------------ */
+/* The engine's design, with x86-64's constants compiled in: map is a read-only dry run
+   (conflicts, tables needed), then the real run, which notes in an undo journal what
+   it overwrites in tables it did not create (runs of equal old values share a note)
+   and whether each new table was all zero (else its bytes are saved before zeroing);
+   unmap is a dry run, then the real run (no journal). */
 
+enum { J_ENTRIES = 1, J_ZERO = 3, J_SAVED = 4 };
+struct jrec { uint64_t addr, value; uint32_t kind, count; };
 static uint64_t pool_next;
-static uint64_t map_leaves;
+static uint64_t map_leaves, map_tables;
+static uint8_t *journal, *j_at, *j_end;
+static struct jrec *j_run;
 
-static int map_4k(uint64_t root, uint64_t va, uint64_t pa, uint64_t bytes, uint64_t leaf_bits) {
-  uint64_t end = va + bytes;
-  while (va < end) {
-    uint64_t table = root;
-    for (int i = 0; i < 3; i++) {
-      uint64_t ea = table + (((va >> SHIFT[i]) & 511) << 3);
+static int j_new(uint32_t kind, uint64_t addr, uint64_t value, uint32_t count) {
+  if (j_at + sizeof(struct jrec) > j_end) return 0;
+  j_run = (struct jrec *)j_at;
+  j_run->addr = addr; j_run->value = value; j_run->kind = kind; j_run->count = count;
+  j_at += sizeof(struct jrec);
+  return 1;
+}
+
+static inline int note_entry(uint64_t ea, uint64_t old) {
+  if (j_run && j_run->kind == J_ENTRIES && j_run->value == old && j_run->addr + (uint64_t)j_run->count * 8 == ea) { j_run->count++; return 1; }
+  return j_new(J_ENTRIES, ea, old, 1);
+}
+
+static int fresh_table(uint64_t t) {
+  const uint64_t *w = (const uint64_t *)(ram + t);
+  uint64_t acc = 0;
+  for (int k = 0; k < 512; k++) acc |= w[k];
+  if (!acc) {
+    if (j_run && j_run->kind == J_ZERO && j_run->addr + j_run->count == t) { j_run->count += 4096; return 1; }
+    return j_new(J_ZERO, t, 0, 4096);
+  }
+  if (j_at + 4096 + sizeof(struct jrec) > j_end) return 0;
+  memcpy(j_at, ram + t, 4096);
+  j_at += 4096;
+  j_new(J_SAVED, t, 0, 4096);
+  memset(ram + t, 0, 4096);
+  return 1;
+}
+
+#define ABSENT (~0ull)
+/* Returns 0, or 1 (already mapped), 2 (inside a large leaf), 3 (outside the image / pool empty), 8 (journal full). */
+static int map_level(uint64_t table, int fresh, int i, uint64_t va, uint64_t pa, uint64_t bytes, uint64_t bits, int dry) {
+  uint64_t span = 1ull << SHIFT[i];
+  uint64_t idx = (va >> SHIFT[i]) & 511;
+  for (uint64_t off = 0; off < bytes; idx++) {
+    uint64_t room = span - ((va + off) & (span - 1)), left = bytes - off;
+    uint64_t chunk = room < left ? room : left;
+    if (i == 3) {
+      /* A run of leaves, to the end of the range or of the table. */
+      uint64_t n = left >> 12;
+      if (512 - idx < n) n = 512 - idx;
+      if (table != ABSENT) {
+        if (table + 4096 > ram_bytes) return 3;
+        for (uint64_t k = 0; k < n; k++) {
+          uint64_t ea = table + ((idx + k) << 3), e = rd(ea);
+          if (e & P) return 1;
+          if (!dry) {
+            if (!fresh && !note_entry(ea, e)) return 8;
+            wr(ea, bits | ((pa + off + (k << 12)) & ADDR_MASK));
+            map_leaves++;
+          }
+        }
+      }
+      off += n << 12;
+      idx += n - 1;
+      continue;
+    }
+    int r;
+    if (table == ABSENT) {
+      map_tables++;
+      r = map_level(ABSENT, 1, i + 1, va + off, pa + off, chunk, bits, dry);
+    } else {
+      uint64_t ea = table + (idx << 3);
+      if (ea + 8 > ram_bytes) return 3;
       uint64_t e = rd(ea);
-      if (!(e & P)) {
+      if (e & P) {
+        if (i > 0 && (e & PS)) return 2;
+        r = map_level(e & ADDR_MASK, 0, i + 1, va + off, pa + off, chunk, bits, dry);
+      } else if (dry) {
+        map_tables++;
+        r = map_level(ABSENT, 1, i + 1, va + off, pa + off, chunk, bits, dry);
+      } else {
         uint64_t t = pool_next;
         pool_next += 4096;
         if (t + 4096 > ram_bytes) return 3;
-        memset(ram + t, 0, 4096);
-        e = P | RW | US | t;
-        wr(ea, e);
-      } else if (i > 0 && (e & PS)) {
-        return 2;
+        if (!fresh_table(t)) return 8;
+        if (!fresh && !note_entry(ea, e)) return 8;
+        wr(ea, P | RW | US | t);
+        r = map_level(t, 1, i + 1, va + off, pa + off, chunk, bits, dry);
       }
-      table = e & ADDR_MASK;
     }
-    /* Fill the rest of this leaf table in one run. */
-    uint64_t idx = (va >> 12) & 511;
-    for (; idx < 512 && va < end; idx++, va += 4096, pa += 4096) {
-      uint64_t ea = table + (idx << 3);
-      if (rd(ea) & P) return 1;
-      wr(ea, leaf_bits | (pa & ADDR_MASK));
-      map_leaves++;
+    if (r) return r;
+    off += chunk;
+  }
+  return 0;
+}
+
+static int map_4k(uint64_t root, uint64_t va, uint64_t pa, uint64_t bytes, uint64_t leaf_bits) {
+  map_tables = 0;
+  int rc = map_level(root, 0, 0, va, pa, bytes, leaf_bits, 1);
+  if (rc) return rc;
+  j_at = journal;
+  j_run = NULL;
+  return map_level(root, 0, 0, va, pa, bytes, leaf_bits, 0);
+}
+
+/* Returns 0, or 5 (the range splits a large leaf). */
+static int unmap_level(uint64_t table, int i, uint64_t va, uint64_t bytes, int dry, uint64_t *cleared) {
+  uint64_t span = 1ull << SHIFT[i];
+  uint64_t idx = (va >> SHIFT[i]) & 511;
+  if (table + 4096 > ram_bytes) return 0; /* a table outside the image maps nothing */
+  for (uint64_t off = 0; off < bytes; idx++) {
+    uint64_t room = span - ((va + off) & (span - 1)), left = bytes - off;
+    uint64_t chunk = room < left ? room : left;
+    if (i == 3) {
+      uint64_t n = left >> 12;
+      if (512 - idx < n) n = 512 - idx;
+      for (uint64_t k = 0; k < n; k++) {
+        uint64_t ea = table + ((idx + k) << 3);
+        if (rd(ea) & P) {
+          if (!dry) wr(ea, 0);
+          (*cleared)++;
+        }
+      }
+      off += n << 12;
+      idx += n - 1;
+      continue;
     }
+    uint64_t e = rd(table + (idx << 3));
+    off += chunk;
+    if (!(e & P)) continue;
+    if (i > 0 && (e & PS)) {
+      if (chunk != span) return 5;
+      if (!dry) wr(table + (idx << 3), 0);
+      (*cleared)++;
+      continue;
+    }
+    int r = unmap_level(e & ADDR_MASK, i + 1, va + off - chunk, chunk, dry, cleared);
+    if (r) return r;
   }
   return 0;
 }
 
 static uint64_t unmap_4k(uint64_t root, uint64_t va, uint64_t bytes) {
-  uint64_t end = va + bytes, cleared = 0;
-  while (va < end) {
-    uint64_t table = root;
-    int i = 0;
-    for (; i < 3; i++) {
-      uint64_t e = rd(table + (((va >> SHIFT[i]) & 511) << 3));
-      if (!(e & P) || (i > 0 && (e & PS))) break;
-      table = e & ADDR_MASK;
-    }
-    if (i < 3) { va = ((va >> SHIFT[i]) + 1) << SHIFT[i]; continue; }
-    uint64_t idx = (va >> 12) & 511;
-    for (; idx < 512 && va < end; idx++, va += 4096) {
-      uint64_t ea = table + (idx << 3);
-      if (rd(ea) & P) { wr(ea, 0); cleared++; }
-    }
-  }
+  uint64_t dry = 0, cleared = 0;
+  if (unmap_level(root, 0, va, bytes, 1, &dry)) return 0;
+  unmap_level(root, 0, va, bytes, 0, &cleared);
   return cleared;
 }
 
@@ -841,6 +940,11 @@ int main(int argc, char **argv) {
       uint64_t bits = P | RW | XD | 0x100; /* write, no execute, global */
       /* A private root so the walk image is left as it was. */
       uint64_t myroot = pool;
+      /* The engine's journal lives in its I/O buffer, allocated once. */
+      size_t jbytes = 1u << 20;
+      journal = malloc(jbytes);
+      if (!journal) { fprintf(stderr, "memwalk-native: out of memory\n"); return 1; }
+      j_end = journal + jbytes;
       for (int r = -1; r < repeats; r++) {
         memset(ram + myroot, 0, 4096);
         pool_next = pool + 4096;

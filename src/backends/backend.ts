@@ -22,9 +22,9 @@ export interface PagingKernels {
   enumStart(root: bigint): void;
   /** Up to `max` 32-byte mapping records at `outPtr`; 0 when the listing is complete. */
   enumNext(outPtr: number, max: number): number;
-  mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number): number;
+  mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number, journal: number, journalBytes: number): number;
   unmapRange(root: bigint, va: bigint, size: bigint, dry: number): number;
-  protectRange(root: bigint, va: bigint, size: bigint, set: bigint, clear: bigint, dry: number): number;
+  protectRange(root: bigint, va: bigint, size: bigint, set: bigint, clear: bigint, dry: number, journal: number, journalBytes: number): number;
   /**
    * Contiguous hint over the groups touching [va, va+size): qualifying groups get
    * it (when `set` != 0), the others lose it. Returns groups hinted afterwards;

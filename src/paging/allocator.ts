@@ -47,7 +47,8 @@ export function allocateAll(allocator: FrameAllocator, n: number, frames: number
   for (let i = 0; i < n; i++) {
     const f = allocator.allocate(frames);
     if (f === undefined) {
-      for (const g of got) allocator.free?.(g, frames);
+      // Last first: a bump allocator is then exactly as it was.
+      for (let k = got.length - 1; k >= 0; k--) allocator.free?.(got[k]!, frames);
       throw new CapacityError(`${what}: the frame allocator ran out after ${got.length} of ${n} table pages; nothing was mapped`, {
         needed: n,
         got: got.length,

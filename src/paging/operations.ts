@@ -10,6 +10,7 @@ import { CapacityError, InvalidInputError, MappingConflictError, OutsideImageErr
 import { hex, sizeName } from '../util/numbers.js';
 import { hasContiguousHint } from './contiguous.js';
 import * as V from './arguments.js';
+import { undo } from './undo.js';
 
 export type { AccessKind, MapFlags, FrameAllocator };
 
@@ -490,10 +491,19 @@ function conflictError(ctx: EngineContext, p: WalkParams, op: string, code: numb
   }
 }
 
-function maxLeafIndex(ctx: EngineContext, options: MapOptions): number {
-  if (options.largestLeaf === undefined) return 0;
-  const largest = V.wholeNumber(options.largestLeaf, 'options.largestLeaf', 1);
-  const p = prepareWalk(ctx, options);
+/** A real run whose undo notes outgrew the I/O buffer: undone, and refused. */
+function journalFull(op: string, bytes: number): CapacityError {
+  return new CapacityError(
+    `${op}: what the run overwrites needs more than the ${bytes} bytes of I/O buffer left for its undo journal; nothing was changed; ${op} in smaller pieces or use a larger ioBytes`,
+    { journalBytes: bytes },
+  );
+}
+
+function maxLeafIndex(ctx: EngineContext, walk: PagingOptions, largestLeaf: unknown): number {
+  if (largestLeaf === undefined) return 0;
+  const largest = V.wholeNumber(largestLeaf, 'options.largestLeaf', 1);
+  // The walk options alone: the same parameters as the call's, so they are written once.
+  const p = prepareWalk(ctx, walk);
   const i = p.levels.findIndex((l) => l.leafAllowed && 2 ** l.shift <= largest);
   if (i < 0 || 2 ** p.levels[i]!.shift !== largest) {
     const sizes = p.levels.filter((l) => l.leafAllowed).map((l) => sizeName(2 ** l.shift));
@@ -582,29 +592,45 @@ export function map(
   const alloc = V.frameAllocator(allocator);
   const hint = V.flag(mo.contiguousHint, 'options.contiguousHint');
   if (pa0 + sz > TWO_64) throw new InvalidInputError(`map: pa ${hex(pa0)} + size ${hex(sz)} runs past 2^64`, { input: 'pa' });
-  const leafIndex = maxLeafIndex(ctx, { ...o, largestLeaf: mo.largestLeaf });
+  const leafIndex = maxLeafIndex(ctx, o, mo.largestLeaf);
   const p = prepareWalk(ctx, o, leafIndex);
   checkRange(p, 'map', v, sz, pa0);
   const bits = o.format!.leafBits(fl);
   const k = ctx.backend.paging;
   const tableBytes = (i: number) => 2 ** p.levels[i]!.bits * p.entryBytes;
   const framesPerTable = Math.max(1, Math.ceil(tableBytes(p.levels.length - 1) / 4096));
-  const dryRun = (at: bigint, to: bigint, n: bigint) => writing(ctx, () => k.mapRange(r, at, to, n, bits, 0, 0, 1));
+  const dryRun = (at: bigint, to: bigint, n: bigint) => writing(ctx, () => k.mapRange(r, at, to, n, bits, 0, 0, 1, 0, 0));
   const tables = tablesNeeded(ctx, p, leafIndex, dryRun, v, pa0, sz, alloc, framesPerTable);
   if (tables * 8 > ctx.layout.ioBytes) {
     throw new CapacityError(`map: ${tables} table pages are more than the ${Math.floor(ctx.layout.ioBytes / 8)} one call can take (its I/O buffer); map in smaller pieces`, { needed: tables });
   }
   const frames = allocateAll(alloc, tables, framesPerTable, 'map');
+  const giveBack = () => {
+    // Last first: a bump allocator is then exactly as it was.
+    for (let i = frames.length - 1; i >= 0; i--) alloc.free?.(frames[i]!, framesPerTable);
+  };
   const poolPtr = ctx.layout.ioBase;
-  for (const [i, f] of frames.entries()) {
-    if (!Number.isSafeInteger(f) || f < 0 || (f + framesPerTable) * 4096 > physicalLimit(ctx)) {
-      for (const g of frames) alloc.free?.(g, framesPerTable);
+  const limit = physicalLimit(ctx), u32 = ctx.u32;
+  for (let i = 0, w = poolPtr / 4; i < frames.length; i++, w += 2) {
+    const f = frames[i]!;
+    if (!Number.isSafeInteger(f) || f < 0 || (f + framesPerTable) * 4096 > limit) {
+      giveBack();
       throw new OutsideImageError(`map: the allocator gave frame ${typeof f === 'number' ? hex(f) : V.describe(f)}, outside physical memory; nothing was mapped`, { frame: f });
     }
-    ctx.big[poolPtr / 8 + i] = BigInt(f) * 4096n;
+    // The frame's address as two u32 halves: no BigInt per table.
+    u32[w] = (f % 2 ** 20) * 4096;
+    u32[w + 1] = Math.floor(f / 2 ** 20);
   }
-  const rc = writing(ctx, () => k.mapRange(r, v, pa0, sz, bits, poolPtr, tables, 0), tables * framesPerTable);
-  if (rc !== A.MAP_OK) throw conflictError(ctx, p, 'map', rc);
+  // The rest of the I/O buffer holds the real run's undo journal.
+  const journal = poolPtr + tables * 8;
+  const journalBytes = ctx.layout.ioBase + ctx.layout.ioBytes - journal;
+  writing(ctx, () => {
+    const rc = k.mapRange(r, v, pa0, sz, bits, poolPtr, tables, 0, journal, journalBytes);
+    if (rc === A.MAP_OK) return;
+    undo(ctx, journal, Number(ctx.view.getBigUint64(A.RES + A.RES_JOURNAL_BYTES, true)), p.entryBytes);
+    giveBack();
+    throw rc === A.MAP_JOURNAL_FULL ? journalFull('map', journalBytes) : conflictError(ctx, p, 'map', rc);
+  }, tables * framesPerTable);
   const leaves = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
   const contiguousRuns = hasContiguousHint(p) ? writing(ctx, () => k.contigUpdate(r, v, sz, hint === false ? 0 : 1)) : 0;
   return { leaves, tableFrames: frames, contiguousRuns };
@@ -620,7 +646,9 @@ export function unmap(ctx: EngineContext, root: bigint, va: bigint, size: bigint
   return writing(ctx, () => {
     const dry = k.unmapRange(r, v, sz, 1);
     if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'unmap', dry);
-    k.unmapRange(r, v, sz, 0);
+    // Cannot be refused after the dry run passed (see assembly/paging/map.ts): no journal.
+    const rc = k.unmapRange(r, v, sz, 0);
+    if (rc !== A.MAP_OK) throw conflictError(ctx, p, 'unmap', rc);
     const n = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
     // Groups the unmap broke lose their contiguous hint.
     if (hasContiguousHint(p)) k.contigUpdate(r, v, sz, 0);
@@ -640,9 +668,14 @@ export function protect(ctx: EngineContext, root: bigint, va: bigint, size: bigi
   const set = format.leafBits(fl) & mask;
   const k = ctx.backend.paging;
   return writing(ctx, () => {
-    const dry = k.protectRange(r, v, sz, set, mask, 1);
+    const dry = k.protectRange(r, v, sz, set, mask, 1, 0, 0);
     if (dry !== A.MAP_OK) throw conflictError(ctx, p, 'protect', dry);
-    k.protectRange(r, v, sz, set, mask, 0);
+    const journal = ctx.layout.ioBase, journalBytes = ctx.layout.ioBytes;
+    const rc = k.protectRange(r, v, sz, set, mask, 0, journal, journalBytes);
+    if (rc !== A.MAP_OK) {
+      undo(ctx, journal, Number(ctx.view.getBigUint64(A.RES + A.RES_JOURNAL_BYTES, true)), p.entryBytes, mask);
+      throw rc === A.MAP_JOURNAL_FULL ? journalFull('protect', journalBytes) : conflictError(ctx, p, 'protect', rc);
+    }
     const n = Number(ctx.view.getBigUint64(A.RES + A.RES_LEAVES, true));
     // Groups whose attributes no longer agree lose their contiguous hint.
     if (hasContiguousHint(p)) k.contigUpdate(r, v, sz, 0);

@@ -4,6 +4,7 @@ import type { EngineContext } from '../engine/context.js';
 import { writeWalkParams, type PagingFormat, type WalkParams } from './format.js';
 import { x86_64 } from './formats/x86.js';
 import type { WalkOptions } from './types.js';
+import * as A from '../abi.js';
 
 /** Options of a paging call: the walk options plus the table format (default x86_64). */
 export interface PagingOptions extends WalkOptions {
@@ -23,7 +24,10 @@ const written = new WeakMap<WebAssembly.Memory, Written>();
 export function prepareWalk(ctx: EngineContext, options: PagingOptions = {}, maxLeafIndex = 0): WalkParams {
   const format = options.format ?? x86_64;
   const { format: _f, ...walk } = options;
-  const key = `${format.name}|${maxLeafIndex}|${JSON.stringify(walk)}`;
+  const key = `${format.name}|${JSON.stringify(walk)}`;
+  // The largest leaf map may use is one word of its own, and only map reads it: map
+  // and unmap in turn must not cost a rewrite of the whole block each.
+  ctx.view.setUint32(A.WP + A.WP_MAX_LEAF, maxLeafIndex, true);
   const last = written.get(ctx.memory);
   if (last?.key === key) return last.params;
   const params = format.params(walk);

@@ -47,6 +47,11 @@ export interface MapOutcome {
   readonly contiguousRuns: number;
 }
 
+/** Frames back to the allocator, last first: a bump allocator is then exactly as before. */
+function giveBack(allocator: FrameAllocator, frames: number[], framesPerTable: number): void {
+  for (let k = frames.length - 1; k >= 0; k--) allocator.free?.(frames[k]!, framesPerTable);
+}
+
 const refusal = (refused: RefusalKind, va?: bigint, entryAddress?: bigint, entryValue?: bigint): Refusal => ({ refused, va, entryAddress, entryValue });
 
 /** The rule of every range: whole pages, no wrap, inside one canonical half. */
@@ -143,13 +148,13 @@ export function oracleMap(
   for (let k = 0; k < tablesNeeded; k++) {
     const got = allocator.allocate(framesPerTable);
     if (got === undefined) {
-      for (const g of frames) allocator.free?.(g, framesPerTable);
+      giveBack(allocator, frames, framesPerTable);
       return refusal('capacity');
     }
     frames.push(got);
   }
   if (frames.some((g) => (g + framesPerTable) * 4096 > mem.size)) {
-    for (const g of frames) allocator.free?.(g, framesPerTable);
+    giveBack(allocator, frames, framesPerTable);
     return refusal('outside-image');
   }
   let used = 0;
@@ -161,7 +166,7 @@ export function oracleMap(
   };
   const real = mem.attempt(() => place(0, rootTable, va, pa, size, take));
   if (real) {
-    for (const g of frames) allocator.free?.(g, framesPerTable);
+    giveBack(allocator, frames, framesPerTable);
     return { ...real, midway: true };
   }
   const contiguousRuns = f.contiguous ? updateContiguous(mem, f, root, va, size, o.contiguousHint !== false, r) : 0;

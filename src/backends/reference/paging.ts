@@ -30,16 +30,16 @@ export class ReferencePaging extends ReferenceTranslate implements PagingKernels
     return this.enumerator.enumNext(outPtr, max);
   }
 
-  mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number): number {
-    return this.mapper.mapRange(root, va, pa, size, leafBits, pool, poolCount, dry);
+  mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number, journal: number, journalBytes: number): number {
+    return this.mapper.mapRange(root, va, pa, size, leafBits, pool, poolCount, dry, journal, journalBytes);
   }
 
   unmapRange(root: bigint, va: bigint, size: bigint, dry: number): number {
     return this.mapper.unmapRange(root, va, size, dry);
   }
 
-  protectRange(root: bigint, va: bigint, size: bigint, set: bigint, clear: bigint, dry: number): number {
-    return this.mapper.protectRange(root, va, size, set, clear, dry);
+  protectRange(root: bigint, va: bigint, size: bigint, set: bigint, clear: bigint, dry: number, journal: number, journalBytes: number): number {
+    return this.mapper.protectRange(root, va, size, set, clear, dry, journal, journalBytes);
   }
 
   contigUpdate(root: bigint, va: bigint, size: bigint, set: number): number {

@@ -12,7 +12,7 @@ import {
   RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN, R_WRITE, R_USER, R_EXEC, R_UEXEC,
   MR_BYTES, MR_VA, MR_PA, MR_ENTRY, MR_STATUS, ST_LEVEL_SHIFT, ST_RIGHTS_SHIFT, ST_PAGE_SHIFT,
 } from '../../src/abi';
-import { levels, entryBytes, walkFlags, lv, loadEntry } from './params';
+import { levels, entryBytes, walkFlags, lv } from './params';
 import { physAddr } from '../shared/phys';
 import { denyOf } from './walk';
 import { dfsStart, dfsLevel } from './traverse';
@@ -53,17 +53,21 @@ export function enumNext(out: usize, max: u32): u32 {
     const px = load<u64>(m + RM_PXN), ux = load<u64>(m + RM_UXN);
     const status = (<u32>d << ST_LEVEL_SHIFT) | (<u32>shift << ST_PAGE_SHIFT);
     let idx = load<u32>(s + DFS_INDEX);
+    // The rest of the table as one span when it lies in the image (and in one cached
+    // frame): then a slot is a plain load, else each slot is looked up on its own.
+    const from = idx;
+    const span = idx <= last ? physAddr(table + <u64>(idx * eb), <u64>((last + 1 - idx) * eb)) : 0;
     let next = d - 1; // the level to continue at: the parent unless full or descending
     while (idx <= last) {
       if (count >= max) {
         next = d;
         break;
       }
-      const a = physAddr(table + <u64>(idx * eb), eb);
+      const a = span != 0 ? span + <usize>((idx - from) * eb) : physAddr(table + <u64>(idx * eb), eb);
       idx++;
       // A table beyond the image reads as zeros, as QEMU reads unbacked memory.
       if (a == 0) break;
-      const e = loadEntry(a, eb);
+      const e = eb == 8 ? load<u64>(a) : <u64>load<u32>(a);
       if ((<u32>e & vMask) != vValue) continue;
       const va = base | (<u64>(idx - 1) << shift);
       if ((<u32>e & lMask) == lValue) {

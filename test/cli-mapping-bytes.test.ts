@@ -1,4 +1,10 @@
-import { describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatInfoMem, formatInfoTlb } from '../src/images/qemu-format.js';
+import { x86_64 } from '../src/paging/formats/x86.js';
+import { memwalk } from './helpers/cli.js';
 import { createEngine, BumpAllocator } from '../src/index.js';
 import { ByteSink } from '../src/cli/output.js';
 import { jsonLines, memwalkLines } from '../src/cli/mapping-bytes.js';
@@ -59,5 +65,30 @@ describe('mapping lines as bytes', () => {
     const want = all.filter((m) => m.va + BigInt(m.size) > start && m.va < end);
     expect(bytes(false, { range: { start, end } }).text).toBe(want.map((m) => memwalkLine(m) + '\n').join(''));
     expect(bytes(false, { range: { start, end }, limit: 3 }).text).toBe(want.slice(0, 3).map((m) => memwalkLine(m) + '\n').join(''));
+  });
+});
+
+describe('memwalk mappings: every format from the records, as the decoded listing prints it', () => {
+  const img = join(mkdtempSync(join(tmpdir(), 'memwalk-bytes-')), 'tables.raw');
+  beforeAll(() => e.phys.save(img));
+  const all = () => [...e.mappingsIter(0x1000n)];
+  const monitor = () => [...e.mappingsIter(0x1000n, { format: x86_64, ignoreReserved: true, maxPhyAddr: 50 })];
+  const run = (...args: string[]) => memwalk('mappings', '-f', img, '--cr3', '0x1000', ...args);
+
+  test('memwalk, --json, qemu-tlb, qemu-mem', () => {
+    expect(run().stdout).toBe(all().map((m) => memwalkLine(m) + '\n').join(''));
+    const j = JSON.parse(run('--json').stdout);
+    expect(j).toEqual({ mappings: all().map((m) => JSON.parse(jsonLine(m))), truncated: false, count: all().length });
+    expect(run('--format', 'qemu-tlb').stdout).toBe(formatInfoTlb(monitor(), false));
+    expect(run('--format', 'qemu-mem').stdout).toBe(formatInfoMem(monitor(), false));
+  });
+
+  test('--limit: the first n lines and a note, in every format', () => {
+    const r = run('--limit', '4', '--format', 'qemu-tlb');
+    expect(r.stdout).toBe(formatInfoTlb(monitor().slice(0, 4), false));
+    expect(r.stderr).toMatch(/stopped at the limit of 4 mappings/);
+    const j = JSON.parse(run('--limit', '4', '--json').stdout);
+    expect([j.count, j.truncated, j.mappings.length]).toEqual([4, true, 4]);
+    expect(run('--limit', String(all().length)).stderr).toBe('');
   });
 });

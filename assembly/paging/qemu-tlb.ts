@@ -11,14 +11,14 @@ const LINE: u32 = 45;
 /** Eight lowercase hex digits of `v`, most significant first, as the bytes of a u64. */
 // @ts-ignore: decorator
 @inline function hex8(v: u32): u64 {
-  // One nibble a byte (least significant nibble in the lowest byte), then reversed.
-  let x = <u64>v;
-  x = (x | (x << 16)) & 0x0000ffff0000ffff;
-  x = (x | (x << 8)) & 0x00ff00ff00ff00ff;
-  x = (x | (x << 4)) & 0x0f0f0f0f0f0f0f0f;
+  // One nibble a byte, the most significant in the lowest byte: halves, then
+  // bytes, then nibbles, each time the upper part into the lower lane.
+  let x = <u64>(v >> 16) | (<u64>(v & 0xffff) << 32);
+  x = ((x >> 8) & 0x000000ff000000ff) | ((x & 0x000000ff000000ff) << 16);
+  x = ((x >> 4) & 0x000f000f000f000f) | ((x & 0x000f000f000f000f) << 8);
   // '0'..'9' for 0..9, 'a'..'f' for 10..15: add 0x27 more where the nibble is above 9.
   const above9 = ((x + 0x0606060606060606) >> 4) & 0x0101010101010101;
-  return bswap<u64>(x + 0x3030303030303030 + above9 * 0x27);
+  return x + 0x3030303030303030 + above9 * 0x27;
 }
 
 /** Flag letters G P D A C T U W (entry bits 8..1) in byte order. */

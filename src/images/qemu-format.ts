@@ -126,31 +126,38 @@ function memProt(m: Mapping): number {
  * user half touches the bottom of the kernel half (1<<47 under 4-level).
  */
 export function* infoMemLines(mappings: Iterable<Mapping>, la57: boolean): Generator<string> {
-  const mem = new InfoMemPrinter(la57);
+  const bits = Number(addressBits(la57));
+  const lines: string[] = [];
+  const mem = new InfoMemPrinter(la57, (start, end, prot) => {
+    lines.push(`${hexCanonical(start, bits)}-${hexCanonical(end, bits)} ${hexCanonical(end - start, bits)} ${prot & 4 ? 'u' : '-'}r${prot & 2 ? 'w' : '-'}`);
+  });
   for (const m of mappings) {
     if (!mem.leaf(Number(internalAddress(m.va, la57)), m.size, memProt(m))) {
       throw new RangeError(`qemu-format: mappings are not in ascending VA order or overlap at ${hex16(m.va)}`);
     }
-    yield* mem.take();
+    yield* lines;
+    lines.length = 0;
   }
   mem.end();
-  yield* mem.take();
+  yield* lines;
 }
 
 /**
  * QEMU's `mem_print` over leaves given as numbers (the monitor's internal address,
- * the size, the effective protection P=1 W=2 U=4), in ascending address order; the
- * lines it prints gather in `lines` (take() empties them). Every address here is
- * page-aligned and at most 2^57: at most 45 significant bits, exact as a double.
+ * the size, the effective protection P=1 W=2 U=4), in ascending address order;
+ * each line it prints is handed to `line` as its range [start, end) and protection
+ * (printed as `%016lx-%016lx %016lx %cr%c` of the canonical start, end and size).
+ * Every address here is page-aligned and at most 2^57: at most 45 significant
+ * bits, exact as a double.
  */
 export class InfoMemPrinter {
-  private lines: string[] = [];
-  private readonly bits: number;
+  /** Bits of the monitor's linear address: 48 or 57. */
+  readonly bits: number;
   private start = -1; // "none" in QEMU is all ones
   private lastProt = 0;
   private cursor = 0; // first address not covered by the leaves seen so far
 
-  constructor(la57: boolean) {
+  constructor(la57: boolean, private readonly line: (start: number, end: number, prot: number) => void) {
     this.bits = Number(addressBits(la57));
   }
 
@@ -170,19 +177,9 @@ export class InfoMemPrinter {
     this.event(top, 0);
   }
 
-  /** The lines printed since the last take(). */
-  take(): string[] {
-    const l = this.lines;
-    if (l.length) this.lines = [];
-    return l;
-  }
-
   private event(end: number, prot: number): void {
     if (prot === this.lastProt) return;
-    if (this.start >= 0) {
-      const p = this.lastProt, bits = this.bits;
-      this.lines.push(`${hexCanonical(this.start, bits)}-${hexCanonical(end, bits)} ${hexCanonical(end - this.start, bits)} ${p & 4 ? 'u' : '-'}r${p & 2 ? 'w' : '-'}`);
-    }
+    if (this.start >= 0) this.line(this.start, end, this.lastProt);
     this.start = prot !== 0 ? end : -1;
     this.lastProt = prot;
   }

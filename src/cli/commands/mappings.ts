@@ -2,10 +2,10 @@ import { Option, type Command } from 'commander';
 import { loadImage, type ImageOptions } from '../image-engine.js';
 import { addRootOptions, addWalkOptions, parseRootOptions, refuseGiven, resolveRoot, walkFlags, WALK_OPTION_NAMES, type RootOptions, type AccessOptions } from '../walk-options.js';
 import { address, choice, integer } from '../args.js';
-import { stdoutSink, writeChunks, writeLines } from '../output.js';
+import { stdoutSink, writeChunks } from '../output.js';
 import { jsonLines, memwalkLines } from '../mapping-bytes.js';
 import { hex, quote } from '../../util/numbers.js';
-import { infoMemText, infoTlbBytes } from '../../images/qemu-listing.js';
+import { infoMemBytes, infoTlbBytes } from '../../images/qemu-listing.js';
 import { selectedBatches } from '../../paging/mapping-records.js';
 import { InvalidInputError } from '../../errors.js';
 import type { BackendName } from '../../backends/backend.js';
@@ -62,8 +62,8 @@ export function register(program: Command): void {
         // QEMU's monitor walk: table and frame bits 12..49, nothing checked but P.
         const monitor = { format, ignoreReserved: true, maxPhyAddr: 50 };
         const la57 = paging === '5';
-        if (outFormat === 'qemu-tlb') await writeChunks(infoTlbBytes(e, root, monitor, la57, sel, counted));
-        else await writeLines(infoMemText(e, root, monitor, la57, sel, counted));
+        const listing = outFormat === 'qemu-tlb' ? infoTlbBytes : infoMemBytes;
+        await writeChunks(listing(e, root, monitor, la57, sel, counted));
         limitNote();
         return;
       }

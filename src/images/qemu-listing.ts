@@ -36,7 +36,7 @@ export function* infoTlbBytes(
 
 /** Bytes of one `info mem` line. */
 const MEM_LINE = 55;
-const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const HEX = new TextEncoder().encode('0123456789abcdef');
 
 /**
  * `info mem` as byte chunks, each valid until the next is asked for (a chunk per
@@ -50,12 +50,13 @@ export function* infoMemBytes(
   const bits = vaBits(la57);
   // %016lx of addr_canonical(x): bit bits-1 copied into every bit above.
   const signHi = bits - 1 - 32;
+  const ext = -(2 ** (signHi + 1));
   const hex16 = (o: number, x: number) => {
-    let hi = Math.floor(x / 2 ** 32);
-    const lo = x - hi * 2 ** 32;
-    if ((hi >>> signHi) & 1) hi |= -(2 ** (signHi + 1));
-    for (let k = 0; k < 8; k++) buf[o + k] = HEX[(hi >>> (28 - 4 * k)) & 0xf]!;
-    for (let k = 0; k < 8; k++) buf[o + 8 + k] = HEX[(lo >>> (28 - 4 * k)) & 0xf]!;
+    let hi = (x / 2 ** 32) >>> 0;
+    const lo = (x - hi * 2 ** 32) >>> 0;
+    if ((hi >>> signHi) & 1) hi = (hi | ext) >>> 0;
+    for (let k = 28; k >= 0; k -= 4) buf[o++] = HEX[(hi >>> k) & 0xf]!;
+    for (let k = 28; k >= 0; k -= 4) buf[o++] = HEX[(lo >>> k) & 0xf]!;
   };
   const mem = new InfoMemPrinter(la57, (start, end, prot) => {
     const o = len;

@@ -23,7 +23,7 @@ const BLOCK = 1 << 16;
  * its reader is full: `full` is then set until `pace` has waited.
  */
 export class ByteSink {
-  buf = new Uint8Array(BLOCK);
+  buf: Uint8Array = Buffer.allocUnsafe(BLOCK);
   len = 0;
   /** Blocks written since the last pace(). */
   written = 0;
@@ -66,7 +66,7 @@ export class ByteSink {
     if (this.len === 0) return;
     if (!this.write(this.buf.subarray(0, this.len))) this.full = true;
     this.written++;
-    this.buf = new Uint8Array(BLOCK);
+    this.buf = Buffer.allocUnsafe(BLOCK);
     this.len = 0;
   }
 }

@@ -31,6 +31,8 @@ const DASHES: u64 = 0x2d2d2d2d2d2d2d2d;
  */
 export function formatTlb(recPtr: usize, n: u32, outPtr: usize, vaBits: u32): u32 {
   const cs = <u64>(64 - vaBits);
+  // The upper halves of neighbouring lines' VA and frame rarely differ: their digits are kept.
+  let vaHi: u32 = 0, vaHiHex = hex8(0), paHi: u32 = 0, paHiHex = vaHiHex;
   for (let i: u32 = 0; i < n; i++) {
     const r = recPtr + <usize>i * MR_BYTES;
     const o = outPtr + <usize>i * LINE;
@@ -44,10 +46,18 @@ export function formatTlb(recPtr: usize, n: u32, outPtr: usize, vaBits: u32): u3
     // every byte, byte k keeping its own, each nonzero byte widened to 0xff.
     const x = (<u64>(bits >> 1) * 0x0101010101010101) & 0x0102040810204080;
     const spread = (((((x + 0x7f7f7f7f7f7f7f7f) | x) & 0x8080808080808080) >> 7) * 0xff);
-    store<u64>(o, hex8(<u32>(va >> 32)));
+    if (<u32>(va >> 32) != vaHi) {
+      vaHi = <u32>(va >> 32);
+      vaHiHex = hex8(vaHi);
+    }
+    if (<u32>(pa >> 32) != paHi) {
+      paHi = <u32>(pa >> 32);
+      paHiHex = hex8(paHi);
+    }
+    store<u64>(o, vaHiHex);
     store<u64>(o + 8, hex8(<u32>va));
     store<u16>(o + 16, 0x203a); // ": "
-    store<u64>(o + 18, hex8(<u32>(pa >> 32)));
+    store<u64>(o + 18, paHiHex);
     store<u64>(o + 26, hex8(<u32>pa));
     store<u16>(o + 34, e >> 63 ? 0x5820 : 0x2d20); // " X" or " -"
     store<u64>(o + 36, (DASHES & ~spread) | (LETTERS & spread));

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { createEngine, x86_64, x86_64_la57, type Engine } from '../src/index.js';
 import { formatGva2gpa, infoMemLines, infoTlbLines } from '../src/images/qemu-format.js';
 import { decodePages } from '../scripts/qemu-e2e/monitor-walk.mjs';
+import { infoMemBytes, infoTlbBytes } from '../src/images/qemu-listing.js';
+import type { RecordSelection, SelectionCount } from '../src/paging/mapping-records.js';
 
 const dir = path.join(import.meta.dirname, 'fixtures/qemu');
 
@@ -59,6 +61,43 @@ describe.each(['4level', 'la57'])('the engine reproduces real QEMU 7.2 monitor o
         expect(want).toBe('');
         expect(got.split('\n').length).toBeGreaterThan(1000);
       } else expect(got === want).toBe(true);
+    });
+
+    it('info tlb as bytes (records formatted by the kernel), every line', () => {
+      const want = f.text('info-tlb.txt.br');
+      const chunks: Buffer[] = [];
+      for (const c of infoTlbBytes(e, f.cr3, monitor, f.la57)) chunks.push(Buffer.from(c));
+      const got = Buffer.concat(chunks).toString('latin1');
+      expect(chunks.length).toBeGreaterThan(1); // the I/O buffer of 1 MiB holds fewer lines than the listing
+      expect(got.length).toBe(want.length);
+      expect(got === want).toBe(true);
+    });
+
+    it('info tlb as bytes: the limit and the range cut the same lines', () => {
+      const want = f.text('info-tlb.txt.br').split('\n');
+      const text = (sel: RecordSelection, counted: SelectionCount) => {
+        let s = '';
+        for (const c of infoTlbBytes(e, f.cr3, monitor, f.la57, sel, counted)) s += Buffer.from(c).toString('latin1');
+        return s;
+      };
+      const cut = { count: 0, truncated: false };
+      expect(text({ limit: 5000 }, cut)).toBe(want.slice(0, 5000).join('\n') + '\n');
+      expect(cut).toEqual({ count: 5000, truncated: true });
+      // A range: the lines whose VA (the line's first field) lies in it, all 4 KiB here or overlapping.
+      const [a, b] = [want[1000]!.slice(0, 16), want[1200]!.slice(0, 16)];
+      const inRange = { count: 0, truncated: false };
+      const got = text({ range: { start: BigInt('0x' + a), end: BigInt('0x' + b) } }, inRange);
+      expect(got.split('\n')[0]).toBe(want[1000]);
+      expect(got.endsWith(want[1199]! + '\n')).toBe(true);
+      expect(inRange.truncated).toBe(false);
+    });
+
+    it('info mem as bytes from the records, every line', () => {
+      const want = f.text('info-mem.txt.br');
+      let got = '';
+      for (const c of infoMemBytes(e, f.cr3, monitor, f.la57)) got += Buffer.from(c).toString('latin1');
+      if (f.la57) expect(got).toBe(joined(infoMemLines(e.mappingsIter(f.cr3, monitor), f.la57)));
+      else expect(got === want).toBe(true);
     });
 
     it('gva2gpa, every sampled address', () => {

@@ -4,6 +4,7 @@ export { initLayout as init } from '../shared/layout';
 export { abiHash } from '../../build/gen/abi-hash';
 export { translate, translateBatch, translateRange, translateRuns, setScratchSlot } from './translate';
 export { enumStart, enumNext } from './enumerate';
+export { formatTlb } from './qemu-tlb';
 export { mapRange, unmapRange, protectRange } from './map';
 export { contigUpdate, contigCheckStart, contigCheckNext } from './contig';
 export { relocate } from './relocate';

@@ -22,6 +22,8 @@ export interface PagingKernels {
   enumStart(root: bigint): void;
   /** Up to `max` 32-byte mapping records at `outPtr`; 0 when the listing is complete. */
   enumNext(outPtr: number, max: number): number;
+  /** `n` mapping records at `recPtr` as QEMU's `info tlb` lines (45 bytes each) at `outPtr`, sign-extended from bit `vaBits`-1; returns the bytes. */
+  formatTlb(recPtr: number, n: number, outPtr: number, vaBits: number): number;
   mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number, journal: number, journalBytes: number): number;
   unmapRange(root: bigint, va: bigint, size: bigint, dry: number): number;
   protectRange(root: bigint, va: bigint, size: bigint, set: bigint, clear: bigint, dry: number, journal: number, journalBytes: number): number;

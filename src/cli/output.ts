@@ -10,25 +10,111 @@ export function printLines(lines: readonly string[]): void {
   process.stdout.write(lines.map((l) => l + '\n').join(''));
 }
 
+const encoder = new TextEncoder();
+
+/** Bytes of a block handed to stdout at once. */
+const BLOCK = 1 << 16;
+
 /**
- * Write a long listing without holding it: lines are flushed in blocks, waiting
- * for the reader when the pipe is full, and the listing stops as soon as the
- * reader has gone (main ends the process quietly on EPIPE).
+ * Bytes gathered into blocks of 64 KiB and handed to `write` one block at a time;
+ * a listing formats into `buf` at `len` (after `room`) or copies chunks in with
+ * `bytes`. A block once written is never touched again (a stream may hold it), so
+ * a fresh one is taken; nothing per line is allocated. `write` returns false when
+ * its reader is full: `full` is then set until `pace` has waited.
  */
-export async function writeLines(lines: Iterable<string>): Promise<void> {
-  let block = '';
-  for (const line of lines) {
-    block += line + '\n';
-    if (block.length > 1 << 16) {
-      if (process.stdout.destroyed) return;
-      const more = process.stdout.write(block);
-      block = '';
-      // Let a pending EPIPE surface; wait for the reader when the pipe is full.
-      if (!more) await new Promise<void>((r) => process.stdout.once('drain', r).once('close', r));
-      else await new Promise<void>((r) => setImmediate(r));
+export class ByteSink {
+  buf: Uint8Array = Buffer.allocUnsafe(BLOCK);
+  len = 0;
+  /** Blocks written since the last pace(). */
+  written = 0;
+  full = false;
+
+  constructor(private readonly write: (block: Uint8Array) => boolean) {}
+
+  /** Make room for `n` more bytes at `len` (n at most 64 KiB). */
+  room(n: number): void {
+    if (this.len + n > this.buf.length) this.flush();
+  }
+
+  /** Copy `chunk` in. */
+  bytes(chunk: Uint8Array): void {
+    let from = 0;
+    while (from < chunk.length) {
+      const n = Math.min(chunk.length - from, this.buf.length - this.len);
+      this.buf.set(chunk.subarray(from, from + n), this.len);
+      this.len += n;
+      from += n;
+      if (this.len === this.buf.length) this.flush();
     }
   }
-  if (!process.stdout.destroyed) process.stdout.write(block);
+
+  /** Text as UTF-8 (ASCII, the usual case, copied code by code). */
+  text(text: string): void {
+    if (text.length > this.buf.length - this.len) this.flush();
+    if (text.length > this.buf.length) return this.bytes(encoder.encode(text));
+    const buf = this.buf, at = this.len;
+    for (let k = 0; k < text.length; k++) {
+      const c = text.charCodeAt(k);
+      if (c > 0x7f) return this.bytes(encoder.encode(text));
+      buf[at + k] = c;
+    }
+    this.len += text.length;
+  }
+
+  /** Hand the bytes so far to `write`. */
+  flush(): void {
+    if (this.len === 0) return;
+    if (!this.write(this.buf.subarray(0, this.len))) this.full = true;
+    this.written++;
+    this.buf = Buffer.allocUnsafe(BLOCK);
+    this.len = 0;
+  }
+}
+
+/**
+ * A sink onto stdout, and its pace: after blocks were written, wait for the reader
+ * when the pipe is full ('drain'), else yield once so a pending EPIPE surfaces (main
+ * ends the process quietly on it). pace() is false once stdout is gone.
+ */
+export function stdoutSink(): { sink: ByteSink; pace: () => Promise<boolean> } {
+  const out = process.stdout;
+  const sink = new ByteSink((b) => (out.destroyed ? true : out.write(b)));
+  const pace = async (): Promise<boolean> => {
+    if (sink.written === 0) return !out.destroyed;
+    sink.written = 0;
+    if (sink.full) {
+      sink.full = false;
+      await new Promise<void>((r) => out.once('drain', r).once('close', r));
+    } else await new Promise<void>((r) => setImmediate(r));
+    return !out.destroyed;
+  };
+  return { sink, pace };
+}
+
+/**
+ * Write a long listing without holding it: lines go out in blocks, waiting for
+ * the reader when the pipe is full, and the listing stops as soon as the reader
+ * has gone.
+ */
+export async function writeLines(lines: Iterable<string>): Promise<void> {
+  const { sink, pace } = stdoutSink();
+  for (const line of lines) {
+    sink.text(line);
+    sink.room(1);
+    sink.buf[sink.len++] = 0x0a;
+    if (sink.written && !(await pace())) return;
+  }
+  sink.flush();
+}
+
+/** Write byte chunks (each valid until the next is asked for) the same way. */
+export async function writeChunks(chunks: Iterable<Uint8Array>): Promise<void> {
+  const { sink, pace } = stdoutSink();
+  for (const chunk of chunks) {
+    sink.bytes(chunk);
+    if (sink.written && !(await pace())) return;
+  }
+  sink.flush();
 }
 
 const notes = new Map<string, string>();

@@ -126,40 +126,63 @@ function memProt(m: Mapping): number {
  * user half touches the bottom of the kernel half (1<<47 under 4-level).
  */
 export function* infoMemLines(mappings: Iterable<Mapping>, la57: boolean): Generator<string> {
-  // Every address here is page-aligned and at most 2^57: at most 45 significant
-  // bits, so exact as a double. The state machine runs on numbers, not BigInt.
   const bits = Number(addressBits(la57));
-  const top = 2 ** bits;
-  let start = -1; // "none" in QEMU is all ones
-  let lastProt = 0;
-  let cursor = 0; // first address not covered by the leaves seen so far
-
-  // One mem_print step: the line it prints, if any (a plain function: it runs once per leaf).
-  const event = (end: number, prot: number): string | undefined => {
-    if (prot === lastProt) return undefined;
-    let line: string | undefined;
-    if (start >= 0) {
-      const u = lastProt & 4 ? 'u' : '-';
-      const w = lastProt & 2 ? 'w' : '-';
-      line = `${hexCanonical(start, bits)}-${hexCanonical(end, bits)} ${hexCanonical(end - start, bits)} ${u}r${w}`;
-    }
-    start = prot !== 0 ? end : -1;
-    lastProt = prot;
-    return line;
-  };
-  let line: string | undefined;
-
+  const lines: string[] = [];
+  const mem = new InfoMemPrinter(la57, (start, end, prot) => {
+    lines.push(`${hexCanonical(start, bits)}-${hexCanonical(end, bits)} ${hexCanonical(end - start, bits)} ${prot & 4 ? 'u' : '-'}r${prot & 2 ? 'w' : '-'}`);
+  });
   for (const m of mappings) {
-    const a = Number(internalAddress(m.va, la57));
-    if (a < cursor) {
+    if (!mem.leaf(Number(internalAddress(m.va, la57)), m.size, memProt(m))) {
       throw new RangeError(`qemu-format: mappings are not in ascending VA order or overlap at ${hex16(m.va)}`);
     }
-    if (a !== cursor && (line = event(cursor, 0)) !== undefined) yield line;
-    if ((line = event(a, memProt(m))) !== undefined) yield line;
-    cursor = a + m.size;
+    yield* lines;
+    lines.length = 0;
   }
-  if (cursor !== top && (line = event(cursor, 0)) !== undefined) yield line; // the unmapped rest closes the last range
-  if ((line = event(top, 0)) !== undefined) yield line; // QEMU's final flush: closes a range that reaches the very top
+  mem.end();
+  yield* lines;
+}
+
+/**
+ * QEMU's `mem_print` over leaves given as numbers (the monitor's internal address,
+ * the size, the effective protection P=1 W=2 U=4), in ascending address order;
+ * each line it prints is handed to `line` as its range [start, end) and protection
+ * (printed as `%016lx-%016lx %016lx %cr%c` of the canonical start, end and size).
+ * Every address here is page-aligned and at most 2^57: at most 45 significant
+ * bits, exact as a double.
+ */
+export class InfoMemPrinter {
+  /** Bits of the monitor's linear address: 48 or 57. */
+  readonly bits: number;
+  private start = -1; // "none" in QEMU is all ones
+  private lastProt = 0;
+  private cursor = 0; // first address not covered by the leaves seen so far
+
+  constructor(la57: boolean, private readonly line: (start: number, end: number, prot: number) => void) {
+    this.bits = Number(addressBits(la57));
+  }
+
+  /** One leaf at internal address `a`; false (nothing done) when it is below the leaves before it. */
+  leaf(a: number, size: number, prot: number): boolean {
+    if (a < this.cursor) return false;
+    if (a !== this.cursor) this.event(this.cursor, 0);
+    this.event(a, prot);
+    this.cursor = a + size;
+    return true;
+  }
+
+  /** The walk is over: the unmapped rest closes the last range, then QEMU's final flush at the very top. */
+  end(): void {
+    const top = 2 ** this.bits;
+    if (this.cursor !== top) this.event(this.cursor, 0);
+    this.event(top, 0);
+  }
+
+  private event(end: number, prot: number): void {
+    if (prot === this.lastProt) return;
+    if (this.start >= 0) this.line(this.start, end, this.lastProt);
+    this.start = prot !== 0 ? end : -1;
+    this.lastProt = prot;
+  }
 }
 
 /** %016lx of addr_canonical(x) for an exact double x < 2^58: bit bits-1 copied into every bit above. */

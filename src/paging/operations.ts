@@ -11,6 +11,7 @@ import { hex, sizeName } from '../util/numbers.js';
 import { hasContiguousHint } from './contiguous.js';
 import * as V from './arguments.js';
 import { undo } from './undo.js';
+import { recordBatches } from './mapping-records.js';
 
 export type { AccessKind, MapFlags, FrameAllocator };
 
@@ -361,13 +362,11 @@ export interface MappingList {
   readonly truncated: boolean;
 }
 
-const ENUM_BATCH = 4096;
-
 /**
  * Every leaf mapping in ascending canonical VA order, streamed through a fixed
  * buffer: memory stays bounded whatever the tables hold. The enumerator's state
- * belongs to the iterator: it is kept aside between batches and put back before
- * the next, so iterators, batches and other calls may interleave freely.
+ * belongs to the iterator (see recordBatches), so iterators, batches and other
+ * calls may interleave freely.
  */
 export function mappingsIter(ctx: EngineContext, root: bigint, options: MappingsIterOptions = {}): Generator<Mapping> {
   // Checked here, not on the first next(): a bad argument fails the call that passed it.
@@ -380,27 +379,13 @@ export function mappingsIter(ctx: EngineContext, root: bigint, options: Mappings
 }
 
 function* enumerate(ctx: EngineContext, r: bigint, o: PagingOptions, left: number): Generator<Mapping> {
-  prepareWalk(ctx, o);
-  const k = ctx.backend.paging;
-  const out = ctx.layout.ioBase;
-  const max = Math.min(ENUM_BATCH, Math.floor(ctx.layout.ioBytes / A.MR_BYTES));
   const batch: Mapping[] = [];
-  const state = new Uint8Array(A.EN_BYTES);
-  const block = new Uint8Array(ctx.memory.buffer, A.EN, A.EN_BYTES);
-  k.enumStart(r);
-  state.set(block);
-  while (left > 0) {
+  for (const { at, count, params: p } of recordBatches(ctx, r, o, left)) {
     // Decode a whole batch before yielding: the caller may run other kernels in between.
-    const p = prepareWalk(ctx, o);
-    block.set(state);
-    const n = k.enumNext(out, Math.min(max, left));
-    state.set(block);
-    if (n === 0) return;
-    left -= n;
     batch.length = 0;
     const big = ctx.big, u32 = ctx.u32;
-    for (let i = 0; i < n; i++) {
-      const b = (out + i * A.MR_BYTES) / 8;
+    for (let i = 0; i < count; i++) {
+      const b = (at + i * A.MR_BYTES) / 8;
       const st = u32[b * 2 + 6]!;
       batch.push({
         va: big[b]!,

@@ -1,15 +1,17 @@
 // The reference twin of assembly/paging/index.ts: the page-table kernels of one
 // backend object, each from the file that pairs with its assembly file
-// (translate.ts, enumerate.ts, map.ts, contig.ts, relocate.ts).
+// (translate.ts, enumerate.ts, qemu-tlb.ts, map.ts, contig.ts, relocate.ts).
 import type { PagingKernels, BackendContext } from '../backend.js';
 import { ReferenceTranslate } from './translate.js';
 import { ReferenceEnumerate } from './enumerate.js';
+import { ReferenceQemuTlb } from './qemu-tlb.js';
 import { ReferenceMap } from './map.js';
 import { ReferenceContig } from './contig.js';
 import { ReferenceRelocate } from './relocate.js';
 
 export class ReferencePaging extends ReferenceTranslate implements PagingKernels {
   private readonly enumerator: ReferenceEnumerate;
+  private readonly tlb: ReferenceQemuTlb;
   private readonly mapper: ReferenceMap;
   private readonly contig: ReferenceContig;
   private readonly relocator: ReferenceRelocate;
@@ -17,6 +19,7 @@ export class ReferencePaging extends ReferenceTranslate implements PagingKernels
   constructor(ctx: BackendContext) {
     super(ctx);
     this.enumerator = new ReferenceEnumerate(ctx);
+    this.tlb = new ReferenceQemuTlb(ctx);
     this.mapper = new ReferenceMap(ctx);
     this.contig = new ReferenceContig(ctx);
     this.relocator = new ReferenceRelocate(ctx);
@@ -28,6 +31,10 @@ export class ReferencePaging extends ReferenceTranslate implements PagingKernels
 
   enumNext(outPtr: number, max: number): number {
     return this.enumerator.enumNext(outPtr, max);
+  }
+
+  formatTlb(recPtr: number, n: number, outPtr: number, vaBits: number): number {
+    return this.tlb.formatTlb(recPtr, n, outPtr, vaBits);
   }
 
   mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number, journal: number, journalBytes: number): number {

@@ -2,11 +2,12 @@ import { Option, type Command } from 'commander';
 import { loadImage, type ImageOptions } from '../image-engine.js';
 import { addRootOptions, addWalkOptions, parseRootOptions, refuseGiven, resolveRoot, walkFlags, WALK_OPTION_NAMES, type RootOptions, type AccessOptions } from '../walk-options.js';
 import { address, choice, integer } from '../args.js';
-import { sizeAndRights, writeLines } from '../output.js';
-import { hex, hex16, quote } from '../../util/numbers.js';
-import { infoMemLines, infoTlbLines } from '../../images/qemu-format.js';
+import { stdoutSink, writeChunks } from '../output.js';
+import { jsonLines, memwalkLines } from '../mapping-bytes.js';
+import { hex, quote } from '../../util/numbers.js';
+import { infoMemBytes, infoTlbBytes } from '../../images/qemu-listing.js';
+import { selectedBatches } from '../../paging/mapping-records.js';
 import { InvalidInputError } from '../../errors.js';
-import type { Mapping } from '../../paging/types.js';
 import type { BackendName } from '../../backends/backend.js';
 
 interface Options extends RootOptions, ImageOptions, AccessOptions {
@@ -19,10 +20,6 @@ interface Options extends RootOptions, ImageOptions, AccessOptions {
 }
 
 const DEFAULT_LIMIT = 1_000_000;
-
-function describe(m: Mapping): string {
-  return `${hex16(m.va)}-${hex16(BigInt.asUintN(64, m.va + BigInt(m.size)))} -> ${hex16(m.pa)} ${sizeAndRights(m.size, m.rights)}`;
-}
 
 /** `START..END`: a range of virtual addresses, START below END. */
 export function vaRange(text: string): { start: bigint; end: bigint } {
@@ -53,57 +50,35 @@ export function register(program: Command): void {
       const loaded = loadImage(o, backend);
       const { root, format, paging } = resolveRoot(loaded, rootChoice);
       const e = loaded.engine;
-      let n = 0;
-      let truncated = false;
-      const limited = function* (it: Iterable<Mapping>): Generator<Mapping> {
-        for (const m of it) {
-          if (range) {
-            // Leaves come in ascending address order: skip those before the range, stop after it.
-            if (m.va >= range.end) return;
-            if (m.va + BigInt(m.size) <= range.start) continue;
-          }
-          if (limit && n === limit) {
-            truncated = true;
-            return;
-          }
-          n++;
-          yield m;
-        }
-      };
+      // The limit and the range are applied to the enumerator's records; no listing holds a mapping object.
+      const sel = { limit, range };
+      const counted = { count: 0, truncated: false };
       const limitNote = () => {
         // The listing goes to stdout; the limit note goes to stderr so pipes stay clean.
-        if (truncated) process.stderr.write(`memwalk: note: listing stopped at the limit of ${limit} mappings; more exist (use --limit N, 0 for none)\n`);
+        if (counted.truncated) process.stderr.write(`memwalk: note: listing stopped at the limit of ${limit} mappings; more exist (use --limit N, 0 for none)\n`);
       };
       if (outFormat !== 'memwalk') {
         if (paging !== '4' && paging !== '5') throw new InvalidInputError(`--format ${outFormat}: QEMU's listing is reproduced for 4- and 5-level paging only`, { input: '--format' });
         // QEMU's monitor walk: table and frame bits 12..49, nothing checked but P.
-        const all = limited(e.mappingsIter(root, { format, ignoreReserved: true, maxPhyAddr: 50 }));
+        const monitor = { format, ignoreReserved: true, maxPhyAddr: 50 };
         const la57 = paging === '5';
-        await writeLines(outFormat === 'qemu-tlb' ? infoTlbLines(all, la57) : infoMemLines(all, la57));
+        const listing = outFormat === 'qemu-tlb' ? infoTlbBytes : infoMemBytes;
+        await writeChunks(listing(e, root, monitor, la57, sel, counted));
         limitNote();
         return;
       }
-      const it = e.mappingsIter(root, { format, ...flags });
-      if (o.json) {
-        process.stdout.write('{"mappings":[\n');
-        let first = true;
-        await writeLines(
-          (function* () {
-            for (const m of limited(it)) {
-              const r = m.rights;
-              yield (first ? '' : ',') + JSON.stringify({ va: hex(m.va), pa: hex(m.pa), size: m.size, level: m.level, entry: hex(m.entry), rights: { write: r.write, user: r.user, execute: r.execute } });
-              first = false;
-            }
-          })(),
-        );
-        process.stdout.write(`],"truncated":${truncated},"count":${n}}\n`);
-      } else {
-        await writeLines(
-          (function* () {
-            for (const m of limited(it)) yield describe(m);
-          })(),
-        );
-        limitNote();
+      const batches = selectedBatches(e, root, { format, ...flags }, sel, counted);
+      const { sink, pace } = stdoutSink();
+      if (o.json) sink.text('{"mappings":[\n');
+      let first = true;
+      for (const b of batches) {
+        if (o.json) jsonLines(e, b, sink, first);
+        else memwalkLines(e, b, sink);
+        first = false;
+        if (sink.written && !(await pace())) return;
       }
+      if (o.json) sink.text(`],"truncated":${counted.truncated},"count":${counted.count}}\n`);
+      sink.flush();
+      if (!o.json) limitNote();
     });
 }

@@ -1,0 +1,159 @@
+/**
+ * The explorer page in a real browser: Debian's Chromium, driven by playwright-core.
+ * The test makes QEMU ELF cores itself, opens them in the page (from file://, as a
+ * user opening the built folder would), and checks what the page shows against the
+ * CLI and against the bytes it wrote. Screenshots go to test/artifacts/ (not in git).
+ * Without /usr/bin/chromium the tests are skipped, except under CI=true, where they
+ * fail: .ci/run installs Chromium.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { createEngine, BumpAllocator } from '../src/index.js';
+import { writeElfCore } from './helpers/dump-writers/elf.js';
+import { qemuNotes } from './helpers/dump-writers/notes.js';
+import { tempDir } from './helpers/dump-writers/sparse.js';
+import { memwalk } from './helpers/cli.js';
+// @ts-expect-error: a plain ES module script without types
+import { buildBrowser } from '../scripts/browser-build.mjs';
+
+const CHROMIUM = '/usr/bin/chromium';
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const inCi = process.env.CI === 'true' || process.env.CI === '1';
+const present = existsSync(CHROMIUM);
+if (!present && !inCi) console.warn(`browser tests skipped: no ${CHROMIUM} (apt-get install -y chromium; under CI=true they fail instead)`);
+
+const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
+const K4 = 4096n, M2 = 1n << 21n, G = 1n << 30n;
+const KTEXT = 0xffffffff81000000n;
+const DIRECT = 0xffff888000000000n;
+const VMALLOC = 0xffffc90000000000n;
+/** The page the test clicks on, its frame, and the text the frame starts with. */
+const PAGE_PA = 0x300000n;
+const MARKER = 'memwalk in a browser!';
+
+const tmp = tempDir();
+let browser: BrowserContext;
+let page: Page;
+let pageUrl: string;
+let userDataDir: { cleanup: () => void; dir: string };
+
+/** A QEMU ELF core of a machine with `ramBytes` of RAM, of which the first 8 MiB hold tables and data. */
+function makeCore(name: string, ramBytes: number, extra: (e: ReturnType<typeof createEngine>, alloc: BumpAllocator, root: bigint) => void = () => {}) {
+  const e = createEngine({ ramBytes: '8M', ioBytes: 1 << 20 });
+  const alloc = new BumpAllocator(2, 1024); // frame 1 is the root; data frames from 0x200000 on
+  const root = 0x1000n;
+  e.map(root, 0x400000n, 0x200000n, 4n * K4, { user: true }, alloc);
+  e.map(root, 0x600000n, 0x240000n, 2n * K4, { user: true, write: true, execute: false }, alloc);
+  e.map(root, KTEXT, 0x400000n, 2n * M2, {}, alloc, { largestLeaf: 2 ** 21 });
+  e.map(root, DIRECT, 0n, G, { write: true, execute: false }, alloc);
+  e.map(root, VMALLOC, PAGE_PA, K4, { write: true, execute: false }, alloc);
+  extra(e, alloc, root);
+  e.phys.write(PAGE_PA, new TextEncoder().encode(MARKER));
+  const data = e.phys.read(0, 8 * 2 ** 20);
+  const vcpus = [{ cr0: 0x80050033n, cr3: root, cr4: 0x6f0n }];
+  const L = writeElfCore({ notes: qemuNotes(vcpus), segments: [{ pa: 0, fileBytes: ramBytes, data }] });
+  return L.file.writeTo(tmp.path(name));
+}
+
+async function openInPage(path: string): Promise<number> {
+  await page.goto(pageUrl);
+  await page.setInputFiles('#file', path);
+  await page.waitForSelector('body[data-mapped]', { timeout: 30_000 });
+  return Number(await page.getAttribute('body', 'data-first-picture-ms'));
+}
+
+describe.skipIf(!present && !inCi)('the explorer in Chromium', () => {
+  let small: string;
+
+  beforeAll(async () => {
+    if (!present) throw new Error(`${CHROMIUM} not found: CI=true requires the browser tests to run (.ci/run installs chromium)`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const { explorer } = await buildBrowser({ out: tmp.path('explorer') });
+    pageUrl = pathToFileURL(join(explorer, 'index.html')).href;
+    small = makeCore('small.elf', 8 * 2 ** 20);
+    userDataDir = tempDir();
+    // A fresh profile each run (playwright passes it as --user-data-dir).
+    browser = await chromium.launchPersistentContext(userDataDir.dir, {
+      executablePath: CHROMIUM,
+      args: FLAGS,
+      headless: true,
+      viewport: { width: 1100, height: 900 },
+      acceptDownloads: true,
+    });
+    page = await browser.newPage();
+    page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    userDataDir?.cleanup();
+    tmp.cleanup();
+  });
+
+  test('the description names the format, the ranges and the vCPU', async () => {
+    await openInPage(small);
+    const text = await page.textContent('#description');
+    expect(text).toContain('format: qemu-elf');
+    expect(text).toContain('0000000000000000-0000000000800000');
+    expect(text).toContain('vCPU 0: 4-level paging, CR3 0x1000');
+    await page.screenshot({ path: join(ARTIFACTS, 'explorer-small.png'), fullPage: true });
+  });
+
+  test('the listing it offers is the CLI\'s `mappings --format qemu-tlb`, byte for byte', async () => {
+    const cli = memwalk('mappings', '-f', small, '--format', 'qemu-tlb');
+    expect(cli.code).toBe(0);
+    // One line per leaf, in address order: the leaves makeCore mapped.
+    const vas = ['400000', '401000', '402000', '403000', '600000', '601000', 'ffff888000000000', 'ffffc90000000000', 'ffffffff81000000', 'ffffffff81200000'];
+    expect(cli.stdout.trimEnd().split('\n').map((l) => l.split(':')[0])).toEqual(vas.map((v) => v.padStart(16, '0')));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    const got = readFileSync(await download.path());
+    expect(got.equals(Buffer.from(cli.stdout))).toBe(true);
+  });
+
+  test('a click on a mapped page shows its walk, its bytes and its other mapping', async () => {
+    const va = VMALLOC + 0x800n;
+    await page.evaluate((v) => (window as any).memwalkExplorer.zoomTo(v, 16 * 4096), '0x' + va.toString(16));
+    const at = await page.evaluate((v) => (window as any).memwalkExplorer.pointOf(v), '0x' + va.toString(16));
+    expect(at).toBeDefined();
+    await page.mouse.click(at.x, at.y);
+    await page.waitForSelector(`body[data-inspected="0x${VMALLOC.toString(16)}"]`);
+    const walk = (await page.textContent('#walk'))!.split('\n');
+    // The first line is the CLI's `translate` line for the page's address.
+    const cli = memwalk('translate', '-f', small, '0x' + VMALLOC.toString(16));
+    expect(walk[0]).toBe(cli.stdout.trimEnd());
+    expect(walk[0]).toBe(`${VMALLOC.toString(16)} -> ${PAGE_PA.toString(16).padStart(16, '0')}   4K w- supervisor`);
+    // Then the four entries read, from the root at 0x1000: PML4 index 402 for 0xffffc9..., down to the leaf.
+    expect(walk.slice(1).map((l) => l.replace(/ at .*= 0x[0-9a-f]+/, ''))).toEqual(['PML4[402] table', 'PDPT[0] table', 'PD[0] table', 'PT[0] leaf']);
+    expect(walk[1]).toMatch(/^PML4\[402\] at 0x1c90 = /);
+    expect(walk[4]).toMatch(/= 0x8000000000300003 leaf$/);
+    const dump = (await page.textContent('#hexdump'))!.split('\n');
+    // "memwalk in a browser!" in xxd's layout, at the page's virtual address.
+    expect(dump[1]).toBe('ffffc90000000000: 6d65 6d77 616c 6b20 696e 2061 2062 726f  memwalk in a bro');
+    expect(dump[2]).toBe('ffffc90000000010: 7773 6572 2100 0000 0000 0000 0000 0000  wser!...........');
+    expect(dump.length).toBe(1 + 256);
+    // Who else maps the frame: the direct map, at its base plus the physical address.
+    const reverse = await page.textContent('#reverse');
+    expect(reverse).toContain(`${(DIRECT + PAGE_PA).toString(16)}   1G w- supervisor under 0x1000`);
+    expect(reverse).toContain(`${VMALLOC.toString(16)}   4K w- supervisor under 0x1000`);
+    await page.screenshot({ path: join(ARTIFACTS, 'explorer-walk.png'), fullPage: true });
+  });
+
+  test('a 12 GiB dump: the first picture, and how much of the file was read (reported, not asserted)', async () => {
+    const ram = 12 * 2 ** 30;
+    const big = makeCore('big.elf', ram, (e, alloc, root) => {
+      // Most of a kernel's picture: a direct map of all of RAM in 2M pages beyond the first gigabyte.
+      e.map(root, DIRECT + G, G, BigInt(ram) - G, { write: true, execute: false }, alloc, { largestLeaf: 2 ** 21 });
+    });
+    expect(statSync(big).size).toBeGreaterThan(ram);
+    const ms = await openInPage(big);
+    const status = await page.textContent('#status');
+    console.log(`browser: 12 GiB QEMU ELF core: first picture ${ms} ms after the pick; ${status}`);
+    expect(status).toMatch(/^\d+ leaves in \d+ runs; \d+ bytes of the file read/);
+    const read = Number(/; (\d+) bytes of the file read/.exec(status!)![1]);
+    expect(read).toBeLessThan(64 * 2 ** 20); // headers and tables, never the whole file
+    await page.screenshot({ path: join(ARTIFACTS, 'explorer-12g.png'), fullPage: true });
+  });
+});

@@ -1,7 +1,8 @@
 // Builds memwalk for browsers with esbuild: the library bundle (dist/browser/memwalk.js,
 // kernels inlined) and the explorer page (a folder: index.html, explorer.js with its
 // worker inside). Usage: node scripts/browser-build.mjs [--out DIR] [--no-minify]
-// Prints the sizes as JSON on stdout; test/browser-bundle.test.ts checks the budget.
+// Prints where they went and their sizes as JSON; test/browser-bundle.test.ts checks
+// the sizes against the budget of docs/browser.md.
 import { build } from 'esbuild';
 import { readFileSync, mkdirSync, copyFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -35,10 +36,11 @@ const browserPaths = {
 };
 
 /**
- * Build both bundles; the explorer goes to `out` (default dist/explorer). Returns
- * where it went and each file's size, plain and gzipped.
+ * Build both bundles: the explorer into the folder `out` (default dist/explorer), the
+ * library to `library` (default dist/browser/memwalk.js). Returns where they went and
+ * each file's size, plain and gzipped.
  */
-export async function buildBrowser({ out = join(root, 'dist/explorer'), minify = true } = {}) {
+export async function buildBrowser({ out = join(root, 'dist/explorer'), library = join(root, 'dist/browser/memwalk.js'), minify = true } = {}) {
   const missing = KERNELS.filter((f) => !existsSync(join(root, 'build', f)));
   if (missing.length) throw new Error(`build/${missing[0]} not found: run \`npm run build\` first`);
   const inlineKernels = Object.fromEntries(KERNELS.map((f) => [f, readFileSync(join(root, 'build', f)).toString('base64')]));
@@ -64,8 +66,8 @@ export async function buildBrowser({ out = join(root, 'dist/explorer'), minify =
 
   // The library.
   const lib = await bundle({ entryPoints: [join(root, 'src/browser/index.ts')], format: 'esm' });
-  mkdirSync(join(root, 'dist/browser'), { recursive: true });
-  writeFileSync(join(root, 'dist/browser/memwalk.js'), lib);
+  mkdirSync(dirname(resolve(library)), { recursive: true });
+  writeFileSync(library, lib);
   record('memwalk.js', lib);
 
   // The explorer: the worker is built first and carried by the page as text, so the
@@ -81,7 +83,7 @@ export async function buildBrowser({ out = join(root, 'dist/explorer'), minify =
   copyFileSync(join(root, 'src/browser/explorer/index.html'), join(explorerDir, 'index.html'));
   record('explorer.js', page);
 
-  return { explorer: explorerDir, sizes };
+  return { explorer: explorerDir, library: resolve(library), sizes };
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

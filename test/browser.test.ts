@@ -39,6 +39,8 @@ let browser: BrowserContext;
 let page: Page;
 let pageUrl: string;
 let userDataDir: { cleanup: () => void; dir: string };
+let library: string;
+const BUILD = fileURLToPath(new URL('../build/', import.meta.url));
 
 /** A QEMU ELF core of a machine with `ramBytes` of RAM, of which the first 8 MiB hold tables and data. */
 function makeCore(name: string, ramBytes: number, extra: (e: ReturnType<typeof createEngine>, alloc: BumpAllocator, root: bigint) => void = () => {}) {
@@ -71,7 +73,9 @@ describe.skipIf(!present && !inCi)('the explorer in Chromium', () => {
   beforeAll(async () => {
     if (!present) throw new Error(`${CHROMIUM} not found: CI=true requires the browser tests to run (.ci/run installs chromium)`);
     mkdirSync(ARTIFACTS, { recursive: true });
-    const { explorer } = await buildBrowser({ out: tmp.path('explorer') });
+    const built = await buildBrowser({ out: tmp.path('explorer'), library: tmp.path('memwalk.js') });
+    library = built.library;
+    const explorer = built.explorer;
     pageUrl = pathToFileURL(join(explorer, 'index.html')).href;
     small = makeCore('small.elf', 8 * 2 ** 20);
     userDataDir = tempDir();
@@ -138,7 +142,50 @@ describe.skipIf(!present && !inCi)('the explorer in Chromium', () => {
     const reverse = await page.textContent('#reverse');
     expect(reverse).toContain(`${(DIRECT + PAGE_PA).toString(16)}   1G w- supervisor under 0x1000`);
     expect(reverse).toContain(`${VMALLOC.toString(16)}   4K w- supervisor under 0x1000`);
-    await page.screenshot({ path: join(ARTIFACTS, 'explorer-walk.png'), fullPage: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'explorer-walk.png') });
+  });
+
+  test('the library bundle: kernels inlined or fetched, a dump in memory on the main thread, a File in a module worker', async () => {
+    // A made-up origin served from disk, so module scripts and fetch() behave as on a host.
+    const files: Record<string, [string, string]> = {
+      '/memwalk.js': [library, 'text/javascript'],
+      '/small.elf': [small, 'application/octet-stream'],
+      '/kernels/paging.wasm': [join(BUILD, 'paging.wasm'), 'application/wasm'],
+      '/kernels/frames.wasm': [join(BUILD, 'frames.wasm'), 'application/wasm'],
+      '/kernels/search.wasm': [join(BUILD, 'search.wasm'), 'application/wasm'],
+    };
+    await page.route('http://memwalk.test/**', (r) => {
+      const path = new URL(r.request().url()).pathname;
+      const f = files[path];
+      if (path === '/') return r.fulfill({ body: '<!doctype html><title>library</title>', contentType: 'text/html' });
+      return f ? r.fulfill({ body: readFileSync(f[0]), contentType: f[1] }) : r.fulfill({ status: 404 });
+    });
+    await page.goto('http://memwalk.test/');
+    // A string, not a function: the test runner would rewrite a function's import().
+    const got = (await page.evaluate(`(async () => {
+      const m = await import('/memwalk.js');
+      await m.loadKernels('http://memwalk.test/kernels/');
+      const bytes = new Uint8Array(await (await fetch('/small.elf')).arrayBuffer());
+      const dump = m.openDumpBytes(m.bufferSource(bytes, 'small.elf'));
+      const t = dump.engine.translate(dump.vcpus[0].cr3, ${VMALLOC + 0x10n}n);
+      const worker = new Worker(URL.createObjectURL(new Blob([\`
+        import { loadKernels, fileSource, openDumpBytes, infoTlbLines } from 'http://memwalk.test/memwalk.js';
+        const ready = loadKernels();
+        self.onmessage = async ({ data: file }) => {
+          await ready;
+          const dump = openDumpBytes(fileSource(file));
+          const lines = infoTlbLines(dump.engine.mappingsIter(dump.vcpus[0].cr3, { ignoreReserved: true, maxPhyAddr: 50 }), false);
+          self.postMessage([...lines].map((l) => l + '\\\\n').join(''));
+        };\`], { type: 'text/javascript' })), { type: 'module' });
+      const listing = await new Promise((resolve) => {
+        worker.onmessage = (e) => resolve(e.data);
+        worker.postMessage(new File([bytes], 'small.elf'));
+      });
+      return { pa: t.ok ? t.pa.toString(16) : 'fault', listing };
+    })()`)) as { pa: string; listing: string };
+    expect(got.pa).toBe((PAGE_PA + 0x10n).toString(16));
+    expect(got.listing).toBe(memwalk('mappings', '-f', small, '--format', 'qemu-tlb').stdout);
+    await page.unroute('http://memwalk.test/**');
   });
 
   test('a 12 GiB dump: the first picture, and how much of the file was read (reported, not asserted)', async () => {

@@ -51,6 +51,8 @@ const state = {
   picked: 0,
   firstPictureMs: undefined as number | undefined,
   listing: [] as string[],
+  /** The address last walked, marked on the map. */
+  inspected: undefined as bigint | undefined,
 };
 
 const canvas = $<HTMLCanvasElement>('map');
@@ -122,6 +124,14 @@ function draw(): void {
         lastStrip[j] = Math.floor(x1);
       });
     }
+    const mark = state.inspected;
+    if (mark !== undefined && mark >= v.half.start && mark < v.half.start + v.half.bytes) {
+      const x = (Number(mark - v.half.start) - v.at) * scale;
+      if (x >= 0 && x < w) {
+        ctx.fillStyle = '#000';
+        ctx.fillRect(Math.floor(x), barTop - 3, 2, BAND.bar + 6);
+      }
+    }
   });
 }
 
@@ -175,6 +185,8 @@ window.addEventListener('mouseup', (e) => {
 });
 
 function inspect(va: bigint): void {
+  state.inspected = va;
+  draw();
   $('walk').textContent = `walking ${hex(va)} ...`;
   send({ type: 'inspect', va, roots: state.roots, root: state.root, paging: state.paging });
 }

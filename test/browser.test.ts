@@ -193,14 +193,31 @@ describe.skipIf(!present && !inCi)('the explorer in Chromium', () => {
     const big = makeCore('big.elf', ram, (e, alloc, root) => {
       // Most of a kernel's picture: a direct map of all of RAM in 2M pages beyond the first gigabyte.
       e.map(root, DIRECT + G, G, BigInt(ram) - G, { write: true, execute: false }, alloc, { largestLeaf: 2 ** 21 });
+      // And a process: a program, its heap, a library, a stack.
+      e.map(root, 0x555555554000n, 0x280000n, 16n * K4, { user: true }, alloc);
+      e.map(root, 0x555555600000n, 0x290000n, 64n * K4, { user: true, write: true, execute: false }, alloc);
+      e.map(root, 0x7ffff7a00000n, 0x400000n, M2, { user: true }, alloc);
+      e.map(root, 0x7ffffffde000n, 0x2c0000n, 32n * K4, { user: true, write: true, execute: false }, alloc);
     });
     expect(statSync(big).size).toBeGreaterThan(ram);
     const ms = await openInPage(big);
     const status = await page.textContent('#status');
     console.log(`browser: 12 GiB QEMU ELF core: first picture ${ms} ms after the pick; ${status}`);
     expect(status).toMatch(/^\d+ leaves in \d+ runs; \d+ bytes of the file read/);
+    // The regions list, by hand: program and heap 80 pages; library 2 MiB and stack 32 pages (closer than a pixel).
+    const regions = await page.textContent('#regions');
+    expect(regions).toContain('0x555555554000 .. 0x555555640000: 320 KiB mapped');
+    expect(regions).toContain('0x7ffff7a00000 .. 0x7fffffffe000: 2.1 MiB mapped');
+    expect(regions).toContain('0xffff888000000000 .. 0xffff888300000000: 12 GiB mapped');
     const read = Number(/; (\d+) bytes of the file read/.exec(status!)![1]);
     expect(read).toBeLessThan(64 * 2 ** 20); // headers and tables, never the whole file
     await page.screenshot({ path: join(ARTIFACTS, 'explorer-12g.png'), fullPage: true });
+    // The README's picture: the kernel half zoomed onto its direct map, a page of it walked.
+    await page.evaluate((v) => (window as any).memwalkExplorer.zoomTo(v, 2 ** 36), '0x' + (DIRECT + 2n ** 35n - 2n ** 33n).toString(16));
+    await page.fill('#goto', '0x' + (DIRECT + PAGE_PA).toString(16));
+    await page.press('#goto', 'Enter');
+    await page.waitForSelector(`body[data-inspected="0x${(DIRECT + PAGE_PA).toString(16)}"]`);
+    await page.evaluate((v) => (window as any).memwalkExplorer.zoomTo(v, 2 ** 36), '0x' + (DIRECT + 2n ** 35n - 2n ** 33n).toString(16));
+    await page.screenshot({ path: join(ARTIFACTS, 'explorer-readme.png'), clip: { x: 0, y: 0, width: 1100, height: 900 } });
   });
 });

@@ -7,23 +7,15 @@
  * fail: .ci/run installs Chromium.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { fileURLToPath } from 'node:url';
 import { createEngine, BumpAllocator } from '../src/index.js';
 import { writeElfCore } from './helpers/dump-writers/elf.js';
 import { qemuNotes } from './helpers/dump-writers/notes.js';
 import { tempDir } from './helpers/dump-writers/sparse.js';
 import { memwalk } from './helpers/cli.js';
-// @ts-expect-error: a plain ES module script without types
-import { buildBrowser } from '../scripts/browser-build.mjs';
-
-const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const inCi = process.env.CI === 'true' || process.env.CI === '1';
-const present = existsSync(CHROMIUM);
-if (!present && !inCi) console.warn(`browser tests skipped: no ${CHROMIUM} (apt-get install -y chromium; under CI=true they fail instead)`);
+import { browserTestsRun, downloadListing, launchExplorer, openInPage as pick, type Explorer } from './helpers/explorer-page.js';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const K4 = 4096n, M2 = 1n << 21n, G = 1n << 30n;
@@ -35,11 +27,7 @@ const PAGE_PA = 0x300000n;
 const MARKER = 'memwalk in a browser!';
 
 const tmp = tempDir();
-let browser: BrowserContext;
-let page: Page;
-let pageUrl: string;
-let userDataDir: { cleanup: () => void; dir: string };
-let library: string;
+let x: Explorer;
 const BUILD = fileURLToPath(new URL('../build/', import.meta.url));
 
 /** A QEMU ELF core of a machine with `ramBytes` of RAM, of which the first 8 MiB hold tables and data. */
@@ -60,50 +48,29 @@ function makeCore(name: string, ramBytes: number, extra: (e: ReturnType<typeof c
   return L.file.writeTo(tmp.path(name));
 }
 
-async function openInPage(path: string): Promise<number> {
-  await page.goto(pageUrl);
-  await page.setInputFiles('#file', path);
-  await page.waitForSelector('body[data-mapped]', { timeout: 30_000 });
-  return Number(await page.getAttribute('body', 'data-first-picture-ms'));
-}
+const openInPage = (path: string) => pick(x, path);
 
-describe.skipIf(!present && !inCi)('the explorer in Chromium', () => {
+describe.skipIf(!browserTestsRun())('the explorer in Chromium', () => {
   let small: string;
 
   beforeAll(async () => {
-    if (!present) throw new Error(`${CHROMIUM} not found: CI=true requires the browser tests to run (.ci/run installs chromium)`);
     mkdirSync(ARTIFACTS, { recursive: true });
-    const built = await buildBrowser({ out: tmp.path('explorer'), library: tmp.path('memwalk.js') });
-    library = built.library;
-    const explorer = built.explorer;
-    pageUrl = pathToFileURL(join(explorer, 'index.html')).href;
     small = makeCore('small.elf', 8 * 2 ** 20);
-    userDataDir = tempDir();
-    // A fresh profile each run (playwright passes it as --user-data-dir).
-    browser = await chromium.launchPersistentContext(userDataDir.dir, {
-      executablePath: CHROMIUM,
-      args: FLAGS,
-      headless: true,
-      viewport: { width: 1100, height: 900 },
-      acceptDownloads: true,
-    });
-    page = await browser.newPage();
-    page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
+    x = await launchExplorer();
   });
 
   afterAll(async () => {
-    await browser?.close();
-    userDataDir?.cleanup();
+    await x?.close();
     tmp.cleanup();
   });
 
   test('the description names the format, the ranges and the vCPU', async () => {
     await openInPage(small);
-    const text = await page.textContent('#description');
+    const text = await x.page.textContent('#description');
     expect(text).toContain('format: qemu-elf');
     expect(text).toContain('0000000000000000-0000000000800000');
     expect(text).toContain('vCPU 0: 4-level paging, CR3 0x1000');
-    await page.screenshot({ path: join(ARTIFACTS, 'explorer-small.png'), fullPage: true });
+    await x.page.screenshot({ path: join(ARTIFACTS, 'explorer-small.png'), fullPage: true });
   });
 
   test('the listing it offers is the CLI\'s `mappings --format qemu-tlb`, byte for byte', async () => {
@@ -112,19 +79,18 @@ describe.skipIf(!present && !inCi)('the explorer in Chromium', () => {
     // One line per leaf, in address order: the leaves makeCore mapped.
     const vas = ['400000', '401000', '402000', '403000', '600000', '601000', 'ffff888000000000', 'ffffc90000000000', 'ffffffff81000000', 'ffffffff81200000'];
     expect(cli.stdout.trimEnd().split('\n').map((l) => l.split(':')[0])).toEqual(vas.map((v) => v.padStart(16, '0')));
-    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
-    const got = readFileSync(await download.path());
+    const got = await downloadListing(x);
     expect(got.equals(Buffer.from(cli.stdout))).toBe(true);
   });
 
   test('a click on a mapped page shows its walk, its bytes and its other mapping', async () => {
     const va = VMALLOC + 0x800n;
-    await page.evaluate((v) => (window as any).memwalkExplorer.zoomTo(v, 16 * 4096), '0x' + va.toString(16));
-    const at = await page.evaluate((v) => (window as any).memwalkExplorer.pointOf(v), '0x' + va.toString(16));
+    await x.page.evaluate((v) => (window as any).memwalkExplorer.zoomTo(v, 16 * 4096), '0x' + va.toString(16));
+    const at = await x.page.evaluate((v) => (window as any).memwalkExplorer.pointOf(v), '0x' + va.toString(16));
     expect(at).toBeDefined();
-    await page.mouse.click(at.x, at.y);
-    await page.waitForSelector(`body[data-inspected="0x${VMALLOC.toString(16)}"]`);
-    const walk = (await page.textContent('#walk'))!.split('\n');
+    await x.page.mouse.click(at.x, at.y);
+    await x.page.waitForSelector(`body[data-inspected="0x${VMALLOC.toString(16)}"]`);
+    const walk = (await x.page.textContent('#walk'))!.split('\n');
     // The first line is the CLI's `translate` line for the page's address.
     const cli = memwalk('translate', '-f', small, '0x' + VMALLOC.toString(16));
     expect(walk[0]).toBe(cli.stdout.trimEnd());
@@ -133,36 +99,36 @@ describe.skipIf(!present && !inCi)('the explorer in Chromium', () => {
     expect(walk.slice(1).map((l) => l.replace(/ at .*= 0x[0-9a-f]+/, ''))).toEqual(['PML4[402] table', 'PDPT[0] table', 'PD[0] table', 'PT[0] leaf']);
     expect(walk[1]).toMatch(/^PML4\[402\] at 0x1c90 = /);
     expect(walk[4]).toMatch(/= 0x8000000000300003 leaf$/);
-    const dump = (await page.textContent('#hexdump'))!.split('\n');
+    const dump = (await x.page.textContent('#hexdump'))!.split('\n');
     // "memwalk in a browser!" in xxd's layout, at the page's virtual address.
     expect(dump[1]).toBe('ffffc90000000000: 6d65 6d77 616c 6b20 696e 2061 2062 726f  memwalk in a bro');
     expect(dump[2]).toBe('ffffc90000000010: 7773 6572 2100 0000 0000 0000 0000 0000  wser!...........');
     expect(dump.length).toBe(1 + 256);
     // Who else maps the frame: the direct map, at its base plus the physical address.
-    const reverse = await page.textContent('#reverse');
+    const reverse = await x.page.textContent('#reverse');
     expect(reverse).toContain(`${(DIRECT + PAGE_PA).toString(16)}   1G w- supervisor under 0x1000`);
     expect(reverse).toContain(`${VMALLOC.toString(16)}   4K w- supervisor under 0x1000`);
-    await page.screenshot({ path: join(ARTIFACTS, 'explorer-walk.png') });
+    await x.page.screenshot({ path: join(ARTIFACTS, 'explorer-walk.png') });
   });
 
   test('the library bundle: kernels inlined or fetched, a dump in memory on the main thread, a File in a module worker', async () => {
     // A made-up origin served from disk, so module scripts and fetch() behave as on a host.
     const files: Record<string, [string, string]> = {
-      '/memwalk.js': [library, 'text/javascript'],
+      '/memwalk.js': [x.library, 'text/javascript'],
       '/small.elf': [small, 'application/octet-stream'],
       '/kernels/paging.wasm': [join(BUILD, 'paging.wasm'), 'application/wasm'],
       '/kernels/frames.wasm': [join(BUILD, 'frames.wasm'), 'application/wasm'],
       '/kernels/search.wasm': [join(BUILD, 'search.wasm'), 'application/wasm'],
     };
-    await page.route('http://memwalk.test/**', (r) => {
+    await x.page.route('http://memwalk.test/**', (r) => {
       const path = new URL(r.request().url()).pathname;
       const f = files[path];
       if (path === '/') return r.fulfill({ body: '<!doctype html><title>library</title>', contentType: 'text/html' });
       return f ? r.fulfill({ body: readFileSync(f[0]), contentType: f[1] }) : r.fulfill({ status: 404 });
     });
-    await page.goto('http://memwalk.test/');
+    await x.page.goto('http://memwalk.test/');
     // A string, not a function: the test runner would rewrite a function's import().
-    const got = (await page.evaluate(`(async () => {
+    const got = (await x.page.evaluate(`(async () => {
       const m = await import('/memwalk.js');
       await m.loadKernels('http://memwalk.test/kernels/');
       const bytes = new Uint8Array(await (await fetch('/small.elf')).arrayBuffer());
@@ -185,7 +151,7 @@ describe.skipIf(!present && !inCi)('the explorer in Chromium', () => {
     })()`)) as { pa: string; listing: string };
     expect(got.pa).toBe((PAGE_PA + 0x10n).toString(16));
     expect(got.listing).toBe(memwalk('mappings', '-f', small, '--format', 'qemu-tlb').stdout);
-    await page.unroute('http://memwalk.test/**');
+    await x.page.unroute('http://memwalk.test/**');
   });
 
   test('a 12 GiB dump: the first picture, and how much of the file was read (reported, not asserted)', async () => {
@@ -201,23 +167,23 @@ describe.skipIf(!present && !inCi)('the explorer in Chromium', () => {
     });
     expect(statSync(big).size).toBeGreaterThan(ram);
     const ms = await openInPage(big);
-    const status = await page.textContent('#status');
+    const status = await x.page.textContent('#status');
     console.log(`browser: 12 GiB QEMU ELF core: first picture ${ms} ms after the pick; ${status}`);
     expect(status).toMatch(/^\d+ leaves in \d+ runs; \d+ bytes of the file read/);
     // The regions list, by hand: program and heap 80 pages; library 2 MiB and stack 32 pages (closer than a pixel).
-    const regions = await page.textContent('#regions');
+    const regions = await x.page.textContent('#regions');
     expect(regions).toContain('0x555555554000 .. 0x555555640000: 320 KiB mapped');
     expect(regions).toContain('0x7ffff7a00000 .. 0x7fffffffe000: 2.1 MiB mapped');
     expect(regions).toContain('0xffff888000000000 .. 0xffff888300000000: 12 GiB mapped');
     const read = Number(/; (\d+) bytes of the file read/.exec(status!)![1]);
     expect(read).toBeLessThan(64 * 2 ** 20); // headers and tables, never the whole file
-    await page.screenshot({ path: join(ARTIFACTS, 'explorer-12g.png'), fullPage: true });
+    await x.page.screenshot({ path: join(ARTIFACTS, 'explorer-12g.png'), fullPage: true });
     // The README's picture: the kernel half zoomed onto its direct map, a page of it walked.
-    await page.evaluate((v) => (window as any).memwalkExplorer.zoomTo(v, 2 ** 36), '0x' + (DIRECT + 2n ** 35n - 2n ** 33n).toString(16));
-    await page.fill('#goto', '0x' + (DIRECT + PAGE_PA).toString(16));
-    await page.press('#goto', 'Enter');
-    await page.waitForSelector(`body[data-inspected="0x${(DIRECT + PAGE_PA).toString(16)}"]`);
-    await page.evaluate((v) => (window as any).memwalkExplorer.zoomTo(v, 2 ** 36), '0x' + (DIRECT + 2n ** 35n - 2n ** 33n).toString(16));
-    await page.screenshot({ path: join(ARTIFACTS, 'explorer-readme.png'), clip: { x: 0, y: 0, width: 1100, height: 900 } });
+    await x.page.evaluate((v) => (window as any).memwalkExplorer.zoomTo(v, 2 ** 36), '0x' + (DIRECT + 2n ** 35n - 2n ** 33n).toString(16));
+    await x.page.fill('#goto', '0x' + (DIRECT + PAGE_PA).toString(16));
+    await x.page.press('#goto', 'Enter');
+    await x.page.waitForSelector(`body[data-inspected="0x${(DIRECT + PAGE_PA).toString(16)}"]`);
+    await x.page.evaluate((v) => (window as any).memwalkExplorer.zoomTo(v, 2 ** 36), '0x' + (DIRECT + 2n ** 35n - 2n ** 33n).toString(16));
+    await x.page.screenshot({ path: join(ARTIFACTS, 'explorer-readme.png'), clip: { x: 0, y: 0, width: 1100, height: 900 } });
   });
 });

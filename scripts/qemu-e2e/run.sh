@@ -12,6 +12,8 @@
 #        work directory, mostly the 6 GiB ELF dump; about 2-3 minutes)
 #   4. compare memwalk with the captures (compare.mjs), then time `memwalk translate`
 #      as a whole process on the large dumps (printed, never judged)
+#   5. open the dumps in the explorer page in Chromium, when /usr/bin/chromium is
+#      there: its listing must equal the CLI's and QEMU's (test/browser-qemu.test.ts)
 # Artefacts go to $MEMWALK_QEMU_WORK (default /tmp/memwalk-qemu-e2e), never into git.
 # Options: --skip-capture (reuse the captures), --strict (a SKIP fails the run),
 #          --no-large (leave the large variant out),
@@ -66,3 +68,12 @@ for v in 4level la57 large; do
   if [ -f "$work/$v/meta.json" ] && { [ $v != large ] || [ $large = 1 ]; }; then variants+=("$v"); fi
 done
 node scripts/qemu-e2e/compare.mjs --work "$work" "${strict[@]}" "${variants[@]}"
+# The explorer page on the same dumps, in Debian's Chromium (test/browser-qemu.test.ts).
+if [ -x /usr/bin/chromium ]; then
+  npx vitest run test/browser-qemu.test.ts
+elif [ ${#strict[@]} -gt 0 ]; then
+  echo "test:qemu: no /usr/bin/chromium for the explorer page (apt-get install chromium)" >&2
+  exit 1
+else
+  echo "test:qemu: SKIP the explorer page: no /usr/bin/chromium (apt-get install chromium)"
+fi

@@ -5,7 +5,7 @@
  * The time to the first picture and the bytes read are printed, not judged.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +20,13 @@ const DUMPS: [string, string][] = [
   ['large/dump.elf', 'large/cpu0/info-tlb.txt'],
   ['large/dump-zlib.flat', 'large/cpu0/info-tlb.txt'],
 ];
+const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const present = work ? DUMPS.filter(([d]) => existsSync(join(work, d))) : [];
 
 describe.skipIf(present.length === 0 || !haveChromium)('the explorer on real QEMU dumps', () => {
   let x: Explorer;
   beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
     x = await launchExplorer();
   });
   afterAll(async () => {
@@ -35,6 +37,17 @@ describe.skipIf(present.length === 0 || !haveChromium)('the explorer on real QEM
     const path = join(work!, dump);
     const ms = await openInPage(x, path, 120_000);
     console.log(`browser: ${dump} (${statSync(path).size} bytes): first picture ${ms} ms after the pick; ${await x.page.textContent('#status')}`);
+    await x.page.screenshot({ path: join(ARTIFACTS, `qemu-${dump.replace(/\W+/g, '-')}.png`), fullPage: true });
+    // Zoom onto the last mapped region of the kernel half (its text and modules) and walk its first page.
+    const last = x.page.locator('#regions li a').last();
+    const start = (await last.textContent())!.split(' ')[0]!;
+    await last.click();
+    await x.page.fill('#goto', start);
+    await x.page.press('#goto', 'Enter');
+    await x.page.waitForSelector(`body[data-inspected="${start}"]`);
+    await x.page.locator('#regions li a').last().click();
+    expect(await x.page.textContent('#walk')).toMatch(/^[0-9a-f]{16} -> [0-9a-f]{16} /);
+    await x.page.screenshot({ path: join(ARTIFACTS, `qemu-${dump.replace(/\W+/g, '-')}-walk.png`), clip: { x: 0, y: 0, width: 1100, height: 900 } });
     const listing = await downloadListing(x);
     // Listings of real guests are megabytes: more than the CLI helper buffers.
     const cli = spawnSync(process.execPath, [BIN, 'mappings', '-f', path, '--format', 'qemu-tlb', '--limit', '0'], { maxBuffer: 1 << 30 });

@@ -38,14 +38,45 @@ function walkOptions(c: SpaceChoice) {
   return c.paging === '4' || c.paging === '5' ? { format, ignoreReserved: true, maxPhyAddr: 50 } : { format };
 }
 
+/**
+ * The source, saying now and then how much of the file it has read while the dump
+ * is opened: opening a flattened kdump reads the whole file's index, which takes a
+ * while on a large one.
+ */
+let opening = false;
+function withProgress(s: FileByteSource): FileByteSource {
+  let last = performance.now();
+  return {
+    name: s.name,
+    size: s.size,
+    get bytesRead() {
+      return s.bytesRead;
+    },
+    read(offset, length, into) {
+      const out = s.read(offset, length, into);
+      if (opening && performance.now() - last > 100) {
+        last = performance.now();
+        post({ type: 'progress', what: `reading ${s.name}: ${s.bytesRead} bytes so far, at ${offset} of ${s.size}`, done: offset, total: s.size });
+      }
+      return out;
+    },
+    close: () => s.close(),
+  };
+}
+
 async function open(file: File): Promise<void> {
   dump?.close();
   dump = undefined;
   post({ type: 'progress', what: 'loading the kernels', done: 0, total: 1 });
   await loadKernels();
   post({ type: 'progress', what: 'reading the headers', done: 0, total: 1 });
-  source = fileSource(file);
-  dump = openDumpBytes(source, { cacheBytes: CACHE_BYTES });
+  source = withProgress(fileSource(file));
+  opening = true;
+  try {
+    dump = openDumpBytes(source, { cacheBytes: CACHE_BYTES });
+  } finally {
+    opening = false;
+  }
   const d = dump.description;
   const lines = [`format: ${d.format}${d.machine ? ` (${d.machine})` : ''}`, `file: ${file.name}, ${file.size} bytes`];
   if (d.compression?.length) lines.push(`compression: ${d.compression.join(', ')}`);

@@ -25,6 +25,7 @@ const VMALLOC = 0xffffc90000000000n;
 /** The page the test clicks on, its frame, and the text the frame starts with. */
 const PAGE_PA = 0x300000n;
 const MARKER = 'memwalk in a browser!';
+const PROCESS_ROOT = 0x100000n;
 
 const tmp = tempDir();
 let x: Explorer;
@@ -55,7 +56,11 @@ describe.skipIf(!browserTestsRun())('the explorer in Chromium', () => {
 
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
-    small = makeCore('small.elf', 8 * 2 ** 20);
+    small = makeCore('small.elf', 8 * 2 ** 20, (e, alloc, root) => {
+      // A second process: its own top table with the same kernel half, one user page of its own.
+      for (let i = 256n; i < 512n; i++) e.phys.write64(PROCESS_ROOT + i * 8n, e.phys.read64(root + i * 8n));
+      e.map(PROCESS_ROOT, 0x7f0000000000n, 0x2d0000n, K4, { user: true, write: true }, alloc);
+    });
     x = await launchExplorer();
   });
 
@@ -109,6 +114,20 @@ describe.skipIf(!browserTestsRun())('the explorer in Chromium', () => {
     expect(reverse).toContain(`${(DIRECT + PAGE_PA).toString(16)}   1G w- supervisor under 0x1000`);
     expect(reverse).toContain(`${VMALLOC.toString(16)}   4K w- supervisor under 0x1000`);
     await x.page.screenshot({ path: join(ARTIFACTS, 'explorer-walk.png') });
+  });
+
+  test('other address spaces: found, listed, mapped, and their listing is the CLI\'s', async () => {
+    await x.page.click('#discover');
+    await x.page.waitForFunction(() => /address spaces found/.test(document.getElementById('status')!.textContent!));
+    const options = await x.page.$$eval('#space option', (os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(options).toEqual(['0x1000', '0x100000']);
+    const mapped = Number(await x.page.getAttribute('body', 'data-mapped'));
+    await x.page.selectOption('#space', '0x100000');
+    await x.page.waitForSelector(`body[data-mapped="${mapped + 1}"]`);
+    expect(await x.page.textContent('#regions')).toContain('0x7f0000000000 .. 0x7f0000001000: 4 KiB mapped');
+    const cli = memwalk('mappings', '-f', small, '--cr3', '0x100000', '--format', 'qemu-tlb');
+    expect(cli.stdout.split('\n')[0]).toMatch(/^00007f0000000000: 00000000002d0000 /);
+    expect((await downloadListing(x)).equals(Buffer.from(cli.stdout))).toBe(true);
   });
 
   test('the library bundle: kernels inlined or fetched, a dump in memory on the main thread, a File in a module worker', async () => {

@@ -7,7 +7,7 @@
  * fail: .ci/run installs Chromium.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, BumpAllocator } from '../src/index.js';
@@ -127,6 +127,22 @@ describe.skipIf(!browserTestsRun())('the explorer in Chromium', () => {
     expect(await x.page.textContent('#regions')).toContain('0x7f0000000000 .. 0x7f0000001000: 4 KiB mapped');
     const cli = memwalk('mappings', '-f', small, '--cr3', '0x100000', '--format', 'qemu-tlb');
     expect(cli.stdout.split('\n')[0]).toMatch(/^00007f0000000000: 00000000002d0000 /);
+    expect((await downloadListing(x)).equals(Buffer.from(cli.stdout))).toBe(true);
+  });
+
+  test('a raw image: no vCPU, so the page asks for a CR3, then maps it', async () => {
+    // The small core's RAM as a raw image: file offset = physical address.
+    const raw = tmp.path('small.raw');
+    writeFileSync(raw, readFileSync(small).subarray(statSync(small).size - 8 * 2 ** 20));
+    await x.page.goto(x.url);
+    await x.page.setInputFiles('#file', raw);
+    await x.page.waitForFunction(() => /records no vCPU state; give a CR3/.test(document.getElementById('status')!.textContent!));
+    expect(await x.page.textContent('#description')).toContain('format: raw');
+    await x.page.fill('#cr3', '0x1000');
+    await x.page.press('#cr3', 'Enter');
+    await x.page.waitForSelector('body[data-mapped]');
+    const cli = memwalk('mappings', '-f', raw, '--cr3', '0x1000', '--format', 'qemu-tlb');
+    expect(cli.stdout).toBe(memwalk('mappings', '-f', small, '--format', 'qemu-tlb').stdout);
     expect((await downloadListing(x)).equals(Buffer.from(cli.stdout))).toBe(true);
   });
 

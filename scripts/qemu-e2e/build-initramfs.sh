@@ -5,7 +5,7 @@
 # user page tables, not only the kernel's), prints MEMWALK-READY on the console and idles.
 # With `memwalk_spin` on the kernel command line it also keeps one busy user loop pinned
 # to each vCPU (taskset), so that when the VM is stopped every vCPU is running a
-# different user process and the vCPUs' CR3s differ.
+# different user process and the vCPUs' CR3s differ; with `memwalk_spin1` only on vCPU 0.
 set -euo pipefail
 out=$(realpath -m "$1")
 bb=/bin/busybox
@@ -26,8 +26,13 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 # A few user processes with their own page tables (stack, heap, a touched tmpfs buffer).
 sleep 100000 &
 sh -c 'dd if=/dev/zero of=/tmp/fill bs=64k count=64 2>/dev/null; exec sleep 100000' &
-if grep -q memwalk_spin /proc/cmdline; then
-  for c in $(seq 0 $(($(nproc) - 1))); do
+# memwalk_spin1: the loop on vCPU 0 only, so the others idle (under Xen: Xen's idle
+# vCPU on that pCPU, with whatever tables it keeps).
+spin=""
+grep -qw memwalk_spin /proc/cmdline && spin=$(seq 0 $(($(nproc) - 1)))
+grep -qw memwalk_spin1 /proc/cmdline && spin=0
+if [ -n "$spin" ]; then
+  for c in $spin; do
     # A shell builtin loop: stays in user mode, so a stop almost always lands there.
     taskset -c "$c" sh -c 'while :; do :; done' &
   done

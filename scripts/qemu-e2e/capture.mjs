@@ -16,13 +16,20 @@
 //                 registers-all.txt, dump.elf, dump-<zlib|lzo|snappy>.flat (QEMU's
 //                 kdump, in makedumpfile's flattened format), dump-<...>.kdump (the
 //                 same made plain by `makedumpfile -R`), console.log, meta.json.
+//   huge          as large with -m 12288 (a 12 GiB guest; the ELF dump is 12 GiB).
+//   xen           a whole Xen host: Xen 4.17 with the kernel and initramfs as PV dom0
+//                 (-m 4096, 2 pCPUs, dom0 1 GiB with 2 vCPUs, a pinned user loop on
+//                 dom0's vCPU 0 only, a VGA card). Captured and dumped as large, at
+//                 whatever each pCPU runs when stopped (a dom0 process's user tables
+//                 on one, Xen idling on the other); writes DIR/xen/.
 //
-// Usage: node scripts/qemu-e2e/capture.mjs --variant 4level|la57|large [--work DIR]
+// Usage: node scripts/qemu-e2e/capture.mjs --variant 4level|la57|large|huge|xen [--work DIR]
 //          [--mem MiB] [--smp N] [--boot-timeout 900] [--settle 5]
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { Qmp } from './qmp.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,6 +40,21 @@ const VARIANTS = {
   '4level': { mem: 512, smp: 2, cmdline: ['no5lvl'], perCpu: false },
   la57: { mem: 512, smp: 2, cmdline: [], perCpu: false },
   large: { mem: 6144, smp: 2, cmdline: ['no5lvl', 'memwalk_spin'], perCpu: true, accel: 'tcg,thread=single' },
+  huge: { mem: 12288, smp: 2, cmdline: ['no5lvl', 'memwalk_spin'], perCpu: true, accel: 'tcg,thread=single' },
+  // A whole Xen host: Xen 4.17 (multiboot, the 32-bit ELF inside /boot/xen-*.gz) with
+  // the same kernel and initramfs as its PV dom0. Under TCG, dom0 dies on its first
+  // exception bounce unless SMAP and PKU are off (-cpu max,smap=off,pku=off). A VGA
+  // card adds its 16 MiB framebuffer as a segment of the dump, as on a real host.
+  xen: {
+    mem: 4096,
+    smp: 2,
+    cmdline: ['no5lvl', 'memwalk_spin1'],
+    perCpu: true,
+    accel: 'tcg,thread=single',
+    cpu: 'max,smap=off,pku=off',
+    xen: ['console=com1', 'com1=115200,8n1', 'dom0_mem=1024M,max:1024M', 'dom0_max_vcpus=2', 'noreboot', 'loglvl=all', 'guest_loglvl=all'],
+    devices: ['-device', 'VGA'],
+  },
 };
 
 // QMP format name -> file name, in the order they are dumped.
@@ -71,6 +93,15 @@ function parseArgs(argv) {
   opts.mem ||= v.mem;
   opts.smp ||= v.smp;
   return opts;
+}
+
+/** /boot/xen-*.gz decompressed into `dir`: QEMU's multiboot loader wants the 32-bit ELF. */
+function xenImage(dir) {
+  const zs = readdirSync('/boot').filter((f) => /^xen-.*\.gz$/.test(f)).sort();
+  if (!zs.length) throw new Error('no /boot/xen-*.gz: install xen-hypervisor-4.17-amd64 (scripts/qemu-e2e/install.sh --xen)');
+  const out = path.join(dir, zs[zs.length - 1].replace(/\.gz$/, ''));
+  writeFileSync(out, gunzipSync(readFileSync(path.join('/boot', zs[zs.length - 1]))));
+  return out;
 }
 
 function newestKernel() {
@@ -203,15 +234,16 @@ async function captureListings(qmp, cpu, dir, la57) {
  * preferably, user code): the pinned loops make that the usual case, and a stop that
  * lands elsewhere is resumed and retried.
  */
-async function stopWithDistinctCr3(qmp, tries = 12) {
+async function stopWithDistinctCr3(qmp, tries = 12, required = true) {
   for (let attempt = 1; ; attempt++) {
     await qmp.execute('stop');
     const all = await qmp.hmp('info registers -a');
     const regs = splitAllRegisters(all).map(parseRegisters);
     const distinct = new Set(regs.map((r) => r.cr3)).size === regs.length;
-    const user = regs.every((r) => r.cpl === 3);
+    // Without the requirement (Xen: one pCPU idles in Xen), vCPU 0 in user mode will do.
+    const user = required ? regs.every((r) => r.cpl === 3) : regs[0].cpl === 3;
     if ((distinct && user) || attempt >= tries) {
-      if (!distinct) throw new Error(`after ${attempt} stops the vCPUs still share CR3 ${regs[0].cr3}: are the pinned loops running?`);
+      if (!distinct && required) throw new Error(`after ${attempt} stops the vCPUs still share CR3 ${regs[0].cr3}: are the pinned loops running?`);
       return { all, regs, attempts: attempt };
     }
     await qmp.execute('cont');
@@ -244,7 +276,8 @@ async function captureVcpu0(qmp, dir, opts, meta) {
 
 async function captureEveryVcpu(qmp, dir, opts, meta) {
   const tag = `capture[${opts.variant}]`;
-  const stop = await stopWithDistinctCr3(qmp);
+  // Under Xen a pCPU may idle in Xen or share dom0's tables: take what there is.
+  const stop = await stopWithDistinctCr3(qmp, VARIANTS[opts.variant].xen ? 4 : 12, !VARIANTS[opts.variant].xen);
   writeFileSync(path.join(dir, 'registers-all.txt'), stop.all);
   const blocks = splitAllRegisters(stop.all);
   if (blocks.length !== opts.smp) throw new Error(`info registers -a shows ${blocks.length} vCPUs, expected ${opts.smp}`);
@@ -263,7 +296,7 @@ async function captureEveryVcpu(qmp, dir, opts, meta) {
       throw new Error(`info registers with cpu ${n} gives ${JSON.stringify(regs)}, but its block in info registers -a ${JSON.stringify(stop.regs[n])}`);
     }
     const la57 = ((BigInt(regs.cr4) >> 12n) & 1n) === 1n;
-    if (la57) throw new Error(`vCPU ${n} has CR4.LA57 set but the large variant boots with no5lvl`);
+    if (la57) throw new Error(`vCPU ${n} has CR4.LA57 set but the ${opts.variant} variant boots with no5lvl`);
     const t = Date.now();
     const lines = await captureListings(qmp, n, cdir, false);
     meta.vcpus.push({ index: n, ...regs, lines });
@@ -324,12 +357,17 @@ async function main() {
   const kernel = newestKernel();
   const consolePath = path.join(dir, 'console.log');
   const sock = path.join(dir, 'qmp.sock');
-  const cmdline = ['console=ttyS0', 'panic=-1', 'quiet', 'loglevel=3', ...v.cmdline].join(' ');
+  const cmdline = [v.xen ? 'console=hvc0' : 'console=ttyS0', 'panic=-1', 'quiet', 'loglevel=3', ...v.cmdline].join(' ');
   const accel = v.accel ?? 'tcg';
+  // Under Xen, dom0's kernel and initramfs are multiboot modules (`,` separates them,
+  // so the command line must not contain one).
+  const boot = v.xen
+    ? ['-kernel', xenImage(dir), '-append', v.xen.join(' '), '-initrd', `${kernel} ${cmdline},${initrd}`]
+    : ['-kernel', kernel, '-initrd', initrd, '-append', cmdline];
   const qemuArgs = [
-    '-machine', 'pc', '-accel', accel, '-cpu', 'max',
+    '-machine', 'pc', '-accel', accel, '-cpu', v.cpu ?? 'max',
     '-m', String(opts.mem), '-smp', String(opts.smp),
-    '-kernel', kernel, '-initrd', initrd, '-append', cmdline,
+    ...boot, ...(v.devices ?? []),
     '-display', 'none', '-monitor', 'none', '-nodefaults', '-no-reboot',
     '-serial', `file:${consolePath}`,
     '-qmp', `unix:${sock},server=on,wait=off`,
@@ -355,7 +393,7 @@ async function main() {
       if (exited) throw new Error(`QEMU exited (${JSON.stringify(exited)}) before the guest was ready: ${qemuErr.trim()}`);
       if (existsSync(consolePath)) console_ = readFileSync(consolePath, 'latin1');
       if (/MEMWALK-READY/.test(console_)) break;
-      if (/Kernel panic/.test(console_)) throw new Error(`guest kernel panicked; see ${consolePath}`);
+      if (/Kernel panic|Panic on CPU|Dom0 crashed/.test(console_)) throw new Error(`guest kernel or Xen panicked; see ${consolePath}`);
       if (Date.now() - t0 > opts.bootTimeout * 1000) throw new Error(`guest not ready after ${opts.bootTimeout}s; see ${consolePath}`);
       await sleep(500);
     }
@@ -368,6 +406,7 @@ async function main() {
       qemu: qemuVersion,
       kernel: path.basename(kernel),
       cmdline,
+      ...(v.xen ? { xen: path.basename(boot[1]), xenCmdline: v.xen.join(' '), cpu: v.cpu } : {}),
       accel,
       mem: opts.mem,
       smp: opts.smp,

@@ -19,10 +19,11 @@
 // info` must give every vCPU's CR3 (and not read a kdump as raw) and the engine
 // commands with `--cpu N` must reproduce vCPU N's listings. A CLI that says it cannot
 // read a format gives SKIPs; any other error or difference is a FAIL. Last, a timing
-// step prints `memwalk translate --image DUMP VA` as a whole process (wall time,
-// peak RSS) for each dump; it never decides the result (--no-timing leaves it out).
+// step prints `memwalk mappings --format qemu-tlb` and `memwalk translate --image DUMP
+// VA` as whole processes (wall time, peak RSS) for each dump, next to `node -e 0` and
+// `memwalk --help`; it never decides the result (--no-timing leaves it out).
 //
-// Usage: node scripts/qemu-e2e/compare.mjs [--work DIR] [--strict] [--no-timing] [VARIANT...]
+// Usage: node scripts/qemu-e2e/compare.mjs [--work DIR] [--strict] [--no-timing | --timing-only] [--repeat N] [VARIANT...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -37,8 +38,9 @@ const cli = path.join(dist, 'src/cli/main.js');
 
 // The engine commands of step 3. Adjust here if the CLI's options change.
 const engineCommands = {
-  tlb: (dump, cpu = 0) => ['mappings', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-tlb'],
-  mem: (dump, cpu = 0) => ['mappings', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-mem'],
+  // --limit 0: no cap on the number of mappings (a Xen host's listing is long).
+  tlb: (dump, cpu = 0) => ['mappings', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-tlb', '--limit', '0'],
+  mem: (dump, cpu = 0) => ['mappings', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-mem', '--limit', '0'],
   gva2gpa: (dump, addrs, cpu = 0) => ['translate', '--image', dump, '--cpu', String(cpu), '--format', 'qemu-gva2gpa', ...addrs],
 };
 
@@ -256,23 +258,47 @@ function timeProcess(argv) {
 }
 
 /**
- * Time to first answer: `memwalk translate --image DUMP VA` as a whole process, for
- * each dump of the large capture, next to `node -e 0`. Printed only: timing never
- * decides the result.
+ * Whole-process cost of the CLI on each dump of a multi-vCPU capture, next to `node -e 0`
+ * and `memwalk --help`: `mappings --format qemu-tlb` (the longest vCPU listing) and
+ * `translate` of one kernel address. Each command runs `repeat` times, the commands
+ * interleaved round by round (the machine is shared); the median wall time and the
+ * largest peak RSS (GNU time) are printed and written to DIR/timing.json. Never
+ * judged: timing does not decide the result.
  */
-function timeFirstAnswer(dir, meta) {
-  const tsv = readFileSync(path.join(dir, 'cpu0', 'gva2gpa.tsv'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
+function timeCommands(dir, meta, repeat) {
+  // The vCPU with the longest listing (under Xen, the pCPU with dom0's kernel tables).
+  const cpu = meta.vcpus.reduce((a, b) => (b.lines.infoTlb > a.lines.infoTlb ? b : a)).index;
+  const tsv = readFileSync(path.join(dir, `cpu${cpu}`, 'gva2gpa.tsv'), 'utf8').split('\n').filter(Boolean).map((l) => l.split('\t'));
   const va = (tsv.find(([a, r]) => BigInt(a) >= 0xffff800000000000n && r.startsWith('gpa:')) ?? tsv[0])[0];
-  const fmtRss = (x) => (x.rssMiB === undefined ? '' : `, peak RSS ${x.rssMiB.toFixed(0)} MiB`);
-  const node0 = timeProcess([process.execPath, '-e', '0']);
-  console.log(`timing: node -e 0: ${node0.ms.toFixed(0)} ms${fmtRss(node0)}`);
+  const commands = [
+    { what: 'node -e 0', argv: [process.execPath, '-e', '0'] },
+    { what: 'memwalk --help', argv: [process.execPath, cli, '--help'] },
+  ];
   for (const d of meta.dumps) {
     const file = path.join(dir, d.file);
     if (!existsSync(file)) continue;
-    const x = timeProcess([process.execPath, cli, 'translate', '--image', file, va]);
-    const what = x.status === 0 ? firstLine(x.stdout.trim()) : `exit ${x.status}: ${x.message}`;
-    console.log(`timing: memwalk translate --image ${d.file} ${va}: ${x.ms.toFixed(0)} ms${fmtRss(x)} (${(d.bytes / 2 ** 20).toFixed(0)} MiB file) -> ${what}`);
+    const size = `${(d.bytes / 2 ** 20).toFixed(0)} MiB file`;
+    commands.push({ what: `memwalk mappings --format qemu-tlb --limit 0 --cpu ${cpu} --image ${d.file}`, argv: [process.execPath, cli, ...engineCommands.tlb(file, cpu)], size, lines: true });
+    commands.push({ what: `memwalk translate --cpu ${cpu} --image ${d.file} ${va}`, argv: [process.execPath, cli, 'translate', '--cpu', String(cpu), '--image', file, va], size });
   }
+  const loadBefore = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : '';
+  const runs = commands.map(() => []);
+  for (let r = 0; r < repeat; r++) commands.forEach((c, i) => runs[i].push(timeProcess(c.argv)));
+  const loadAfter = existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').trim() : '';
+  console.log(`timing: ${repeat} interleaved runs each; load average before ${loadBefore}, after ${loadAfter}`);
+  const rows = commands.map((c, i) => {
+    const xs = runs[i];
+    const ms = xs.map((x) => x.ms).sort((p, q) => p - q);
+    const rss = xs.every((x) => x.rssMiB === undefined) ? null : Math.max(...xs.map((x) => x.rssMiB ?? 0));
+    const last = xs[xs.length - 1];
+    const result = last.status !== 0 ? `exit ${last.status}: ${last.message}` : c.lines ? `${last.stdout.split('\n').filter(Boolean).length} lines` : c.size ? firstLine(last.stdout.trim()) : '';
+    const row = { what: c.what, medianMs: Math.round(ms[ms.length >> 1]), minMs: Math.round(ms[0]), peakRssMiB: rss === null ? null : Math.round(rss), status: last.status, result };
+    console.log(
+      `timing: ${c.what}: median ${row.medianMs} ms (min ${row.minMs})${rss === null ? '' : `, peak RSS ${row.peakRssMiB} MiB`}${c.size ? ` (${c.size})` : ''}${result ? ` -> ${result}` : ''}`,
+    );
+    return row;
+  });
+  writeFileSync(path.join(dir, 'timing.json'), JSON.stringify({ repeat, loadBefore, loadAfter, at: new Date().toISOString(), rows }, null, 2) + '\n');
 }
 
 
@@ -281,19 +307,24 @@ async function main() {
   let work = process.env.MEMWALK_QEMU_WORK || '/tmp/memwalk-qemu-e2e';
   let strict = false;
   let timing = true;
+  let compare = true;
+  let repeat = 1;
   const variants = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--work') work = args[++i];
     else if (args[i] === '--strict') strict = true;
     else if (args[i] === '--no-timing') timing = false;
+    else if (args[i] === '--timing-only') compare = false;
+    else if (args[i] === '--repeat') repeat = Number(args[++i]);
     else variants.push(args[i]);
   }
   if (!existsSync(cli)) throw new Error(`${cli} is missing: build first (npx tsc -p tsconfig.json)`);
-  const list = variants.length ? variants : ['4level', 'la57', 'large'].filter((v) => existsSync(path.join(work, v, 'meta.json')));
+  const list = variants.length ? variants : ['4level', 'la57', 'large', 'huge', 'xen'].filter((v) => existsSync(path.join(work, v, 'meta.json')));
   if (!list.length) throw new Error(`no captures in ${work}: run capture.mjs first`);
-  for (const v of list) await compareVariant(path.join(work, v));
-  if (timing && list.includes('large')) {
-    timeFirstAnswer(path.join(work, 'large'), JSON.parse(readFileSync(path.join(work, 'large', 'meta.json'), 'utf8')));
+  if (compare) for (const v of list) await compareVariant(path.join(work, v));
+  for (const v of list) {
+    const meta = JSON.parse(readFileSync(path.join(work, v, 'meta.json'), 'utf8'));
+    if (timing && meta.vcpus) timeCommands(path.join(work, v), meta, repeat);
   }
   console.log(`compare: ${failures} failed, ${skips} skipped`);
   if (failures || (strict && skips)) process.exit(1);

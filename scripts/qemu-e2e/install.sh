@@ -2,11 +2,13 @@
 # Install what the real-QEMU test needs from Debian (we run as root on the dev/CI machines):
 # QEMU 7.2 (qemu-system-x86), a Linux kernel to boot (linux-image-amd64), a static
 # busybox for the initramfs, makedumpfile (turns QEMU's flattened kdump into a plain
-# one) and GNU time (peak RSS of the timing step). Skips apt entirely when everything
+# one) and GNU time (peak RSS of the timing step); with --xen also Xen 4.17
+# (xen-hypervisor-4.17-amd64, for the xen scenario). Skips apt entirely when everything
 # is already there.
 set -euo pipefail
 
 need=()
+if [ "${1:-}" = --xen ] && ! ls /boot/xen-*.gz >/dev/null 2>&1; then need+=(xen-hypervisor-4.17-amd64); fi
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 if ! dpkg -s busybox-static >/dev/null 2>&1; then need+=(busybox-static); fi

@@ -20,8 +20,10 @@ const DUMPS: [string, string][] = [
   ['la57/dump.elf', 'la57/info-tlb.txt'],
   ['large/dump.elf', 'large/cpu0/info-tlb.txt'],
   ['large/dump-zlib.flat', 'large/cpu0/info-tlb.txt'],
+  ['large/dump-zlib.kdump', 'large/cpu0/info-tlb.txt'],
   ['huge/dump.elf', 'huge/cpu0/info-tlb.txt'],
   ['huge/dump-zlib.flat', 'huge/cpu0/info-tlb.txt'],
+  ['huge/dump-zlib.kdump', 'huge/cpu0/info-tlb.txt'],
 ];
 /** run.sh runs this file once per scenario, naming it. */
 const only = process.env.MEMWALK_QEMU_ONLY;

@@ -21,7 +21,7 @@ export const LAYERS: readonly { readonly name: string; readonly paths: readonly 
   { name: 'models', paths: ['src/paging/', 'src/frames/', 'src/dumps/', 'src/images/'] },
   { name: 'facade', paths: ['src/engine/engine.ts', 'src/engine/open-dump.ts', 'src/address/'] },
   { name: 'xen', paths: ['src/xen/'] },
-  { name: 'top', paths: ['src/cli/', 'src/perf/', 'src/compare/', 'src/parallel/', 'src/index.ts', 'bench/'] },
+  { name: 'top', paths: ['src/cli/', 'src/perf/', 'src/compare/', 'src/parallel/', 'src/index.ts', 'src/browser/', 'bench/'] },
 ];
 
 /** The layer index of a file (0 = lowest), or -1 when no entry names it. */

@@ -17,6 +17,9 @@
 #   4. compare memwalk with the captures (compare.mjs), then time the memwalk CLI
 #      (listing and one translate) as a whole process on each multi-vCPU capture
 #      (printed and written to timing.json, never judged)
+#   5. open each capture's dumps in the explorer page in Chromium, when
+#      /usr/bin/chromium is there: its listing must equal the CLI's and QEMU's
+#      (test/browser-qemu.test.ts)
 # Scenarios: any of 4level la57 large huge xen; default 4level la57 large.
 # Artefacts go to $MEMWALK_QEMU_WORK (default /tmp/memwalk-qemu-e2e), never into git.
 # Options: --skip-capture (reuse the captures), --strict (a SKIP fails the run),
@@ -78,6 +81,15 @@ for s in "${scenarios[@]}"; do
     exit 1
   fi
   node scripts/qemu-e2e/compare.mjs --work "$work" "${strict[@]}" "$s" || rc=1
+  # The explorer page on the same dumps, in Debian's Chromium.
+  if [ -x /usr/bin/chromium ]; then
+    MEMWALK_QEMU_ONLY=$s npx vitest run test/browser-qemu.test.ts || rc=1
+  elif [ ${#strict[@]} -gt 0 ]; then
+    echo "test:qemu: no /usr/bin/chromium for the explorer page (apt-get install chromium)" >&2
+    rc=1
+  else
+    echo "test:qemu: SKIP the explorer page: no /usr/bin/chromium (apt-get install chromium)"
+  fi
   if [ $drop = 1 ]; then rm -f "$work/$s"/dump*; fi
 done
 if [ $fixtures = 1 ]; then

@@ -6,6 +6,7 @@ import type { Engine, PagingOptions } from '../engine/engine.js';
 import type { Rights } from '../paging/types.js';
 import { InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
+import { latin1 } from '../util/bytes-text.js';
 import { partitionPoint } from '../util/partition-point.js';
 
 export interface ReverseHit {
@@ -50,7 +51,7 @@ export function kernelHalfKey(engine: Engine, root: bigint, options: PagingOptio
   const table = root & p.rootMask;
   try {
     const half = engine.phys.read(table + BigInt((entries / 2) * p.entryBytes), (entries / 2) * p.entryBytes);
-    return Buffer.from(half).toString('base64');
+    return latin1(half);
   } catch {
     return undefined;
   }

@@ -6,6 +6,7 @@ import * as A from '../abi.js';
 import type { Engine, PagingOptions } from '../engine/engine.js';
 import { InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
+import { latin1 } from '../util/bytes-text.js';
 import { physicalSpans, type Span } from './spans.js';
 import { kernelHalfKey, upperHalf } from './reverse.js';
 
@@ -132,7 +133,7 @@ export function discoverRoots(engine: Engine, known: readonly bigint[], options:
     const half = t.slice(g.half);
     if (half.every((e) => e === 0n)) throw new InvalidInputError(`roots: the root table at ${hex(ref)} maps nothing in the kernel half; it cannot identify other address spaces`, { input: 'root' });
     references.set(root, ref);
-    refHalves.set(Buffer.from(half.buffer).toString('base64'), half);
+    refHalves.set(latin1(new Uint8Array(half.buffer)), half);
   }
 
   // Frames whose kernel half matches a reference.

@@ -1,9 +1,8 @@
-import { readFileSync, existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import * as A from '../abi.js';
 import { StaleBuildError } from '../errors.js';
 import { abiHash, hashHex } from './abi-hash.js';
 import { writeLayoutRecord } from './layout-record.js';
+import { kernelModule } from './kernel-files.js';
 import type { Backend, BackendContext, FramesModuleExports, PagingModuleExports, SearchModuleExports } from './backend.js';
 
 /** The kernel modules in build/, each compiled from assembly/<name>/index.ts. */
@@ -17,26 +16,17 @@ type ModuleName = keyof ModuleExports;
 /** The hash of the abi module this code runs with; every module must carry the same. */
 export const ABI_HASH = abiHash(A);
 
-const compiled = new Map<string, WebAssembly.Module>();
-
-/** build/ next to the package root, from src/ (tests) or dist/src/ (built). */
-function buildDir(): string {
-  for (const rel of ['../../build/', '../../../build/']) {
-    const dir = fileURLToPath(new URL(rel, import.meta.url));
-    if (existsSync(dir + 'paging.wasm')) return dir;
-  }
-  throw new Error('memwalk: build/paging.wasm not found: run `npm run build` first');
-}
+const compiled = new Map<string, { name: string; module: WebAssembly.Module }>();
 
 /** A shared memory needs the module variant that imports a shared memory. */
 function moduleFor(name: ModuleName, shared: boolean): { file: string; module: WebAssembly.Module } {
-  const file = buildDir() + `${name}${shared ? '.shared' : ''}.wasm`;
-  let m = compiled.get(file);
+  const key = `${name}${shared ? '.shared' : ''}.wasm`;
+  let m = compiled.get(key);
   if (!m) {
-    m = new WebAssembly.Module(readFileSync(file));
-    compiled.set(file, m);
+    m = kernelModule(key);
+    compiled.set(key, m);
   }
-  return { file, module: m };
+  return { file: m.name, module: m.module };
 }
 
 /**

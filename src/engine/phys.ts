@@ -1,8 +1,7 @@
-import { open } from 'node:fs/promises';
 import { OutsideImageError, InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 import * as V from '../util/validate.js';
-import { startProgress, type ProgressCallback } from '../util/progress.js';
+import type { ProgressCallback } from '../util/progress.js';
 import type { Layout } from './layout.js';
 import type { FrameCache } from '../memory/frame-cache.js';
 
@@ -184,6 +183,8 @@ export class PhysicalMemory {
       throw new InvalidInputError(`loadRaw: ${path}: this engine reads its physical memory from a source; open the file as a dump instead`, { input: 'path' });
     }
     await V.existingFile(path, 'loadRaw: path');
+    // Loaded when used, so a browser bundle of the engine needs no file system.
+    const [{ open }, { startProgress }] = await Promise.all([import('node:fs/promises'), import('../util/progress.js')]);
     const fh = await open(path, 'r').catch((err: unknown) => V.fileError(err, path, 'loadRaw: path'));
     try {
       const { size } = await fh.stat();
@@ -217,6 +218,7 @@ export class PhysicalMemory {
     const length = o.length === undefined ? Math.max(0, this.size - start) : V.offset(o.length, 'save: options.length');
     this.at(start, length, 'save');
     await V.writablePath(path, 'save: path');
+    const { open } = await import('node:fs/promises');
     const fh = await open(path, 'w').catch((err: unknown) => V.fileError(err, path, 'save: path'));
     try {
       for (let done = 0; done < length; ) {

@@ -32,6 +32,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { MalformedFileError } from '../errors.js';
 import { hex } from '../util/numbers.js';
+import { latin1 } from '../util/bytes-text.js';
 
 export const ELF_MAGIC = Uint8Array.of(0x7f, 0x45, 0x4c, 0x46);
 
@@ -511,7 +512,7 @@ export class ElfFile {
     const len = Number(strtab.size) - sh.nameOffset;
     const bytes = this.read('section-name string table', strtab.offset + BigInt(sh.nameOffset), Math.min(len, 4096));
     const end = bytes.indexOf(0);
-    return Buffer.from(bytes.subarray(0, end < 0 ? bytes.length : end)).toString('latin1');
+    return latin1(bytes.subarray(0, end < 0 ? bytes.length : end));
   }
 
   /**
@@ -565,7 +566,7 @@ export function* readNotes(source: ByteSource, start: number, size: number, pad:
     const nameBytes = namesz > 0 ? source.read(nameStart, namesz) : new Uint8Array(0);
     let nameLen = nameBytes.length;
     while (nameLen > 0 && nameBytes[nameLen - 1] === 0) nameLen--;
-    const name = Buffer.from(nameBytes.subarray(0, nameLen)).toString('latin1');
+    const name = latin1(nameBytes.subarray(0, nameLen));
     const desc = descsz > 0 ? source.read(descStart, descsz) : new Uint8Array(0);
     yield { offset: pos, name, type, descOffset: descStart, desc };
     pos = next;

@@ -2,7 +2,6 @@
 // build compiles it into each kernel module (scripts/build-wasm.mjs, which runs
 // this same function over the same file); the loader computes it again from the
 // abi module it imports and refuses a module whose fingerprint differs.
-import { sha256 } from '../util/sha256.js';
 
 /** 32-bit hash of the numeric exports of an abi module, independent of their order. */
 export function abiHash(values: Readonly<Record<string, unknown>>): number {
@@ -11,8 +10,11 @@ export function abiHash(values: Readonly<Record<string, unknown>>): number {
     .sort()
     .map((k) => `${k}=${values[k] as number}`)
     .join('\n');
-  const digest = sha256(new TextEncoder().encode(text));
-  return new DataView(digest.buffer).getUint32(0, true);
+  // FNV-1a: a fingerprint that catches a stale build, not a defence against forgery,
+  // and the same number in Node, in a browser bundle and in the build script.
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
 }
 
 export const hashHex = (h: number): string => `0x${(h >>> 0).toString(16).padStart(8, '0')}`;

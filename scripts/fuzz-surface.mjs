@@ -4,8 +4,18 @@
 // over dist/). A case passes when the call returns (or resolves) or fails with a
 // MemwalkError, and both backends give the same outcome.
 
-/** What a call did: 'result', 'memwalk' (a typed refusal), or 'untyped' with the error. */
+/** Milliseconds one library call (with its iterator's first steps) may take. */
+export const CASE_BOUND_MS = 5_000;
+
+/** What a call did: 'result', 'memwalk' (a typed refusal), or 'untyped' with the error; and how long it took. */
 export async function outcome(call, MemwalkError) {
+  const t0 = performance.now();
+  const o = await settle(call, MemwalkError);
+  o.ms = performance.now() - t0;
+  return o;
+}
+
+async function settle(call, MemwalkError) {
   try {
     let r = call();
     if (r && typeof r.then === 'function') r = await r;
@@ -79,7 +89,7 @@ export function engineCall(engine, name, args) {
 /**
  * The exported functions of the entry points: [entry, name, fn]. Left out, with
  * the reason: the benchmark entry point (it writes reports and runs long by
- * design) and worker pools (threads).
+ * design) and worker pools (threads; test/reliability-parallel.test.ts).
  */
 export function exportedFunctions(entries) {
   const out = [];
@@ -94,8 +104,38 @@ export function exportedFunctions(entries) {
   return out;
 }
 
+/** The functions of the other entry points held to the contract: those that take files or bytes from the user. */
+export const SUBPATH_CHECKED = new Set(['readKernelFile', 'openImage', 'parseBootParams', 'e820ToBanks']);
+
 /** Call an exported function (a class is constructed). */
 export function exportCall(fn, args) {
   const isClass = /^class[\s{]/.test(Function.prototype.toString.call(fn));
   return () => (isClass ? new fn(...args) : fn(...args));
+}
+
+/**
+ * A thread that kills the process when a case runs past `boundMs`, after printing
+ * what `begin` last said. `begin(what)` before each case, `end()` after it.
+ */
+export async function startWatchdog(boundMs) {
+  const { Worker } = await import('node:worker_threads');
+  const state = new SharedArrayBuffer(12);
+  const text = new SharedArrayBuffer(1024);
+  const words = new Int32Array(state);
+  const bytes = new Uint8Array(text);
+  const worker = new Worker(new URL('./fuzz-watchdog.mjs', import.meta.url), { workerData: { state, text, boundMs } });
+  worker.unref();
+  const encoder = new TextEncoder();
+  return {
+    begin(what) {
+      bytes.fill(0);
+      encoder.encodeInto(what.slice(0, 1000), bytes.subarray(0, 1023));
+      Atomics.add(words, 0, 1);
+      Atomics.store(words, 1, 1);
+    },
+    end() {
+      Atomics.store(words, 1, 0);
+    },
+    stop: () => worker.terminate(),
+  };
 }

@@ -1,6 +1,7 @@
 // Searching memory for a byte pattern: the spans of an address space (or of
 // physical memory) go to the search kernel in batches through the I/O buffer, each
 // batch followed by enough spans for a match to run on into them.
+import { assertScratchFree } from '../engine/scratch-lease.js';
 import * as A from '../abi.js';
 import type { Engine, PagingOptions } from '../engine/engine.js';
 import { InvalidInputError } from '../errors.js';
@@ -92,6 +93,7 @@ export function* scanSpans(engine: Engine, spans: readonly Span[], pattern: Uint
   const k = engine.backend.search;
   const need = pattern.length - 1;
   for (let b = 0; b < spans.length; ) {
+    assertScratchFree(engine, 'search');
     // Starts: as many spans as fit with room for the look-ahead a match may need.
     let starts = Math.min(spans.length - b, spanCap);
     let count = starts;

@@ -4,6 +4,7 @@ import type { EngineContext } from '../engine/context.js';
 import { writeWalkParams, type PagingFormat, type WalkParams } from './format.js';
 import { x86_64 } from './formats/x86.js';
 import type { WalkOptions } from './types.js';
+import { assertScratchFree } from '../engine/scratch-lease.js';
 
 /** Options of a paging call: the walk options plus the table format (default x86_64). */
 export interface PagingOptions extends WalkOptions {
@@ -21,6 +22,7 @@ const written = new WeakMap<WebAssembly.Memory, Written>();
 
 /** Resolve and, if changed, write the walk parameters; returns them. */
 export function prepareWalk(ctx: EngineContext, options: PagingOptions = {}, maxLeafIndex = 0): WalkParams {
+  assertScratchFree(ctx, 'paging call');
   const format = options.format ?? x86_64;
   const { format: _f, ...walk } = options;
   const key = `${format.name}|${maxLeafIndex}|${JSON.stringify(walk)}`;

@@ -93,7 +93,6 @@ export function* scanSpans(engine: Engine, spans: readonly Span[], pattern: Uint
   const k = engine.backend.search;
   const need = pattern.length - 1;
   for (let b = 0; b < spans.length; ) {
-    assertScratchFree(engine, 'search');
     // Starts: as many spans as fit with room for the look-ahead a match may need.
     let starts = Math.min(spans.length - b, spanCap);
     let count = starts;
@@ -104,6 +103,7 @@ export function* scanSpans(engine: Engine, spans: readonly Span[], pattern: Uint
       for (let ahead = 0; b + count < spans.length && ahead < need; count++) ahead += spans[b + count]!.length;
     }
     const write = () => {
+      assertScratchFree(engine, 'search');
       u8.set(pattern, patAt);
       for (let i = 0; i < count; i++) {
         const s = spans[b + i]!, r = spansAt + i * A.SP_BYTES;

@@ -77,18 +77,18 @@ function columns(io: number, frames: number, l4Frames: number) {
  */
 export function computeLayout(ramBytes: number, frames: number, ioBytes = DEFAULT_IO_BYTES): Layout {
   wholeNumber(ramBytes, 'ramBytes');
-  if (!Number.isSafeInteger(ramBytes) || ramBytes < PAGE_SIZE || ramBytes % PAGE_SIZE !== 0) {
+  if (ramBytes < PAGE_SIZE || ramBytes % PAGE_SIZE !== 0) {
     throw new InvalidInputError(`ramBytes: ${ramBytes} must be a positive multiple of 4096`, { input: 'ramBytes', value: ramBytes });
   }
   wholeNumber(frames, 'frames');
-  if (!Number.isSafeInteger(frames) || frames < ramBytes / PAGE_SIZE) {
+  if (frames < ramBytes / PAGE_SIZE) {
     throw new InvalidInputError(
       `frames: ${frames} must be a whole number at least ramBytes/4096 = ${ramBytes / PAGE_SIZE} (every frame of the image has metadata)`,
       { input: 'frames', value: frames },
     );
   }
   wholeNumber(ioBytes, 'ioBytes');
-  if (!Number.isSafeInteger(ioBytes) || ioBytes < WASM_PAGE) {
+  if (ioBytes < WASM_PAGE) {
     throw new InvalidInputError(`ioBytes: ${ioBytes} must be at least 65536`, { input: 'ioBytes', value: ioBytes });
   }
   const io = align(ioBytes, WASM_PAGE);

@@ -26,10 +26,10 @@ export class PhysicalMemory {
 
   constructor(memory: WebAssembly.Memory, layout: Layout, cache?: FrameCache, end?: number) {
     if (!(memory instanceof WebAssembly.Memory)) V.fail('memory', memory, 'is not a WebAssembly.Memory');
-    V.options(layout, 'layout');
+    const l = V.options<Layout>(layout, 'layout');
     const bytes = memory.buffer.byteLength;
-    V.wholeNumber(layout.ramBase, 'layout.ramBase', 0, bytes);
-    V.wholeNumber(layout.ramBytes, 'layout.ramBytes', 0, bytes - layout.ramBase);
+    V.wholeNumber(l.ramBase, 'layout.ramBase', 0, bytes);
+    V.wholeNumber(l.ramBytes, 'layout.ramBytes', 0, bytes - l.ramBase!);
     if (cache !== undefined && !(cache instanceof FrameCache)) V.fail('cache', cache, 'is not a frame cache');
     if (end !== undefined) V.wholeNumber(end, 'end');
     this.cache = cache;

@@ -4,7 +4,9 @@
 // cases and a seed, with the outcomes counted by class. Exits 1 on any failure.
 //
 // The mix of a budget of N cases:
-//   - 40% engine methods on both backends (arbitrary JS values; the backends must agree),
+//   - 20% engine methods on both backends with arbitrary JS values, 20% with
+//     well-typed hostile arguments over tables the calls keep rewriting (the
+//     backends must agree),
 //   - 40% the exported functions (arbitrary JS values),
 //   - 19.5% command lines run in process (a worker thread per run, killed past its bound),
 //   - 0.5% command lines run as child processes of the built binary.
@@ -19,7 +21,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  outcome, fingerprint, valueArb, ENGINE_CALLS, engineCall, exportedFunctions, exportCall, SUBPATH_CHECKED, CASE_BOUND_MS, startWatchdog,
+  outcome, fingerprint, valueArb, ENGINE_CALLS, engineCall, engineCallArb, withAllocators, exportedFunctions, exportCall, SUBPATH_CHECKED, CASE_BOUND_MS, startWatchdog,
 } from './fuzz-surface.mjs';
 import { argvArb, mutationArb, mutate, cliFailure, describeCommands, cliFiles, CliRunner, runChild, BIN, MAIN_URL } from './fuzz-cli.mjs';
 
@@ -54,6 +56,7 @@ const childCases = Math.round(cases * 0.005);
 const cliCases = Math.round(cases * 0.2) - childCases;
 const engineCases = Math.floor((cases - cliCases - childCases) / 2);
 const exportCases = cases - cliCases - childCases - engineCases;
+const typedCases = Math.floor(engineCases / 2);
 
 const counts = new Map();
 const count = (k) => counts.set(k, (counts.get(k) ?? 0) + 1);
@@ -96,8 +99,27 @@ await fc.assert(
       failures.push(`engine.${name}: the backends disagree`);
     }
   }),
-  { numRuns: engineCases, seed },
+  { numRuns: engineCases - typedCases, seed },
 ).catch(broke('engine'));
+index = 0;
+const [tw, tr] = pair();
+await fc.assert(
+  fc.asyncProperty(engineCallArb(fc), async ([name, a]) => {
+    watchdog.begin(`engine.${name} (typed), seed ${seed + 4}, path ${index++}`);
+    const ow = await outcome(engineCall(tw, name, withAllocators(a, () => new BumpAllocator(16, 64))), MemwalkError);
+    const or = await outcome(engineCall(tr, name, withAllocators(a, () => new BumpAllocator(16, 64))), MemwalkError);
+    watchdog.end();
+    count(`engine typed ${ow.kind === 'memwalk' ? `refused (${ow.code})` : ow.kind}`);
+    slow(ow, `engine.${name} typed (wasm)`);
+    slow(or, `engine.${name} typed (reference)`);
+    if (ow.kind === 'untyped' || or.kind === 'untyped') {
+      failures.push(`engine.${name} typed: untyped ${(ow.kind === 'untyped' ? ow : or).error}`);
+    } else if (or.kind !== ow.kind || (ow.kind === 'result' ? fingerprint(or.value) !== fingerprint(ow.value) : or.message !== ow.message)) {
+      failures.push(`engine.${name} typed ${fingerprint(a).slice(0, 200)}: the backends disagree`);
+    }
+  }),
+  { numRuns: typedCases, seed: seed + 4 },
+).catch(broke('engine typed'));
 index = 0;
 await fc.assert(
   fc.asyncProperty(fc.constantFrom(...fns), args, async ([entry, name, fn], a) => {

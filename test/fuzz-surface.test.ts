@@ -10,7 +10,7 @@ import * as frames from '../src/frames/index.js';
 import * as xen from '../src/xen/index.js';
 import * as compare from '../src/compare/index.js';
 // @ts-expect-error: a plain ES module shared with the soak script
-import { outcome, fingerprint, valueArb, ENGINE_CALLS, engineCall, exportedFunctions, exportCall, SUBPATH_CHECKED, CASE_BOUND_MS } from '../scripts/fuzz-surface.mjs';
+import { outcome, fingerprint, valueArb, ENGINE_CALLS, engineCall, engineCallArb, withAllocators, exportedFunctions, exportCall, SUBPATH_CHECKED, CASE_BOUND_MS } from '../scripts/fuzz-surface.mjs';
 
 const { createEngine, MemwalkError, BumpAllocator } = root;
 const value = valueArb(fc);
@@ -50,6 +50,29 @@ test('engine methods: a result or a MemwalkError, the same on both backends', as
     }),
     { numRuns: 1500, seed: 20261207 },
   );
+}, 60_000);
+
+test('engine methods with well-typed hostile arguments, over tables the calls keep rewriting: the backends agree', async () => {
+  const [w, r] = pair();
+  let results = 0;
+  await fc.assert(
+    fc.asyncProperty(engineCallArb(fc), async ([name, a]: [string, unknown[]]) => {
+      const ow = await outcome(engineCall(w, name, withAllocators(a, () => new BumpAllocator(16, 64))), MemwalkError);
+      const or = await outcome(engineCall(r, name, withAllocators(a, () => new BumpAllocator(16, 64))), MemwalkError);
+      inBound(ow, `engine.${name} (wasm)`);
+      inBound(or, `engine.${name} (reference)`);
+      if (ow.kind === 'untyped') throw ow.error;
+      if (or.kind === 'untyped') throw or.error;
+      expect(or.kind).toBe(ow.kind);
+      if (ow.kind === 'result') {
+        results++;
+        expect(fingerprint(or.value)).toBe(fingerprint(ow.value));
+      } else expect(or.message).toBe(ow.message);
+    }),
+    { numRuns: 1000, seed: 20261207 },
+  );
+  // Most calls get past the argument checks to the kernels (not a suite of refusals).
+  expect(results).toBeGreaterThan(500);
 }, 60_000);
 
 // The top level's functions and the other entry points' functions that take files

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createEngine, BumpAllocator, x86_64, x86_32, aarch64_4k, x86_64_la57, Engine, PhysicalMemory, computeLayout, openDumpBytes, memorySource, checkContiguous,
+  createEngine, BumpAllocator, x86_64, x86_32, aarch64_4k, aarch64_64k, x86_64_la57, Engine, PhysicalMemory, computeLayout, openDumpBytes, memorySource, checkContiguous,
   MemwalkError, InvalidInputError, CapacityError, NotFoundError, OutsideImageError, type Engine,
 } from '../src/index.js';
 import { MAX_RANGE_PAGES } from '../src/paging/operations.js';
@@ -132,6 +132,15 @@ describe.each(['wasm', 'reference'] as const)('bounds on %s', (backend) => {
     expect(r.totalPages).toBe(2 ** 32);
     // An empty root: every page faults not-present at the root (PML4 entry 0 for all of the first 16 TiB).
     expect(r.get(0).result).toMatchObject({ ok: false, fault: { kind: 'not-present', level: 4 } });
+  });
+
+  test('translateRuns goes round the address space once at most', () => {
+    const e = engine(backend);
+    // 2^64 bytes are 2^52 pages of 4 KiB, 2^48 of 64 KiB: one more is refused before any walk.
+    expect(e.translateRuns(K4, 0n, 2 ** 52).totalPages).toBe(2 ** 52);
+    expect(e.translateRuns(K4, 0n, 2 ** 48, { format: aarch64_64k }).totalPages).toBe(2 ** 48);
+    expect(() => e.translateRuns(K4, 0n, 2 ** 52 + 1)).toThrow(/^pages: 4503599627370497 is more than the 4503599627370496 pages of 4 KiB in the 64-bit address space/);
+    expect(() => e.translateRuns(K4, 0n, 2 ** 48 + 1, { format: aarch64_64k })).toThrow(InvalidInputError);
   });
 
   test('translateRuns crosses the non-canonical hole as one run', () => {

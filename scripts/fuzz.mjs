@@ -26,12 +26,14 @@ import {
 import { argvArb, mutationArb, mutate, cliFailure, describeCommands, cliFiles, CliRunner, runChild, BIN, MAIN_URL } from './fuzz-cli.mjs';
 
 const argv = process.argv.slice(2);
+// `--cases N` or `--cases=N`.
 const opt = (name, dflt) => {
-  const i = argv.indexOf(name);
+  const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
   if (i < 0) return dflt;
-  const v = Number(argv[i + 1]);
+  const text = argv[i] === name ? argv[i + 1] : argv[i].slice(name.length + 1);
+  const v = Number(text);
   if (!Number.isSafeInteger(v) || v < 0) {
-    console.error(`fuzz: ${name} takes a whole number, not ${JSON.stringify(argv[i + 1])}`);
+    console.error(`fuzz: ${name} takes a whole number, not ${JSON.stringify(text)}`);
     process.exit(2);
   }
   return v;

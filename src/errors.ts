@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'type-violation'
   | 'not-found'
   | 'backend-mismatch'
-  | 'stale-build';
+  | 'stale-build'
+  | 'engine-busy';
 
 export class MemwalkError extends Error {
   readonly code: ErrorCode;
@@ -88,5 +89,12 @@ export class NotFoundError extends MemwalkError {
 export class StaleBuildError extends MemwalkError {
   constructor(message: string, details: Record<string, unknown> = {}) {
     super('stale-build', message, details);
+  }
+}
+
+/** The engine's scratch (I/O buffer, walk parameters) is in use by a parallel call on worker threads; await it first. */
+export class EngineBusyError extends MemwalkError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('engine-busy', message, details);
   }
 }

@@ -16,7 +16,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const LAYERS: readonly { readonly name: string; readonly paths: readonly string[] }[] = [
   {
     name: 'core',
-    paths: ['src/abi.ts', 'src/errors.ts', 'src/util/', 'src/engine/context.ts', 'src/engine/layout.ts', 'src/engine/phys.ts', 'src/backends/', 'src/memory/'],
+    paths: ['src/abi.ts', 'src/errors.ts', 'src/util/', 'src/engine/context.ts', 'src/engine/layout.ts', 'src/engine/phys.ts', 'src/engine/scratch-lease.ts', 'src/backends/', 'src/memory/'],
   },
   { name: 'models', paths: ['src/paging/', 'src/frames/', 'src/dumps/', 'src/images/'] },
   { name: 'facade', paths: ['src/engine/engine.ts', 'src/engine/open-dump.ts', 'src/address/'] },

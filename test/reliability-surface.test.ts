@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  createEngine, BumpAllocator, x86_64, x86_32, aarch64_4k, x86_64_la57,
+  createEngine, BumpAllocator, x86_64, x86_32, aarch64_4k, aarch64_64k, x86_64_la57, Engine, PhysicalMemory, computeLayout, openDumpBytes, memorySource, checkContiguous,
   MemwalkError, InvalidInputError, CapacityError, NotFoundError, OutsideImageError, type Engine,
 } from '../src/index.js';
 import { MAX_RANGE_PAGES } from '../src/paging/operations.js';
@@ -66,6 +66,19 @@ describe('library arguments: one typed error naming the argument', () => {
     ['write64 of 2^64', () => e.phys.write64(0, 2n ** 64n), InvalidInputError, /^write64: value: 18446744073709551616n is outside/],
     ['read at NaN', () => e.phys.read(NaN, 4), InvalidInputError, /^read: pa: the number NaN is not an address/],
     ['read of a negative length', () => e.phys.read(0, -1), InvalidInputError, /^read: length: the number -1/],
+    ['Engine over a hand-made context', () => new Engine({ memory: e.memory } as never), InvalidInputError, /^ctx: an object \(Object\) is not an engine \(make one with createEngine\)/],
+    ['PhysicalMemory over no memory', () => new PhysicalMemory({} as never, e.layout), InvalidInputError, /^memory: an object \(Object\) is not a WebAssembly.Memory/],
+    ['PhysicalMemory past its memory', () => new PhysicalMemory(e.memory, { ...e.layout, ramBytes: 2 ** 40 }), InvalidInputError, /^layout.ramBytes: the number 1099511627776 must be a whole number from 0 to/],
+    ['BumpAllocator from a bigint', () => new BumpAllocator(1n as never, 5), InvalidInputError, /^BumpAllocator: first: 1n must be a whole number/],
+    ['allocate 0 frames', () => new BumpAllocator(1, 5).allocate(0), InvalidInputError, /^allocate: frames: the number 0 must be a whole number from 1/],
+    ['computeLayout of an object', () => computeLayout({} as never, 1), InvalidInputError, /^ramBytes: an object \(Object\) must be a whole number/],
+    ['openDumpBytes of a string', () => openDumpBytes('dump.raw' as never), InvalidInputError, /^bytes: 'dump.raw' is not a Uint8Array or a byte source/],
+    ['openDumpBytes with a format object', () => openDumpBytes(new Uint8Array(4096), { format: {} as never }), InvalidInputError, /^image format an object \(Object\) is not one of raw/],
+    ['memorySource named by a number', () => memorySource(new Uint8Array(8), 5 as never), InvalidInputError, /^name: the number 5 must be a string/],
+    ['memorySource ranges out of order', () => memorySource(new Uint8Array(8192), 'm', [{ start: 4096n, end: 8192n }, { start: 0n, end: 4096n }]), InvalidInputError, /^ranges\[1\]: \[0x0, 0x1000\) must be frame-aligned, non-empty, above the range before it/],
+    ['checkContiguous of no engine', () => checkContiguous({} as never, 0n), InvalidInputError, /^engine: an object \(Object\) is not an engine/],
+    ['checkContiguous root as number', () => checkContiguous(e, 4096 as never), InvalidInputError, /^root: the number 4096 is a number/],
+    ['checkContiguous maxEntries 0', () => checkContiguous(e, K4, { maxEntries: 0 }), InvalidInputError, /^options.maxEntries: the number 0 must be a whole number from 1/],
   ];
   test.each(cases)('%s', (_name, call, cls, text) => {
     const err = thrown(call);
@@ -84,6 +97,17 @@ describe('library arguments: one typed error naming the argument', () => {
     }
     expect(a.translate(0x1000n, 0x1234n, { format: 'x86_64' as never })).toMatchObject({ ok: true, pa: 0x201234n });
   });
+});
+
+test('openDumpBytes reads a Uint8Array as the dump it holds', () => {
+  const bytes = new Uint8Array(4 * 4096);
+  const dv = new DataView(bytes.buffer);
+  dv.setBigUint64(0x1000, 0x2003n, true); // PML4[0] -> 0x2000
+  dv.setBigUint64(0x2000, 0x83n, true); // PDPT[0]: a 1 GiB leaf at 0
+  const dump = openDumpBytes(bytes, { cacheBytes: '64K' });
+  expect(dump.description.format).toBe('raw');
+  expect(dump.engine.translate(0x1000n, 0x3456n)).toMatchObject({ ok: true, pa: 0x3456n, pageSize: 2 ** 30 });
+  dump.close();
 });
 
 describe('files: missing is NotFoundError, a directory is InvalidInputError', () => {
@@ -108,6 +132,15 @@ describe.each(['wasm', 'reference'] as const)('bounds on %s', (backend) => {
     expect(r.totalPages).toBe(2 ** 32);
     // An empty root: every page faults not-present at the root (PML4 entry 0 for all of the first 16 TiB).
     expect(r.get(0).result).toMatchObject({ ok: false, fault: { kind: 'not-present', level: 4 } });
+  });
+
+  test('translateRuns goes round the address space once at most', () => {
+    const e = engine(backend);
+    // 2^64 bytes are 2^52 pages of 4 KiB, 2^48 of 64 KiB: one more is refused before any walk.
+    expect(e.translateRuns(K4, 0n, 2 ** 52).totalPages).toBe(2 ** 52);
+    expect(e.translateRuns(K4, 0n, 2 ** 48, { format: aarch64_64k }).totalPages).toBe(2 ** 48);
+    expect(() => e.translateRuns(K4, 0n, 2 ** 52 + 1)).toThrow(/^pages: 4503599627370497 is more than the 4503599627370496 pages of 4 KiB in the 64-bit address space/);
+    expect(() => e.translateRuns(K4, 0n, 2 ** 48 + 1, { format: aarch64_64k })).toThrow(InvalidInputError);
   });
 
   test('translateRuns crosses the non-canonical hole as one run', () => {

@@ -1,6 +1,7 @@
 // Searching memory for a byte pattern: the spans of an address space (or of
 // physical memory) go to the search kernel in batches through the I/O buffer, each
 // batch followed by enough spans for a match to run on into them.
+import { assertScratchFree } from '../engine/scratch-lease.js';
 import * as A from '../abi.js';
 import type { Engine, PagingOptions } from '../engine/engine.js';
 import { InvalidInputError } from '../errors.js';
@@ -102,6 +103,7 @@ export function* scanSpans(engine: Engine, spans: readonly Span[], pattern: Uint
       for (let ahead = 0; b + count < spans.length && ahead < need; count++) ahead += spans[b + count]!.length;
     }
     const write = () => {
+      assertScratchFree(engine, 'search');
       u8.set(pattern, patAt);
       for (let i = 0; i < count; i++) {
         const s = spans[b + i]!, r = spansAt + i * A.SP_BYTES;

@@ -3,6 +3,7 @@
  * unless the caller forces a reader.
  */
 import { InvalidInputError, NotFoundError } from '../errors.js';
+import * as V from '../util/validate.js';
 import { fileSource } from '../images/elf.js';
 import type { PhysicalSource } from '../memory/source.js';
 import type { ByteSource } from './bytes.js';
@@ -30,10 +31,12 @@ export function openSource(path: string, options: OpenSourceOptions = {}): Physi
 /** Open a dump from any ByteSource (a buffer, a browser File); the source takes ownership of it. */
 export function sourceFromBytes(bytes: ByteSource, options: OpenSourceOptions = {}): PhysicalSource {
   try {
-    if (options.format !== undefined && !DUMP_FORMATS.includes(options.format)) {
-      throw new InvalidInputError(`image format '${options.format}' is not one of ${DUMP_FORMATS.join(', ')}`, { input: 'format', value: options.format });
+    const o = V.options<OpenSourceOptions>(options);
+    if (o.format !== undefined && !DUMP_FORMATS.includes(o.format)) {
+      throw new InvalidInputError(`image format ${V.describe(o.format)} is not one of ${DUMP_FORMATS.join(', ')}`, { input: 'format' });
     }
-    const format = options.format ?? detectFormat(bytes);
+    if (o.xenFrames !== undefined && o.xenFrames !== 'guest' && o.xenFrames !== 'machine') V.fail('xenFrames', o.xenFrames, 'is not one of guest, machine');
+    const format = o.format ?? detectFormat(bytes);
     switch (format) {
       case 'raw':
         return openRaw(bytes);
@@ -46,7 +49,7 @@ export function sourceFromBytes(bytes: ByteSource, options: OpenSourceOptions = 
       case 'lime':
         return openLime(bytes);
       case 'xen-dump-core':
-        return openXenDumpCore(bytes, options.xenFrames);
+        return openXenDumpCore(bytes, o.xenFrames);
     }
   } catch (err) {
     bytes.close();

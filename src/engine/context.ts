@@ -7,6 +7,7 @@ import { createWasmBackend } from '../backends/wasm.js';
 import { createReferenceBackend } from '../backends/reference/index.js';
 import type { Backend, BackendName } from '../backends/backend.js';
 import { InvalidInputError } from '../errors.js';
+import { fail } from '../util/validate.js';
 import * as A from '../abi.js';
 import type { FrameCache } from '../memory/frame-cache.js';
 import type { PhysicalSource } from '../memory/source.js';
@@ -33,6 +34,21 @@ export interface EngineContext {
   readonly backing?: SourceBacking;
 }
 
+/** Contexts made by createContext, and the engines built over them. */
+const made = new WeakSet<object>();
+
+/** Record `engine` as a context (an Engine is the facade over one createContext made). */
+export function adoptContext(engine: EngineContext, from: EngineContext): void {
+  engineContext(from, 'ctx');
+  made.add(engine);
+}
+
+/** `v` as an engine context: an Engine from createEngine (or a context from createContext), nothing hand-made. */
+export function engineContext(v: unknown, what = 'engine'): EngineContext {
+  if (typeof v !== 'object' || v === null || !made.has(v)) fail(what, v, 'is not an engine (make one with createEngine)');
+  return v as EngineContext;
+}
+
 /** A context over `memory` running `backend`; two contexts over one memory see the same bytes. */
 export function createContext(memory: WebAssembly.Memory, layout: Layout, backend: BackendName, backing?: SourceBacking): EngineContext {
   if (backend !== 'wasm' && backend !== 'reference') {
@@ -40,7 +56,7 @@ export function createContext(memory: WebAssembly.Memory, layout: Layout, backen
   }
   const cache = backing?.cache;
   const kernels = backend === 'wasm' ? createWasmBackend({ memory, layout, cache }) : createReferenceBackend({ memory, layout, cache });
-  return {
+  const ctx: EngineContext = {
     memory,
     layout,
     backend: kernels,
@@ -50,6 +66,8 @@ export function createContext(memory: WebAssembly.Memory, layout: Layout, backen
     u32: new Uint32Array(memory.buffer),
     big: new BigUint64Array(memory.buffer),
   };
+  made.add(ctx);
+  return ctx;
 }
 
 /** One past the highest physical address that can hold contents (cached engines: MAXPHYADDR 52). */

@@ -2,7 +2,7 @@ import { computeLayout, computeCachedLayout, DEFAULT_CACHE_BYTES, type Layout } 
 import { FrameCache } from '../memory/frame-cache.js';
 import type { PhysicalSource } from '../memory/source.js';
 import type { PhysicalMemory } from './phys.js';
-import { createContext, type EngineContext, type SourceBacking } from './context.js';
+import { adoptContext, createContext, type EngineContext, type SourceBacking } from './context.js';
 import type { Backend, BackendName } from '../backends/backend.js';
 import type { WalkParams } from '../paging/format.js';
 import { InvalidInputError } from '../errors.js';
@@ -63,6 +63,7 @@ export class Engine implements EngineContext {
 
   /** @internal use createEngine */
   constructor(ctx: EngineContext) {
+    adoptContext(this, ctx);
     this.memory = ctx.memory;
     this.layout = ctx.layout;
     this.backend = ctx.backend;

@@ -1,4 +1,5 @@
 import { CapacityError, InvalidInputError } from '../errors.js';
+import { wholeNumber } from '../util/validate.js';
 import { IO_BASE, DOM_MAX, DOM_STRIDE, FRAME_COLUMNS, FM_ENTRY_BYTES } from '../abi.js';
 import type { FrameCacheRegion } from '../memory/frame-cache.js';
 
@@ -75,16 +76,19 @@ function columns(io: number, frames: number, l4Frames: number) {
  * refuse, before anything is allocated, a request that cannot fit in 4 GiB.
  */
 export function computeLayout(ramBytes: number, frames: number, ioBytes = DEFAULT_IO_BYTES): Layout {
-  if (!Number.isSafeInteger(ramBytes) || ramBytes < PAGE_SIZE || ramBytes % PAGE_SIZE !== 0) {
+  wholeNumber(ramBytes, 'ramBytes');
+  if (ramBytes < PAGE_SIZE || ramBytes % PAGE_SIZE !== 0) {
     throw new InvalidInputError(`ramBytes: ${ramBytes} must be a positive multiple of 4096`, { input: 'ramBytes', value: ramBytes });
   }
-  if (!Number.isSafeInteger(frames) || frames < ramBytes / PAGE_SIZE) {
+  wholeNumber(frames, 'frames');
+  if (frames < ramBytes / PAGE_SIZE) {
     throw new InvalidInputError(
       `frames: ${frames} must be a whole number at least ramBytes/4096 = ${ramBytes / PAGE_SIZE} (every frame of the image has metadata)`,
       { input: 'frames', value: frames },
     );
   }
-  if (!Number.isSafeInteger(ioBytes) || ioBytes < WASM_PAGE) {
+  wholeNumber(ioBytes, 'ioBytes');
+  if (ioBytes < WASM_PAGE) {
     throw new InvalidInputError(`ioBytes: ${ioBytes} must be at least 65536`, { input: 'ioBytes', value: ioBytes });
   }
   const io = align(ioBytes, WASM_PAGE);

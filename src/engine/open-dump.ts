@@ -9,6 +9,7 @@ import { existingFileSync } from '../util/validate.js';
 import type { BackendName } from '../backends/backend.js';
 import { openSource, sourceFromBytes, type OpenSourceOptions } from '../dumps/open.js';
 import type { ByteSource } from '../dumps/bytes.js';
+import { bufferSource } from '../images/elf.js';
 import type { PhysicalSource, PhysRange, SourceDescription } from '../memory/source.js';
 import type { QemuVcpu } from '../memory/vcpu.js';
 import type { FrameCacheStats } from '../memory/frame-cache.js';
@@ -43,9 +44,20 @@ export function openDump(path: string, options: OpenDumpOptions = {}): Dump {
   return dumpOver(openSource(path, options), options);
 }
 
-/** The same over any byte source (a buffer, a browser File read in slices). */
-export function openDumpBytes(bytes: ByteSource, options: OpenDumpOptions = {}): Dump {
-  return dumpOver(sourceFromBytes(bytes, options), options);
+/** The same over bytes in memory (a Uint8Array) or any byte source (a browser File read in slices). */
+export function openDumpBytes(bytes: ByteSource | Uint8Array, options: OpenDumpOptions = {}): Dump {
+  V.options(options);
+  return dumpOver(sourceFromBytes(byteSource(bytes), options), options);
+}
+
+function byteSource(v: unknown): ByteSource {
+  if (v instanceof Uint8Array) return bufferSource(v, 'bytes');
+  const b = v as Partial<ByteSource> | null;
+  if (b === null || typeof b !== 'object' || typeof b.name !== 'string' || typeof b.read !== 'function' || typeof b.close !== 'function') {
+    V.fail('bytes', v, 'is not a Uint8Array or a byte source (an object with name, size, read and close)');
+  }
+  V.wholeNumber(b.size, 'bytes.size');
+  return b as ByteSource;
 }
 
 function dumpOver(source: PhysicalSource, options: OpenDumpOptions): Dump {

@@ -3,7 +3,7 @@ import { hex } from '../util/numbers.js';
 import * as V from '../util/validate.js';
 import type { ProgressCallback } from '../util/progress.js';
 import type { Layout } from './layout.js';
-import type { FrameCache } from '../memory/frame-cache.js';
+import { FrameCache } from '../memory/frame-cache.js';
 
 const PAGE = 4096;
 
@@ -24,6 +24,13 @@ export class PhysicalMemory {
   private readonly cache: FrameCache | undefined;
 
   constructor(memory: WebAssembly.Memory, layout: Layout, cache?: FrameCache, end?: number) {
+    if (!(memory instanceof WebAssembly.Memory)) V.fail('memory', memory, 'is not a WebAssembly.Memory');
+    const l = V.options<Layout>(layout, 'layout');
+    const bytes = memory.buffer.byteLength;
+    V.wholeNumber(l.ramBase, 'layout.ramBase', 0, bytes);
+    V.wholeNumber(l.ramBytes, 'layout.ramBytes', 0, bytes - l.ramBase!);
+    if (cache !== undefined && !(cache instanceof FrameCache)) V.fail('cache', cache, 'is not a frame cache');
+    if (end !== undefined) V.wholeNumber(end, 'end');
     this.cache = cache;
     if (cache) {
       this.base = 0;

@@ -2,6 +2,7 @@
 // every frame whose owner is OWNER_NONE; a pattern names which frames, the
 // order says in which order they join the domain's page list. The kernels do the
 // per-frame work; a large allocation runs in slices so a progress bar can move.
+import { assertScratchFree } from '../engine/scratch-lease.js';
 import * as A from '../abi.js';
 import type { EngineContext } from '../engine/context.js';
 import { InvalidInputError } from '../errors.js';
@@ -111,6 +112,7 @@ export function allocateFrames(ctx: EngineContext, dom: number, frames: ArrayLik
     });
   }
   for (let i = 0; i < frames.length; i++) checkFrameNumber(e, frames[i]!);
+  assertScratchFree(e, 'allocateFrames');
   const buf = new Uint32Array(e.memory.buffer, e.layout.ioBase, frames.length);
   for (let i = 0; i < frames.length; i++) buf[i] = frames[i]!;
   const rc = e.backend.frames.allocList(dom, e.layout.ioBase, frames.length);

@@ -1,6 +1,7 @@
 // The frame table: one metadata record per frame, stored column-wise in the
 // engine's memory (type_info, count_info, owner, next, prev; 20 bytes a frame),
 // with the operations on it gathered behind `engine.frames`.
+import { assertScratchFree } from '../engine/scratch-lease.js';
 import * as A from '../abi.js';
 import type { EngineContext } from '../engine/context.js';
 import { InvalidInputError } from '../errors.js';
@@ -100,6 +101,7 @@ export class FrameTable {
    */
   census(type: FrameType, options: { domain?: number; from?: number; to?: number; validated?: boolean } = {}): CensusResult {
     const e = this.ctx;
+    assertScratchFree(e, 'census');
     const d = options.domain ?? NO_FRAME;
     const key = typeCode(type) * 2 + ((options.validated ?? type !== 'none') ? 1 : 0);
     const from = Math.max(0, Math.min(options.from ?? 0, this.size));

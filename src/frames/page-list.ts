@@ -1,5 +1,6 @@
 // A domain's page list (xen-mm.md §2): add at head or tail, remove the head or a
 // given frame, iterate, and the chase that walks the next column only.
+import { assertScratchFree } from '../engine/scratch-lease.js';
 import * as A from '../abi.js';
 import type { EngineContext } from '../engine/context.js';
 import { frameError } from './refusal.js';
@@ -63,6 +64,7 @@ export class PageList {
   /** The frames in list order (at most `max`, default the recorded length + 1 to expose a broken list). */
   frames(max = this.length + 1): Uint32Array {
     const e = this.ctx;
+    assertScratchFree(e, 'page list');
     const out = new Uint32Array(Math.min(max, e.layout.frames + 1));
     const io = e.layout.ioBase;
     const per = Math.floor(e.layout.ioBytes / 4);

@@ -5,12 +5,15 @@
  * inside the engine's own memory.
  */
 import { InvalidInputError } from '../errors.js';
+import { hex } from '../util/numbers.js';
+import * as V from '../util/validate.js';
 import { FRAME_SIZE, FrameState, type PhysicalSource, type PhysRange } from './source.js';
 
 export function memorySource(bytes: Uint8Array, name = 'memory', ranges?: readonly PhysRange[]): PhysicalSource {
-  if (!(bytes instanceof Uint8Array)) throw new InvalidInputError(`${name}: bytes must be a Uint8Array`, { input: 'bytes' });
+  V.byteArray(bytes, 'bytes');
+  if (typeof name !== 'string') V.fail('name', name, 'must be a string');
   const end = BigInt(Math.ceil(bytes.length / FRAME_SIZE) * FRAME_SIZE);
-  const have = ranges ?? (end > 0n ? [{ start: 0n, end }] : []);
+  const have = ranges === undefined ? (end > 0n ? [{ start: 0n, end }] : []) : physRanges(ranges, 'ranges');
   const holds = (pfn: number) => {
     const pa = BigInt(pfn) * BigInt(FRAME_SIZE);
     return have.some((r) => pa >= r.start && pa < r.end);
@@ -32,4 +35,20 @@ export function memorySource(bytes: Uint8Array, name = 'memory', ranges?: readon
     },
     close() {},
   };
+}
+
+/** Ranges as a source lists them: frame-aligned [start, end) bigints, ascending, apart, below 2^52. */
+function physRanges(v: unknown, what: string): PhysRange[] {
+  if (!Array.isArray(v)) V.fail(what, v, 'must be an array of { start, end }');
+  let last = 0n;
+  return v.map((r: Partial<PhysRange> | null, i) => {
+    if (r === null || typeof r !== 'object') V.fail(`${what}[${i}]`, r, 'must be an object { start, end }');
+    const start = V.u64(r.start, `${what}[${i}].start`), end = V.u64(r.end, `${what}[${i}].end`);
+    if (start % 4096n || end % 4096n || start >= end || start < last || end > 1n << 52n) {
+      const text = `[${hex(start)}, ${hex(end)})`;
+      throw new InvalidInputError(`${what}[${i}]: ${text} must be frame-aligned, non-empty, above the range before it and below 2^52`, { input: `${what}[${i}]` });
+    }
+    last = end;
+    return { start, end };
+  });
 }

@@ -1,4 +1,5 @@
 import { CapacityError, InvalidInputError } from '../errors.js';
+import { wholeNumber } from '../util/validate.js';
 
 /**
  * Where page-table pages come from. `allocate(n)` returns the first frame number
@@ -16,13 +17,14 @@ export class BumpAllocator implements FrameAllocator {
   private readonly freed: number[] = [];
 
   constructor(first: number, readonly end: number) {
-    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(end) || first < 0 || end < first) {
-      throw new InvalidInputError(`BumpAllocator: frames [${first}, ${end}) is not a range of frame numbers`);
-    }
+    wholeNumber(first, 'BumpAllocator: first');
+    wholeNumber(end, 'BumpAllocator: end');
+    if (end < first) throw new InvalidInputError(`BumpAllocator: frames [${first}, ${end}) is not a range of frame numbers`);
     this.next = first;
   }
 
   allocate(frames = 1): number | undefined {
+    wholeNumber(frames, 'allocate: frames', 1);
     if (frames === 1 && this.freed.length) return this.freed.pop();
     const aligned = Math.ceil(this.next / frames) * frames;
     if (aligned + frames > this.end) return undefined;
@@ -31,6 +33,8 @@ export class BumpAllocator implements FrameAllocator {
   }
 
   free(frame: number, frames = 1): void {
+    wholeNumber(frame, 'free: frame');
+    wholeNumber(frames, 'free: frames', 1);
     if (frame + frames === this.next) this.next = frame;
     else for (let i = 0; i < frames; i++) this.freed.push(frame + i);
   }

@@ -5,7 +5,8 @@ import * as A from '../abi.js';
 import type { EngineContext } from '../engine/context.js';
 import { prepareWalk, type PagingOptions } from './prepare.js';
 import type { WalkParams } from './format.js';
-import { InvalidInputError } from '../errors.js';
+import { engineContext } from '../engine/context.js';
+import * as V from './arguments.js';
 
 /** Does any level of this format carry a contiguous hint? */
 export function hasContiguousHint(p: WalkParams): boolean {
@@ -70,11 +71,11 @@ export interface ContiguousCheck {
  * while a rule is broken, each table reported once however many paths reach it.
  */
 export function checkContiguous(ctx: EngineContext, root: bigint, options: ContiguousCheckOptions = {}): ContiguousCheck {
-  const maxEntries = options.maxEntries ?? 50_000_000;
-  if (!Number.isSafeInteger(maxEntries) || maxEntries <= 0) {
-    throw new InvalidInputError(`maxEntries: ${maxEntries} must be a whole number > 0`, { input: 'maxEntries' });
-  }
-  const { maxEntries: _m, ...paging } = options;
+  engineContext(ctx, 'engine');
+  const r = V.u64(root, 'root');
+  const paging = V.pagingOptions(options);
+  const given = V.options<ContiguousCheckOptions>(options).maxEntries;
+  const maxEntries = given === undefined ? 50_000_000 : V.wholeNumber(given, 'options.maxEntries', 1);
   const p = prepareWalk(ctx, paging);
   if (!hasContiguousHint(p)) return { violations: [], truncated: false };
   const k = ctx.backend.paging;
@@ -82,7 +83,7 @@ export function checkContiguous(ctx: EngineContext, root: bigint, options: Conti
   const max = Math.min(4096, Math.floor(ctx.layout.ioBytes / A.CR_BYTES));
   const seen = new Set<string>();
   const violations: ContiguousViolation[] = [];
-  k.contigCheckStart(BigInt.asUintN(64, root));
+  k.contigCheckStart(r);
   let visited = 0;
   for (;;) {
     prepareWalk(ctx, paging);

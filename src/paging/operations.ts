@@ -300,6 +300,13 @@ export function translateRuns(ctx: EngineContext, root: bigint, va: bigint, page
   const acc = accessFlags(a.o.access, a.o.user);
   const { start, pageSize } = rangeOf(p, a.va);
   pages = a.pages;
+  // A range goes round the 64-bit space at most once: more pages would walk the same tables again.
+  const inSpace = Number(TWO_64 / pageSize);
+  if (pages > inSpace) {
+    throw new InvalidInputError(`pages: ${pages} is more than the ${inSpace} pages of ${pageSize / 1024n} KiB in the 64-bit address space; a range covers it once at most`, {
+      input: 'pages', pages, max: inSpace,
+    });
+  }
   const cap = Math.floor(ctx.layout.ioBytes / A.RR_BYTES);
   const outPtr = ctx.layout.ioBase;
   const r = a.r;

@@ -5,6 +5,7 @@ import { writeWalkParams, type PagingFormat, type WalkParams } from './format.js
 import { x86_64 } from './formats/x86.js';
 import type { WalkOptions } from './types.js';
 import * as A from '../abi.js';
+import { assertScratchFree } from '../engine/scratch-lease.js';
 
 /** Options of a paging call: the walk options plus the table format (default x86_64). */
 export interface PagingOptions extends WalkOptions {
@@ -22,6 +23,7 @@ const written = new WeakMap<WebAssembly.Memory, Written>();
 
 /** Resolve and, if changed, write the walk parameters; returns them. */
 export function prepareWalk(ctx: EngineContext, options: PagingOptions = {}, maxLeafIndex = 0): WalkParams {
+  assertScratchFree(ctx, 'paging call');
   const format = options.format ?? x86_64;
   const { format: _f, ...walk } = options;
   const key = `${format.name}|${JSON.stringify(walk)}`;

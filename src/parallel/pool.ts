@@ -13,6 +13,9 @@ import type { BackendName } from '../backends/backend.js';
 import { MAX_SCAN_WORKERS } from '../backends/wasm.js';
 import { BatchResult, accessFlags, type AccessKind, type BatchStrategy } from '../paging/operations.js';
 import { InvalidInputError } from '../errors.js';
+import { engineContext } from '../engine/context.js';
+import { withScratchLease } from '../engine/scratch-lease.js';
+import * as V from '../paging/arguments.js';
 import type { ScanReply, ScanTask, WorkerInit } from './worker.js';
 
 /** Where the compiled worker is: next to this file when built, else dist/ (tests run the TS sources). */
@@ -24,7 +27,8 @@ function workerFile(): string {
   throw new Error('memwalk: dist/src/parallel/worker.js not found: run `npm run build` first');
 }
 
-const STRATEGY: Record<BatchStrategy, number> = { naive: A.BATCH_NAIVE, cached: A.BATCH_CACHED, interleaved: A.BATCH_INTERLEAVED };
+const STRATEGY: Readonly<Record<BatchStrategy, number>> = Object.freeze({ naive: A.BATCH_NAIVE, cached: A.BATCH_CACHED, interleaved: A.BATCH_INTERLEAVED });
+const BACKENDS: Readonly<Record<string, BackendName>> = Object.freeze({ wasm: 'wasm', reference: 'reference' });
 
 const MAX_WORKERS = MAX_SCAN_WORKERS;
 
@@ -63,14 +67,13 @@ export class ScanPool {
   }
 
   static async create(engine: Engine, options: ScanPoolOptions = {}): Promise<ScanPool> {
-    const workers = options.workers ?? 2;
-    if (!Number.isInteger(workers) || workers < 1 || workers > MAX_WORKERS) {
-      throw new InvalidInputError(`workers: ${workers} must be a whole number from 1 to ${MAX_WORKERS}`, { input: 'workers', value: workers });
-    }
+    engineContext(engine, 'engine');
+    const o = V.options<ScanPoolOptions>(options);
+    const workers = o.workers === undefined ? 2 : V.wholeNumber(o.workers, 'workers', 1, MAX_WORKERS);
     if (!(engine.memory.buffer instanceof SharedArrayBuffer)) {
       throw new InvalidInputError('workers need an engine over shared memory: create it with createEngine({ ..., shared: true })', { input: 'shared' });
     }
-    const backend = options.backend ?? engine.backend.name;
+    const backend = o.backend === undefined ? engine.backend.name : V.oneOf(BACKENDS, o.backend, 'backend');
     const ioBytes = engine.layout.ioBytes;
     const init: WorkerInit = {
       memory: engine.memory,
@@ -101,9 +104,14 @@ export class ScanPool {
   /**
    * The kernel-level call: translate `n` u64 addresses at `inPtr` into records
    * at `outPtr`, in `parts` contiguous slices run concurrently. Walk parameters
-   * must be in place (engine.prepare). Returns the workers' replies.
+   * must be in place (engine.prepare). Returns the workers' replies. Holds the
+   * engine's scratch while the workers run (see src/engine/scratch-lease.ts).
    */
-  async translateBatchRaw(root: bigint, inPtr: number, outPtr: number, n: number, access = 0, mode: number = A.BATCH_INTERLEAVED, parts = this.workers): Promise<ScanReply[]> {
+  translateBatchRaw(root: bigint, inPtr: number, outPtr: number, n: number, access = 0, mode: number = A.BATCH_INTERLEAVED, parts = this.workers): Promise<ScanReply[]> {
+    return withScratchLease(this.engine.memory, 'a parallel translateBatch', (hold) => hold(this.slices(root, inPtr, outPtr, n, access, mode, parts)));
+  }
+
+  private slices(root: bigint, inPtr: number, outPtr: number, n: number, access: number, mode: number, parts: number): Promise<ScanReply[]> {
     const slices = Math.max(1, Math.min(parts, n));
     const per = Math.ceil(n / slices);
     const jobs: Promise<ScanReply>[] = [];
@@ -114,33 +122,44 @@ export class ScanPool {
     return Promise.all(jobs);
   }
 
-  /** Like engine.translateBatch, with the walks spread over the workers. */
+  /**
+   * Like engine.translateBatch, with the walks spread over the workers. Calls on
+   * one engine (from this pool or another) take turns; a synchronous call on the
+   * engine while the workers run is refused with an EngineBusyError.
+   */
   async translateBatch(root: bigint, vas: BigUint64Array | readonly bigint[], options: ParallelBatchOptions = {}): Promise<BatchResult> {
+    const r = V.u64(root, 'root');
+    const input = V.addressList(vas, 'vas');
+    const walk = V.pagingOptions(options);
+    const o = V.options<ParallelBatchOptions>(options);
+    const mode = o.strategy === undefined ? A.BATCH_INTERLEAVED : V.oneOf(STRATEGY, o.strategy, 'options.strategy');
+    const parts = o.parts === undefined ? this.workers : V.wholeNumber(o.parts, 'options.parts', 1);
+    const acc = accessFlags(walk.access, walk.user);
     const e = this.engine;
-    const p = e.prepare(options);
-    const acc = accessFlags(options.access, options.user);
-    const input = vas instanceof BigUint64Array ? vas : BigUint64Array.from(vas, (v) => BigInt.asUintN(64, v));
-    const n = input.length;
-    const addr = new BigUint64Array(n);
-    const a32 = new Uint32Array(addr.buffer);
-    const status = new Uint32Array(n);
-    const chunk = this.batchCapacity;
-    const inPtr = e.layout.ioBase;
-    const outPtr = inPtr + chunk * 8;
-    const r = BigInt.asUintN(64, root);
-    const u32 = e.u32;
-    for (let off = 0; off < n; off += chunk) {
-      const m = Math.min(chunk, n - off);
-      e.big.set(input.subarray(off, off + m), inPtr / 8);
-      await this.translateBatchRaw(r, inPtr, outPtr, m, acc, STRATEGY[options.strategy ?? 'interleaved'], options.parts);
-      const w = outPtr / 4;
-      for (let i = 0; i < m; i++) {
-        a32[(off + i) * 2] = u32[w + i * 4]!;
-        a32[(off + i) * 2 + 1] = u32[w + i * 4 + 1]!;
-        status[off + i] = u32[w + i * 4 + 2]!;
+    return withScratchLease(e.memory, 'a parallel translateBatch', async (hold) => {
+      // In its turn: the walk parameters and the input are written now, and no other call changes them until the workers are done.
+      const p = e.prepare(walk);
+      const n = input.length;
+      const addr = new BigUint64Array(n);
+      const a32 = new Uint32Array(addr.buffer);
+      const status = new Uint32Array(n);
+      const chunk = this.batchCapacity;
+      const inPtr = e.layout.ioBase;
+      const outPtr = inPtr + chunk * 8;
+      const u32 = e.u32;
+      for (let off = 0; off < n; off += chunk) {
+        const m = Math.min(chunk, n - off);
+        e.big.set(input.subarray(off, off + m), inPtr / 8);
+        await hold(this.slices(r, inPtr, outPtr, m, acc, mode, parts));
+        const w = outPtr / 4;
+        for (let i = 0; i < m; i++) {
+          a32[(off + i) * 2] = u32[w + i * 4]!;
+          a32[(off + i) * 2 + 1] = u32[w + i * 4 + 1]!;
+          status[off + i] = u32[w + i * 4 + 2]!;
+        }
       }
-    }
-    return new BatchResult(p, input, addr, status);
+      return new BatchResult(p, input, addr, status);
+    });
   }
 
   /**
@@ -148,11 +167,18 @@ export class ScanPool {
    * (FRAME_NULL: any), counted in `parts` slices. Needs the frame kernels.
    */
   async census(type: number, dom: number, from: number, to: number, parts = this.workers): Promise<number> {
-    const slices = Math.max(1, Math.min(parts, to - from));
-    const per = Math.ceil((to - from) / slices);
-    const jobs: Promise<ScanReply>[] = [];
-    for (let f = from; f < to; f += per) jobs.push(this.pool.run({ op: 'census', type, dom, from: f, to: Math.min(to, f + per) }));
-    return (await Promise.all(jobs)).reduce((s, r) => s + r.value, 0);
+    V.u32(type, 'type');
+    V.u32(dom, 'dom');
+    V.wholeNumber(from, 'from', 0, this.engine.layout.frames);
+    V.wholeNumber(to, 'to', from, this.engine.layout.frames);
+    V.wholeNumber(parts, 'parts', 1);
+    return withScratchLease(this.engine.memory, 'a parallel census', async (hold) => {
+      const slices = Math.max(1, Math.min(parts, to - from));
+      const per = Math.ceil((to - from) / slices);
+      const jobs: Promise<ScanReply>[] = [];
+      for (let f = from; f < to; f += per) jobs.push(this.pool.run({ op: 'census', type, dom, from: f, to: Math.min(to, f + per) }));
+      return (await hold(Promise.all(jobs))).reduce((s, r) => s + r.value, 0);
+    });
   }
 
   async close(): Promise<void> {

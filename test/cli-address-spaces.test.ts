@@ -1,5 +1,5 @@
 import { beforeAll, describe, test, expect } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +65,22 @@ describe('memwalk read', () => {
       { address: '0x401ffe', bytes: '0000' },
       { address: '0x402000', length: 2, fault: expect.objectContaining({ kind: 'not-present', level: 1 }) },
     ]);
+  });
+});
+
+describe('memwalk read --out never writes the dump', () => {
+  test('--out naming the image, a symbolic link or a hard link to it is refused and the image is unchanged', () => {
+    const before = readFileSync(img);
+    symlinkSync(img, join(dir, 'sym.raw'));
+    linkSync(img, join(dir, 'hard.raw'));
+    for (const out of [img, join(dir, 'sym.raw'), join(dir, 'hard.raw')]) {
+      expectUserError(run('read', '--physical', '--raw', '--out', out, '0', '0x100'), /--out: .* is the input .*; a dump is never written to/);
+    }
+    expect(readFileSync(img).equals(before)).toBe(true);
+  });
+
+  test('--out into a directory that does not exist is one line naming the file, and nothing is left behind', () => {
+    expectUserError(run('read', '--physical', '--raw', '--out', join(dir, 'no-such-dir', 'x.bin'), '0', '16'), /--out: .*x\.bin.* cannot be written: ENOENT/);
   });
 });
 

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { InvalidInputError } from '../errors.js';
 import { hex, parseAddress, parseNumber, parseSize, quote } from '../util/numbers.js';
 import { note } from './output.js';
@@ -61,4 +61,34 @@ export function inputFile(path: string, option: string): string {
   if (st.isDirectory()) throw new InvalidInputError(`${option}: ${quote(path)} is a directory, not a file`, { input: option, value: path });
   if (!st.isFile() && !st.isBlockDevice()) throw new InvalidInputError(`${option}: ${quote(path)} is not a regular file`, { input: option, value: path });
   return path;
+}
+
+/**
+ * Write `bytes` to the file an option names, whole or not at all (a temporary file
+ * beside it, renamed over it), and never onto one of the command's inputs: a dump
+ * is only read, and `--out` naming it (or a link to it) would destroy it.
+ */
+export function writeOutputFile(path: string, option: string, bytes: Uint8Array, inputs: readonly string[]): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    st = undefined; // a new file
+  }
+  if (st?.isDirectory()) throw new InvalidInputError(`${option}: ${quote(path)} is a directory, not a file`, { input: option, value: path });
+  for (const input of inputs) {
+    const of = statSync(input);
+    if (st && st.dev === of.dev && st.ino === of.ino) {
+      throw new InvalidInputError(`${option}: ${quote(path)} is the input ${quote(input)}; a dump is never written to`, { input: option, value: path });
+    }
+  }
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, bytes, { flag: 'wx' });
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InvalidInputError(`${option}: ${quote(path)} cannot be written: ${code ?? String(e)}`, { input: option, value: path });
+  }
 }

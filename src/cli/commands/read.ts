@@ -1,8 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { loadImage } from '../image-engine.js';
 import { addRootOptions, addWalkOptions, parseRootOptions, resolveRoot, walkFlags, type RootOptions, type AccessOptions } from '../walk-options.js';
-import { address, choice, size } from '../args.js';
+import { address, choice, size, writeOutputFile } from '../args.js';
 import { printJson, writeLines, note } from '../output.js';
 import { xxdLines } from '../hexdump.js';
 import { hex, quote } from '../../util/numbers.js';
@@ -83,7 +82,7 @@ export function register(program: Command): void {
       if (o.raw) {
         const h = r.holes[0];
         if (h) throw new NotFoundError(`read: ${hex(h.va)} (${h.length} bytes) cannot be read: ${holeReason(h)}; nothing written (the hexdump form names every hole)`, { va: h.va });
-        if (o.out !== undefined) writeFileSync(o.out, r.bytes);
+        if (o.out !== undefined) writeOutputFile(o.out, '--out', r.bytes, [loaded.path]);
         else await new Promise<void>((done) => process.stdout.write(r.bytes, () => done()));
         return;
       }

@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createEngine, BumpAllocator } from '../src/index.js';
+import { createEngine, BumpAllocator, openDump } from '../src/index.js';
 import { memwalk, expectUserError } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'memwalk-spaces-'));
@@ -77,6 +77,21 @@ describe('memwalk read --out never writes the dump', () => {
       expectUserError(run('read', '--physical', '--raw', '--out', out, '0', '0x100'), /--out: .* is the input .*; a dump is never written to/);
     }
     expect(readFileSync(img).equals(before)).toBe(true);
+  });
+
+  test('the library: save() of an engine over a dump, onto the dump or a link to it, is refused; elsewhere it writes the edited copy', async () => {
+    const before = readFileSync(img);
+    const dump = openDump(img);
+    dump.engine.phys.write(0x20000n, Buffer.from('EDITED'));
+    for (const out of [img, join(dir, 'sym.raw'), join(dir, 'hard.raw')]) {
+      await expect(dump.engine.phys.save(out)).rejects.toThrow(/save: path: .* is the dump .* this engine reads; a dump is never written to/);
+    }
+    expect(readFileSync(img).equals(before)).toBe(true);
+    await dump.engine.phys.save(join(dir, 'edited.raw'));
+    const edited = readFileSync(join(dir, 'edited.raw'));
+    expect(edited.subarray(0x20000, 0x20006).toString('latin1')).toBe('EDITED');
+    expect(edited.subarray(0x20006).equals(before.subarray(0x20006))).toBe(true);
+    dump.close?.();
   });
 
   test('--out into a directory that does not exist is one line naming the file, and nothing is left behind', () => {

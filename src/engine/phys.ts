@@ -224,7 +224,7 @@ export class PhysicalMemory {
     const start = o.start === undefined ? 0 : V.offset(o.start, 'save: options.start');
     const length = o.length === undefined ? Math.max(0, this.size - start) : V.offset(o.length, 'save: options.length');
     this.at(start, length, 'save');
-    await V.writablePath(path, 'save: path');
+    await V.writablePath(path, 'save: path', this.cache?.sourceName);
     const { open } = await import('node:fs/promises');
     const fh = await open(path, 'w').catch((err: unknown) => V.fileError(err, path, 'save: path'));
     try {

@@ -71,6 +71,11 @@ export class FrameCache {
   private readonly readSlots: number;
   private stats = { reads: 0, evictions: 0, privateFrames: 0, absent: 0 };
 
+  /** The name (a path, for a dump file) the source was opened from. */
+  get sourceName(): string {
+    return this.source.description.name;
+  }
+
   constructor(memory: WebAssembly.Memory, region: FrameCacheRegion, source: PhysicalSource) {
     if (region.slots < 16) {
       throw new CapacityError(`frame cache: ${region.slots} slots is too few (at least 16 frames, 64 KiB)`, { slots: region.slots });

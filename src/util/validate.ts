@@ -147,10 +147,16 @@ export async function existingFile(v: unknown, what = 'path'): Promise<string> {
 }
 
 /** A path a file can be written to: not a directory, in a directory that exists. */
-export async function writablePath(v: unknown, what = 'path'): Promise<string> {
+export async function writablePath(v: unknown, what = 'path', notOnto?: string): Promise<string> {
   const path = pathText(v, what);
   try {
-    if ((await stat(path)).isDirectory()) fileRefusal(path, what, undefined, true);
+    const st = await stat(path);
+    if (st.isDirectory()) fileRefusal(path, what, undefined, true);
+    // The file being read (a dump) is never the one written, under any of its names.
+    const read = notOnto === undefined ? undefined : await stat(notOnto).catch(() => undefined);
+    if (read && read.dev === st.dev && read.ino === st.ino) {
+      throw new InvalidInputError(`${what}: ${quote(path)} is the dump ${quote(notOnto!)} this engine reads; a dump is never written to`, { input: what, file: path });
+    }
   } catch (err) {
     if (err instanceof InvalidInputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;

@@ -446,3 +446,8 @@ export const HIT_SPAN = 0;
 export const HIT_OFFSET = 4;
 // Longest pattern (bytes) and most table entries a root scan compares.
 export const SEARCH_MAX_PATTERN = 4096;
+
+// ---- relocate's `dry` argument ------------------------------------------------------
+export const RELOC_APPLY = 0; // write as it goes (the caller has checked already)
+export const RELOC_DRY = 1; // check and count, write nothing
+export const RELOC_CHECKED = 2; // check everything, then apply if all is well: one call

@@ -696,6 +696,12 @@ static void print_result_str(const char *name, double *ms, int repeats, const ch
 
 static inline int rl_in_image(uint64_t ea, uint64_t bytes) { return ea < ram_bytes && bytes <= ram_bytes - ea; }
 
+/* Is any of the eight entries at ea present? One branch for eight, as the kernel does. */
+static inline int rl_any8(uint64_t ea) {
+  uint64_t m = rd(ea) | rd(ea + 8) | rd(ea + 16) | rd(ea + 24) | rd(ea + 32) | rd(ea + 40) | rd(ea + 48) | rd(ea + 56);
+  return (m & P) != 0;
+}
+
 /* Each table fixed once, at the first level it is met; l2_xenmap (level 2) must hold 2 MiB leaves only.
    Dry run: checks and counts only. Returns 0, or 1 (4 KiB table in l2_xenmap), 2 (outside), 3 (too many). */
 static int relocate_run(uint64_t root, uint64_t xenmap, uint64_t delta, uint64_t *seen, uint64_t *stk, int *stk_lv,
@@ -703,9 +709,12 @@ static int relocate_run(uint64_t root, uint64_t xenmap, uint64_t delta, uint64_t
   const int xl = 2;
   root &= ADDR_MASK;
   if (!rl_in_image(xenmap, 512 * 8)) return 2;
-  for (uint32_t s = 0; s < 512; s++) {
-    uint64_t e = rd(xenmap + s * 8);
-    if ((e & P) && !(e & PS)) return 1;
+  for (uint32_t g = 0; g < 512; g += 8) {
+    if (!rl_any8(xenmap + g * 8)) continue;
+    for (uint32_t s = g; s < g + 8; s++) {
+      uint64_t e = rd(xenmap + s * 8);
+      if ((e & P) && !(e & PS)) return 1;
+    }
   }
   uint32_t n_seen = 1, top = 1;
   seen[0] = root;
@@ -717,32 +726,38 @@ static int relocate_run(uint64_t root, uint64_t xenmap, uint64_t delta, uint64_t
     uint64_t t = stk[top];
     int i = stk_lv[top];
     if (!rl_in_image(t, 512 * 8)) return 2;
-    for (uint32_t s = 0; s < 512; s++) {
-      uint64_t ea = t + s * 8;
-      uint64_t e = rd(ea);
-      if (!(e & P) || (i > 0 && (e & PS))) continue;
-      uint64_t moved = e + delta;
-      if (!dry) wr(ea, moved);
-      count++;
-      if (i + 1 > xl) continue;
-      uint64_t child = moved & ADDR_MASK;
-      int known = 0;
-      for (uint32_t k = 0; k < n_seen; k++)
-        if (seen[k] == child) { known = 1; break; }
-      if (known) continue;
-      if (n_seen == cap || top == cap) return 3;
-      seen[n_seen++] = child;
-      stk[top] = child;
-      stk_lv[top] = i + 1;
-      top++;
+    for (uint32_t g = 0; g < 512; g += 8) {
+      if (!rl_any8(t + g * 8)) continue;
+      for (uint32_t s = g; s < g + 8; s++) {
+        uint64_t ea = t + s * 8;
+        uint64_t e = rd(ea);
+        if (!(e & P) || (i > 0 && (e & PS))) continue;
+        uint64_t moved = e + delta;
+        if (!dry) wr(ea, moved);
+        count++;
+        if (i + 1 > xl) continue;
+        uint64_t child = moved & ADDR_MASK;
+        int known = 0;
+        for (uint32_t k = 0; k < n_seen; k++)
+          if (seen[k] == child) { known = 1; break; }
+        if (known) continue;
+        if (n_seen == cap || top == cap) return 3;
+        seen[n_seen++] = child;
+        stk[top] = child;
+        stk_lv[top] = i + 1;
+        top++;
+      }
     }
   }
-  for (uint32_t s = 0; s < 512; s++) {
-    uint64_t ea = xenmap + s * 8;
-    uint64_t e = rd(ea);
-    if (!(e & P)) continue;
-    if (!dry) wr(ea, e + delta);
-    count++;
+  for (uint32_t g = 0; g < 512; g += 8) {
+    if (!rl_any8(xenmap + g * 8)) continue;
+    for (uint32_t s = g; s < g + 8; s++) {
+      uint64_t ea = xenmap + s * 8;
+      uint64_t e = rd(ea);
+      if (!(e & P)) continue;
+      if (!dry) wr(ea, e + delta);
+      count++;
+    }
   }
   *count_out = count;
   return 0;

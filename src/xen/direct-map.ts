@@ -12,7 +12,9 @@
  * `alignBanksTo: '1G'` reproduces the old code: every bank rounded out to 1 GiB
  * and mapped whole, and the report lists what that rounding aliases.
  */
+import * as A from '../abi.js';
 import type { Engine } from '../engine/engine.js';
+import { prepareWalk } from '../paging/prepare.js';
 import type { MapFlags, PagingFormat, WalkParams } from '../paging/format.js';
 import { BootAllocator } from './boot-allocator.js';
 import { CapacityError, InvalidInputError } from '../errors.js';
@@ -348,22 +350,14 @@ export function setupDirectMap(o: DirectMapOptions): DirectMapReport {
   }
 
   // The report: leaves by size and hinted groups, from a listing of what was mapped.
-  const leaves: Record<string, number> = {};
-  for (const l of p.levels) if (l.leafAllowed) leaves[sizeName(2 ** l.shift)] = 0;
-  const hintedLeaves = new Map<number, number>();
   const mapped = union(done);
-  const vaSpans = mapped.map((s) => ({ start: base + s.start, end: base + s.end }));
-  let k = 0;
-  for (const m of engine.mappingsIter(root!, { format })) {
-    while (k < vaSpans.length && m.va >= vaSpans[k]!.end) k++;
-    if (k === vaSpans.length) break;
-    if (m.va < vaSpans[k]!.start) continue;
-    leaves[sizeName(m.size)] = (leaves[sizeName(m.size)] ?? 0) + 1;
-    const l = p.levels.find((x) => 2 ** x.shift === m.size);
-    if (l?.contigBit && (m.entry & l.contigBit) !== 0n) hintedLeaves.set(m.size, (hintedLeaves.get(m.size) ?? 0) + 1);
-  }
+  const { byLevel, hinted } = countLeaves(engine, format, root!, mapped.map((s) => ({ start: base + s.start, end: base + s.end })));
+  const leaves: Record<string, number> = {};
   let runs = 0;
-  for (const [size, n] of hintedLeaves) runs += Math.floor(n / (p.levels.find((x) => 2 ** x.shift === size)!.contigEntries ?? 1));
+  p.levels.forEach((l, i) => {
+    if (l.leafAllowed) leaves[sizeName(2 ** l.shift)] = byLevel[i]!;
+    if (l.contigBit && l.contigEntries) runs += Math.floor(hinted[i]! / l.contigEntries);
+  });
   const byBank = banks.map(() => 0);
   for (const f of tableFrames) byBank[alloc.taken.get(f) ?? 0]! += 1 / framesPerTable;
 
@@ -380,6 +374,41 @@ export function setupDirectMap(o: DirectMapOptions): DirectMapReport {
     aliased: aligned ? aliasesOf(mapped, banks, reserved) : [],
     freePages: alloc.freeFrames,
   };
+}
+
+/**
+ * Leaves (by level index) of the tables under `root` whose VA lies in `spans`
+ * (ascending), and how many of them carry their level's contiguous hint. The
+ * enumeration kernel's records are read where it writes them: a direct map has
+ * thousands of leaves, and a mapping object each (the public listing) cost more
+ * than the mapping itself.
+ */
+function countLeaves(engine: Engine, format: PagingFormat, root: bigint, spans: readonly Span[]): { byLevel: number[]; hinted: number[] } {
+  const p = prepareWalk(engine, { format });
+  const byLevel = p.levels.map(() => 0), hinted = p.levels.map(() => 0);
+  // The hint bit as (word, bit) of the entry's two 32-bit halves.
+  const hint = p.levels.map((l) => (l.contigBit ? { word: l.contigBit >= 1n << 32n ? 1 : 0, bits: Number((l.contigBit >> (l.contigBit >= 1n << 32n ? 32n : 0n)) & 0xffffffffn) } : undefined));
+  const k = engine.backend.paging;
+  const out = engine.layout.ioBase;
+  const max = Math.min(4096, Math.floor(engine.layout.ioBytes / A.MR_BYTES));
+  const u32 = engine.u32, big = engine.big;
+  let s = 0;
+  k.enumStart(root);
+  while (s < spans.length) {
+    const n = k.enumNext(out, max);
+    if (n === 0) break;
+    for (let i = 0; i < n && s < spans.length; i++) {
+      const at = out + i * A.MR_BYTES;
+      const va = big[at / 8]!;
+      while (s < spans.length && va >= spans[s]!.end) s++;
+      if (s === spans.length || va < spans[s]!.start) continue;
+      const li = (u32[at / 4 + 6]! >>> A.ST_LEVEL_SHIFT) & 0xf;
+      byLevel[li]!++;
+      const h = hint[li];
+      if (h && (u32[at / 4 + 4 + h.word]! & h.bits) !== 0) hinted[li]!++;
+    }
+  }
+  return { byLevel, hinted };
 }
 
 /** Parts of `mapped` that are not usable RAM: outside the banks (naming reserved regions there), or no-map. */

@@ -143,15 +143,25 @@ const fmt = (s: Span) => `[${hex(s.start)}, ${hex(s.end)})`;
 
 // ---- validation ---------------------------------------------------------------------
 
+const tops = new WeakMap<WalkParams, bigint>();
+
+/** One past the highest physical address a leaf of the format can map. */
+function physicalTop(p: WalkParams): bigint {
+  let top = tops.get(p);
+  if (top === undefined) tops.set(p, (top = 1n << BigInt(Math.max(...p.levels.map((l) => l.leafAddr.toString(2).length)))));
+  return top;
+}
+
 function checkInputs(o: DirectMapOptions, p: WalkParams): { banks: Span[]; reserved: Array<Span & { noMap: boolean }> } {
   if (o.banks.length === 0) throw new InvalidInputError('banks: at least one RAM bank is needed', { input: 'banks' });
-  const topPa = 1n << BigInt(Math.max(...p.levels.map((l) => l.leafAddr.toString(2).length)));
+  const topPa = physicalTop(p);
   const banks = o.banks.map((b, i) => {
     const s = toSpan(b);
-    const what = `bank ${i} ${fmt(s)}`;
-    if (b.size <= 0n) throw new InvalidInputError(`${what}: the size must be positive`, { input: 'banks', bank: i });
-    if (b.start < 0n || b.start % PAGE || b.size % PAGE) throw new InvalidInputError(`${what}: start and size must be multiples of 4 KiB`, { input: 'banks', bank: i });
-    if (s.end > topPa) throw new InvalidInputError(`${what}: ends above the ${sizeName(topPa)} physical address space of ${o.format.name}`, { input: 'banks', bank: i });
+    // The message is made only when it is needed: hex of bigints is not free.
+    const refuse = (rule: string) => new InvalidInputError(`bank ${i} ${fmt(s)}: ${rule}`, { input: 'banks', bank: i });
+    if (b.size <= 0n) throw refuse('the size must be positive');
+    if (b.start < 0n || b.start % PAGE || b.size % PAGE) throw refuse('start and size must be multiples of 4 KiB');
+    if (s.end > topPa) throw refuse(`ends above the ${sizeName(topPa)} physical address space of ${o.format.name}`);
     return s;
   });
   banks.forEach((a, i) =>
@@ -197,10 +207,12 @@ function tablesFor(engine: Engine, format: PagingFormat, p: WalkParams, root: bi
   const missing = new Map<string, boolean>();
   const present = (li: number, va: bigint): boolean => {
     if (root === undefined) return false;
-    const r = engine.translate(root, va, { format, hardwareAccessFlag: true });
-    // A leaf in the way is map's conflict to report; a walk that stopped at level
-    // index `at` read a table there, so every table down to `at` exists.
-    if (r.ok) return true;
+    // With map's own walk options (another set would rewrite the walk block, which
+    // costs more than the walk). A leaf in the way is map's conflict to report, Arm
+    // leaves without the Access flag included; a walk that stopped at level index
+    // `at` read a table there, so every table down to `at` exists.
+    const r = engine.translate(root, va, { format });
+    if (r.ok || r.fault.kind === 'access-flag') return true;
     return p.levels.findIndex((l) => l.archLevel === r.fault.level) >= li;
   };
   const visit = (li: number, va: bigint, pa: bigint, size: bigint, absent: boolean): void => {
@@ -211,6 +223,11 @@ function tablesFor(engine: Engine, format: PagingFormat, p: WalkParams, root: bi
       const cva = va + off, cpa = pa + off;
       const room = span - (cva % span);
       const chunk = room < size - off ? room : size - off;
+      // A run of whole aligned spans is a run of leaves: no table below any of them.
+      if (l.leafAllowed && chunk === span && cpa % span === 0n) {
+        off += ((size - off) / span) * span;
+        continue;
+      }
       // The superpage rule: a leaf here only when va, pa and length all fit it.
       if (!(l.leafAllowed && chunk === span && cpa % span === 0n)) {
         const key = `${li + 1}:${cva >> BigInt(l.shift)}`;
@@ -391,21 +408,25 @@ function countLeaves(engine: Engine, format: PagingFormat, root: bigint, spans: 
   const k = engine.backend.paging;
   const out = engine.layout.ioBase;
   const max = Math.min(4096, Math.floor(engine.layout.ioBytes / A.MR_BYTES));
-  const u32 = engine.u32, big = engine.big;
+  const u32 = engine.u32;
+  // VAs as (high, low) 32-bit halves: no BigInt per leaf.
+  const halves = (v: bigint) => [Number(v >> 32n), Number(v & 0xffffffffn)] as const;
+  const bounds = spans.map((x) => ({ start: halves(x.start), end: x.end >= 1n << 64n ? [2 ** 32, 0] as const : halves(x.end) }));
+  const below = (hi: number, lo: number, b: readonly [number, number]) => hi < b[0] || (hi === b[0] && lo < b[1]);
   let s = 0;
   k.enumStart(root);
-  while (s < spans.length) {
+  while (s < bounds.length) {
     const n = k.enumNext(out, max);
     if (n === 0) break;
-    for (let i = 0; i < n && s < spans.length; i++) {
-      const at = out + i * A.MR_BYTES;
-      const va = big[at / 8]!;
-      while (s < spans.length && va >= spans[s]!.end) s++;
-      if (s === spans.length || va < spans[s]!.start) continue;
-      const li = (u32[at / 4 + 6]! >>> A.ST_LEVEL_SHIFT) & 0xf;
+    for (let i = 0; i < n && s < bounds.length; i++) {
+      const w = (out + i * A.MR_BYTES) / 4;
+      const hi = u32[w + 1]!, lo = u32[w]!;
+      while (s < bounds.length && !below(hi, lo, bounds[s]!.end)) s++;
+      if (s === bounds.length || below(hi, lo, bounds[s]!.start)) continue;
+      const li = (u32[w + 6]! >>> A.ST_LEVEL_SHIFT) & 0xf;
       byLevel[li]!++;
       const h = hint[li];
-      if (h && (u32[at / 4 + 4 + h.word]! & h.bits) !== 0) hinted[li]!++;
+      if (h && (u32[w + 4 + h.word]! & h.bits) !== 0) hinted[li]!++;
     }
   }
   return { byLevel, hinted };

@@ -686,7 +686,7 @@ static void fx_indexed(struct fx *c) {
 }
 
 /* The report's census (src/xen/m2p-fixup.ts, l4Status): the domain's validated L4s among the RAM image's
-   frames and how many have the RO_MPT slot set; eight frames per step, one branch, as the kernel's census. */
+   frames and how many have the RO_MPT slot set; sixteen frames per step, one branch, as the kernel's census. */
 static inline void fx_census_one(const struct fx *c, uint32_t f, uint32_t *n, uint32_t *filled) {
   if (c->type[f] >> 28 != T_VALID_L4 || c->owner[f] != c->dom + 1) return;
   (*n)++;
@@ -696,12 +696,12 @@ static inline void fx_census_one(const struct fx *c, uint32_t f, uint32_t *n, ui
 static void fx_census(const struct fx *c, uint32_t *total, uint32_t *set) {
   const uint32_t *col = c->type;
   uint32_t to = c->ram_frames, n = 0, filled = 0, f = 0;
-  uint32_t end8 = to - (to & 7);
-  for (; f < end8; f += 8) {
+  uint32_t end16 = to - (to & 15);
+  for (; f < end16; f += 16) {
     uint32_t m = 0;
-    for (int j = 0; j < 8; j++) m |= (col[f + j] >> 28) == T_VALID_L4;
+    for (int j = 0; j < 16; j++) m |= (col[f + j] >> 28) == T_VALID_L4;
     if (m)
-      for (uint32_t g = f; g < f + 8; g++) fx_census_one(c, g, &n, &filled);
+      for (uint32_t g = f; g < f + 16; g++) fx_census_one(c, g, &n, &filled);
   }
   for (; f < to; f++) fx_census_one(c, f, &n, &filled);
   *total = n;

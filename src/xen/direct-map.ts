@@ -15,6 +15,8 @@
 import * as A from '../abi.js';
 import type { Engine } from '../engine/engine.js';
 import { prepareWalk } from '../paging/prepare.js';
+import { accessFlags } from '../paging/operations.js';
+import { u64 } from '../util/validate.js';
 import type { MapFlags, PagingFormat, WalkParams } from '../paging/format.js';
 import { BootAllocator } from './boot-allocator.js';
 import { CapacityError, InvalidInputError } from '../errors.js';
@@ -205,15 +207,20 @@ function vaFits(p: WalkParams, va: bigint, size: bigint): boolean {
 function tablesFor(engine: Engine, format: PagingFormat, p: WalkParams, root: bigint | undefined, pieces: ReadonlyArray<{ va: bigint; pa: bigint; size: bigint }>): number {
   /** Table key (level index and region) -> is it missing now? */
   const missing = new Map<string, boolean>();
+  // The walk kernel itself, with map's own walk options (another set would rewrite
+  // the walk block, which costs more than the walk): a status word, no result object.
+  prepareWalk(engine, { format });
+  const k = engine.backend.paging;
+  const read = accessFlags('read', false);
   const present = (li: number, va: bigint): boolean => {
     if (root === undefined) return false;
-    // With map's own walk options (another set would rewrite the walk block, which
-    // costs more than the walk). A leaf in the way is map's conflict to report, Arm
-    // leaves without the Access flag included; a walk that stopped at level index
-    // `at` read a table there, so every table down to `at` exists.
-    const r = engine.translate(root, va, { format });
-    if (r.ok || r.fault.kind === 'access-flag') return true;
-    return p.levels.findIndex((l) => l.archLevel === r.fault.level) >= li;
+    // A leaf in the way is map's conflict to report, Arm leaves without the Access
+    // flag included; a walk that stopped at level index `at` read a table there, so
+    // every table down to `at` exists.
+    const st = k.translate(root, va, read) >>> 0;
+    const kind = st & A.ST_KIND_MASK;
+    if (kind === A.K_OK || kind === A.K_ACCESS_FLAG) return true;
+    return ((st >>> A.ST_LEVEL_SHIFT) & 0xf) >= li;
   };
   const visit = (li: number, va: bigint, pa: bigint, size: bigint, absent: boolean): void => {
     const l = p.levels[li]!;
@@ -311,7 +318,7 @@ export function setupDirectMap(o: DirectMapOptions): DirectMapReport {
   const framesPerTable = Math.max(1, Math.ceil((2 ** p.levels[p.levels.length - 1]!.bits * p.entryBytes) / frameBytes));
   const alloc = new BootAllocator(Math.floor(engine.phys.size / frameBytes));
   const flags: MapFlags = o.flags ?? { write: true, execute: false, global: true };
-  let root = o.root;
+  let root = o.root === undefined ? undefined : u64(o.root, 'root');
   const rootTaken = root === undefined;
   const tableFrames: number[] = [];
   const done: Span[] = [];

@@ -66,19 +66,11 @@ export function census(key: u32, d: u32, from: u32, to: u32): u32 {
 }
 
 /**
- * Does any of the 8 type_info words at `p` have bits 28..31 equal to the key
- * splatted in `k`? Two 128-bit loads, shifts and compares, one branch.
+ * Does any of the 16 type_info words at `p` have bits 28..31 equal to the key
+ * splatted in `k`? Four 128-bit loads, shifts and compares, one branch.
  */
 // @ts-ignore: decorator
-@inline export function anyOf8(p: usize, k: v128): bool {
-  const a = i32x4.eq(i32x4.shr_u(v128.load(p), 28), k);
-  const b = i32x4.eq(i32x4.shr_u(v128.load(p, 16), 28), k);
-  return v128.any_true(v128.or(a, b));
-}
-
-/** anyOf8 over the 16 words at `p`: four loads, one branch. */
-// @ts-ignore: decorator
-@inline function anyOf16(p: usize, k: v128): bool {
+@inline export function anyOf16(p: usize, k: v128): bool {
   const a = v128.or(i32x4.eq(i32x4.shr_u(v128.load(p), 28), k), i32x4.eq(i32x4.shr_u(v128.load(p, 16), 28), k));
   const b = v128.or(i32x4.eq(i32x4.shr_u(v128.load(p, 32), 28), k), i32x4.eq(i32x4.shr_u(v128.load(p, 48), 28), k));
   return v128.any_true(v128.or(a, b));

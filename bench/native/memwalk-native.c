@@ -660,13 +660,13 @@ static void fx_counted(struct fx *c) {
 static void fx_flat(struct fx *c) {
   const uint32_t *col = c->type, *own = c->owner;
   uint32_t frames = c->frames, owner = c->dom + 1, f = 0;
-  uint32_t end8 = frames - (frames & 7);
-  /* Eight frames per step, one branch: most steps hold no match. */
-  for (; f < end8; f += 8) {
+  uint32_t end16 = frames - (frames & 15);
+  /* Sixteen frames per step, one branch: most steps hold no match. */
+  for (; f < end16; f += 16) {
     uint32_t m = 0;
-    for (int j = 0; j < 8; j++) m |= (col[f + j] >> 28) == T_VALID_L4;
+    for (int j = 0; j < 16; j++) m |= (col[f + j] >> 28) == T_VALID_L4;
     if (m)
-      for (uint32_t g = f; g < f + 8; g++)
+      for (uint32_t g = f; g < f + 16; g++)
         if (col[g] >> 28 == T_VALID_L4 && own[g] == owner) fx_count(c, fx_visit(c, g));
   }
   for (; f < frames; f++)

@@ -464,3 +464,8 @@ export const JK_ENTRIES = 1; // COUNT consecutive entries at ADDR all held VALUE
 export const JK_RIGHTS = 2; // COUNT consecutive leaves at ADDR had VALUE in the protect mask's bits
 export const JK_ZERO = 3; // COUNT bytes at ADDR (new tables) were all zero
 export const JK_SAVED = 4; // COUNT bytes at ADDR (a new table) held the saved bytes before this record
+
+// ---- relocate's `dry` argument ------------------------------------------------------
+export const RELOC_APPLY = 0; // write as it goes (the caller has checked already)
+export const RELOC_DRY = 1; // check and count, write nothing
+export const RELOC_CHECKED = 2; // check everything, then apply if all is well: one call

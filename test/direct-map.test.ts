@@ -244,3 +244,24 @@ describe('random layouts', () => {
     );
   });
 });
+
+describe.each([
+  ['x86_64', x86_64],
+  ['aarch64_4k', aarch64_4k],
+] as const)('direct map into an existing root (%s)', (_name, format) => {
+  test('tables that exist already are counted and taken as they are', () => {
+    const e = engine();
+    // A root at 32 MiB and one 4 KiB page mapped at 0x1000, its three tables from 33 MiB up.
+    const root = 32n * M;
+    e.map(root, 0x1000n, 0x1000n, 0x1000n, { write: true }, new BumpAllocator(Number((33n * M) / 4096n), Number((34n * M) / 4096n)), { format });
+    // A 2 MiB bank at 2 MiB is one 2 MiB leaf in the level-2 table the page above made:
+    // by hand, no table page is needed.
+    const r = setupDirectMap({ engine: e, format, banks: [{ start: 2n * M, size: 2n * M }], root });
+    expect(r).toMatchObject({ root, tablePages: 0, tableFrames: [], leaves: { '2M': 1, '4K': 0 } });
+    // Then [4M, 8M) (two leaves in that same table) and [1G + 2M, 1G + 4M), which needs a level-2
+    // table of its own under the existing level-1 table: one page, taken from the first bank.
+    const s = setupDirectMap({ engine: e, format, banks: [{ start: 4n * M, size: 4n * M }, { start: 1n * G + 2n * M, size: 2n * M }], root });
+    expect(s).toMatchObject({ tablePages: 1, tablePagesByBank: [1, 0], leaves: { '2M': 3 } });
+    expect(e.translate(root, 1n * G + 2n * M + 0x1234n, { format, hardwareAccessFlag: true })).toMatchObject({ ok: true, pa: 1n * G + 2n * M + 0x1234n });
+  });
+});

@@ -78,6 +78,52 @@ describe.each(['wasm', 'reference'] as const)('relocateHypervisorTables on %s', 
     expect(Buffer.from(e.phys.read(0, e.phys.size)).equals(before)).toBe(true);
   });
 
+  test('with the tables already copied, check and fix-up run as one call: the same memory as the copying call', () => {
+    const { e, h } = setup(backend);
+    const want = setup(backend);
+    relocateHypervisorTables(want.e, { root: want.h.root, l2xenmap: want.h.l2xenmap, delta, image: want.h.image });
+    e.phys.write(h.image.start + delta, e.phys.read(h.image.start, Number(h.image.end - h.image.start)));
+    const r = relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta });
+    expect(r).toEqual({ tables: 5, entries: 8, root: h.root + delta, l2xenmap: h.l2xenmap + delta });
+    // The copy is all either call writes (the test above checks the rest stays as it was).
+    const copy = (x: typeof e) => Buffer.from(x.phys.read(h.image.start + delta, Number(h.image.end - h.image.start)));
+    expect(copy(e).equals(copy(want.e))).toBe(true);
+  });
+
+  test('with the tables already copied, a 4 KiB table in the copy of l2_xenmap is refused and nothing is modified', () => {
+    const { e, h } = setup(backend);
+    e.phys.write(h.image.start + delta, e.phys.read(h.image.start, Number(h.image.end - h.image.start)));
+    e.phys.write64(h.l2xenmap + delta + 9n * 8n, (h.image.start + delta + 4n * MiB + 0x5000n) | 3n);
+    const copy = () => Buffer.from(e.phys.read(h.image.start + delta, Number(h.image.end - h.image.start)));
+    const before = copy();
+    expect(() => relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta })).toThrow(/l2_xenmap slot 9 /);
+    expect(copy().equals(before)).toBe(true);
+  });
+
+  test('with the tables already copied, a table outside the image found deep in the walk is refused and nothing is modified', () => {
+    const { e, h } = setup(backend);
+    e.phys.write(h.image.start + delta, e.phys.read(h.image.start, Number(h.image.end - h.image.start)));
+    // The copy of l3direct points (non-leaf: present | writable) at 60 GiB: the root's entries come first in the walk.
+    const l3direct = h.tables[3]!;
+    e.phys.write64(l3direct + delta + 5n * 8n, (60n << 30n) | 3n);
+    const copy = () => Buffer.from(e.phys.read(h.image.start + delta, Number(h.image.end - h.image.start)));
+    const before = copy();
+    expect(() => relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta })).toThrow(/the table at 0xf02000000 lies outside the RAM image; nothing was modified/);
+    expect(copy().equals(before)).toBe(true);
+  });
+
+  test('leaves at the edges of the kernel\'s eight-entry groups are each relocated once', () => {
+    const { e, h } = setup(backend);
+    // Four more 2 MiB leaves in l2_xenmap (present | writable | PS): slots 7, 8, 15 and 511.
+    const extra = [7n, 8n, 15n, 511n];
+    for (const s of extra) e.phys.write64(h.l2xenmap + s * 8n, (s << 21n) | 0x83n);
+    const r = relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta, image: h.image });
+    expect(r.entries).toBe(8 + 4);
+    for (const s of extra) expect(e.phys.read64(h.l2xenmap + delta + s * 8n)).toBe((s << 21n) + delta + 0x83n);
+    // Their neighbours stay empty.
+    for (const s of [6n, 9n, 14n, 16n, 510n]) expect(e.phys.read64(h.l2xenmap + delta + s * 8n)).toBe(0n);
+  });
+
   test('bad arguments are refused before anything is copied', () => {
     const { e, h } = setup(backend);
     expect(() => relocateHypervisorTables(e, { root: h.root, l2xenmap: h.l2xenmap, delta: MiB, image: h.image })).toThrow(/delta 0x100000 must be a multiple of 2 MiB/);

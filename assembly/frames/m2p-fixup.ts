@@ -11,7 +11,7 @@ import {
 } from '../../src/abi';
 import { FRAMES, COL_TYPE, COL_OWNER } from '../shared/layout';
 import { NULL, RAM_FRAMES, typeInfo, setTypeInfo, domGet, domSet, domainLive, l4NextOf, nextOf, setNext, setPrev, fr } from './state';
-import { fillSlot, anyOf8 } from './ro-mpt';
+import { fillSlot, anyOf16 } from './ro-mpt';
 
 /** type_info bits 28..31 of a validated L4 table. */
 const VALID_L4: u32 = (PGT_L4 << 1) | 1;
@@ -218,11 +218,11 @@ export function fixFlat(d: u32, maxChecks: u32): u32 {
   while (f < frames) {
     const end = frames - f > 256 ? f + 256 : frames;
     visited += end - f;
-    // Eight frames at a time while the block allows, then one by one.
-    const end8 = end - ((end - f) & 7);
-    for (; f < end8; f += 8) {
-      if (anyOf8(col + (<usize>f << 2), k)) {
-        for (let g = f; g < f + 8; g++) {
+    // Sixteen frames at a time while the block allows, then one by one.
+    const end16 = end - ((end - f) & 15);
+    for (; f < end16; f += 16) {
+      if (anyOf16(col + (<usize>f << 2), k)) {
+        for (let g = f; g < f + 16; g++) {
           if (load<u32>(col + (<usize>g << 2)) >>> 28 == VALID_L4 && load<u32>(COL_OWNER + (<usize>g << 2)) == owner) count(visit(g));
         }
       }

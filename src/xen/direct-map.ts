@@ -12,7 +12,11 @@
  * `alignBanksTo: '1G'` reproduces the old code: every bank rounded out to 1 GiB
  * and mapped whole, and the report lists what that rounding aliases.
  */
+import * as A from '../abi.js';
 import type { Engine } from '../engine/engine.js';
+import { prepareWalk } from '../paging/prepare.js';
+import { accessFlags } from '../paging/operations.js';
+import { u64 } from '../util/validate.js';
 import type { MapFlags, PagingFormat, WalkParams } from '../paging/format.js';
 import { BootAllocator } from './boot-allocator.js';
 import { CapacityError, InvalidInputError } from '../errors.js';
@@ -141,15 +145,25 @@ const fmt = (s: Span) => `[${hex(s.start)}, ${hex(s.end)})`;
 
 // ---- validation ---------------------------------------------------------------------
 
+const tops = new WeakMap<WalkParams, bigint>();
+
+/** One past the highest physical address a leaf of the format can map. */
+function physicalTop(p: WalkParams): bigint {
+  let top = tops.get(p);
+  if (top === undefined) tops.set(p, (top = 1n << BigInt(Math.max(...p.levels.map((l) => l.leafAddr.toString(2).length)))));
+  return top;
+}
+
 function checkInputs(o: DirectMapOptions, p: WalkParams): { banks: Span[]; reserved: Array<Span & { noMap: boolean }> } {
   if (o.banks.length === 0) throw new InvalidInputError('banks: at least one RAM bank is needed', { input: 'banks' });
-  const topPa = 1n << BigInt(Math.max(...p.levels.map((l) => l.leafAddr.toString(2).length)));
+  const topPa = physicalTop(p);
   const banks = o.banks.map((b, i) => {
     const s = toSpan(b);
-    const what = `bank ${i} ${fmt(s)}`;
-    if (b.size <= 0n) throw new InvalidInputError(`${what}: the size must be positive`, { input: 'banks', bank: i });
-    if (b.start < 0n || b.start % PAGE || b.size % PAGE) throw new InvalidInputError(`${what}: start and size must be multiples of 4 KiB`, { input: 'banks', bank: i });
-    if (s.end > topPa) throw new InvalidInputError(`${what}: ends above the ${sizeName(topPa)} physical address space of ${o.format.name}`, { input: 'banks', bank: i });
+    // The message is made only when it is needed: hex of bigints is not free.
+    const refuse = (rule: string) => new InvalidInputError(`bank ${i} ${fmt(s)}: ${rule}`, { input: 'banks', bank: i });
+    if (b.size <= 0n) throw refuse('the size must be positive');
+    if (b.start < 0n || b.start % PAGE || b.size % PAGE) throw refuse('start and size must be multiples of 4 KiB');
+    if (s.end > topPa) throw refuse(`ends above the ${sizeName(topPa)} physical address space of ${o.format.name}`);
     return s;
   });
   banks.forEach((a, i) =>
@@ -193,13 +207,20 @@ function vaFits(p: WalkParams, va: bigint, size: bigint): boolean {
 function tablesFor(engine: Engine, format: PagingFormat, p: WalkParams, root: bigint | undefined, pieces: ReadonlyArray<{ va: bigint; pa: bigint; size: bigint }>): number {
   /** Table key (level index and region) -> is it missing now? */
   const missing = new Map<string, boolean>();
+  // The walk kernel itself, with map's own walk options (another set would rewrite
+  // the walk block, which costs more than the walk): a status word, no result object.
+  prepareWalk(engine, { format });
+  const k = engine.backend.paging;
+  const read = accessFlags('read', false);
   const present = (li: number, va: bigint): boolean => {
     if (root === undefined) return false;
-    const r = engine.translate(root, va, { format, hardwareAccessFlag: true });
-    // A leaf in the way is map's conflict to report; a walk that stopped at level
-    // index `at` read a table there, so every table down to `at` exists.
-    if (r.ok) return true;
-    return p.levels.findIndex((l) => l.archLevel === r.fault.level) >= li;
+    // A leaf in the way is map's conflict to report, Arm leaves without the Access
+    // flag included; a walk that stopped at level index `at` read a table there, so
+    // every table down to `at` exists.
+    const st = k.translate(root, va, read) >>> 0;
+    const kind = st & A.ST_KIND_MASK;
+    if (kind === A.K_OK || kind === A.K_ACCESS_FLAG) return true;
+    return ((st >>> A.ST_LEVEL_SHIFT) & 0xf) >= li;
   };
   const visit = (li: number, va: bigint, pa: bigint, size: bigint, absent: boolean): void => {
     const l = p.levels[li]!;
@@ -209,6 +230,11 @@ function tablesFor(engine: Engine, format: PagingFormat, p: WalkParams, root: bi
       const cva = va + off, cpa = pa + off;
       const room = span - (cva % span);
       const chunk = room < size - off ? room : size - off;
+      // A run of whole aligned spans is a run of leaves: no table below any of them.
+      if (l.leafAllowed && chunk === span && cpa % span === 0n) {
+        off += ((size - off) / span) * span;
+        continue;
+      }
       // The superpage rule: a leaf here only when va, pa and length all fit it.
       if (!(l.leafAllowed && chunk === span && cpa % span === 0n)) {
         const key = `${li + 1}:${cva >> BigInt(l.shift)}`;
@@ -292,7 +318,7 @@ export function setupDirectMap(o: DirectMapOptions): DirectMapReport {
   const framesPerTable = Math.max(1, Math.ceil((2 ** p.levels[p.levels.length - 1]!.bits * p.entryBytes) / frameBytes));
   const alloc = new BootAllocator(Math.floor(engine.phys.size / frameBytes));
   const flags: MapFlags = o.flags ?? { write: true, execute: false, global: true };
-  let root = o.root;
+  let root = o.root === undefined ? undefined : u64(o.root, 'root');
   const rootTaken = root === undefined;
   const tableFrames: number[] = [];
   const done: Span[] = [];
@@ -348,22 +374,14 @@ export function setupDirectMap(o: DirectMapOptions): DirectMapReport {
   }
 
   // The report: leaves by size and hinted groups, from a listing of what was mapped.
-  const leaves: Record<string, number> = {};
-  for (const l of p.levels) if (l.leafAllowed) leaves[sizeName(2 ** l.shift)] = 0;
-  const hintedLeaves = new Map<number, number>();
   const mapped = union(done);
-  const vaSpans = mapped.map((s) => ({ start: base + s.start, end: base + s.end }));
-  let k = 0;
-  for (const m of engine.mappingsIter(root!, { format })) {
-    while (k < vaSpans.length && m.va >= vaSpans[k]!.end) k++;
-    if (k === vaSpans.length) break;
-    if (m.va < vaSpans[k]!.start) continue;
-    leaves[sizeName(m.size)] = (leaves[sizeName(m.size)] ?? 0) + 1;
-    const l = p.levels.find((x) => 2 ** x.shift === m.size);
-    if (l?.contigBit && (m.entry & l.contigBit) !== 0n) hintedLeaves.set(m.size, (hintedLeaves.get(m.size) ?? 0) + 1);
-  }
+  const { byLevel, hinted } = countLeaves(engine, format, root!, mapped.map((s) => ({ start: base + s.start, end: base + s.end })));
+  const leaves: Record<string, number> = {};
   let runs = 0;
-  for (const [size, n] of hintedLeaves) runs += Math.floor(n / (p.levels.find((x) => 2 ** x.shift === size)!.contigEntries ?? 1));
+  p.levels.forEach((l, i) => {
+    if (l.leafAllowed) leaves[sizeName(2 ** l.shift)] = byLevel[i]!;
+    if (l.contigBit && l.contigEntries) runs += Math.floor(hinted[i]! / l.contigEntries);
+  });
   const byBank = banks.map(() => 0);
   for (const f of tableFrames) byBank[alloc.taken.get(f) ?? 0]! += 1 / framesPerTable;
 
@@ -380,6 +398,45 @@ export function setupDirectMap(o: DirectMapOptions): DirectMapReport {
     aliased: aligned ? aliasesOf(mapped, banks, reserved) : [],
     freePages: alloc.freeFrames,
   };
+}
+
+/**
+ * Leaves (by level index) of the tables under `root` whose VA lies in `spans`
+ * (ascending), and how many of them carry their level's contiguous hint. The
+ * enumeration kernel's records are read where it writes them: a direct map has
+ * thousands of leaves, and a mapping object each (the public listing) cost more
+ * than the mapping itself.
+ */
+function countLeaves(engine: Engine, format: PagingFormat, root: bigint, spans: readonly Span[]): { byLevel: number[]; hinted: number[] } {
+  const p = prepareWalk(engine, { format });
+  const byLevel = p.levels.map(() => 0), hinted = p.levels.map(() => 0);
+  // The hint bit as (word, bit) of the entry's two 32-bit halves.
+  const hint = p.levels.map((l) => (l.contigBit ? { word: l.contigBit >= 1n << 32n ? 1 : 0, bits: Number((l.contigBit >> (l.contigBit >= 1n << 32n ? 32n : 0n)) & 0xffffffffn) } : undefined));
+  const k = engine.backend.paging;
+  const out = engine.layout.ioBase;
+  const max = Math.min(4096, Math.floor(engine.layout.ioBytes / A.MR_BYTES));
+  const u32 = engine.u32;
+  // VAs as (high, low) 32-bit halves: no BigInt per leaf.
+  const halves = (v: bigint) => [Number(v >> 32n), Number(v & 0xffffffffn)] as const;
+  const bounds = spans.map((x) => ({ start: halves(x.start), end: x.end >= 1n << 64n ? [2 ** 32, 0] as const : halves(x.end) }));
+  const below = (hi: number, lo: number, b: readonly [number, number]) => hi < b[0] || (hi === b[0] && lo < b[1]);
+  let s = 0;
+  k.enumStart(root);
+  while (s < bounds.length) {
+    const n = k.enumNext(out, max);
+    if (n === 0) break;
+    for (let i = 0; i < n && s < bounds.length; i++) {
+      const w = (out + i * A.MR_BYTES) / 4;
+      const hi = u32[w + 1]!, lo = u32[w]!;
+      while (s < bounds.length && !below(hi, lo, bounds[s]!.end)) s++;
+      if (s === bounds.length || below(hi, lo, bounds[s]!.start)) continue;
+      const li = (u32[w + 6]! >>> A.ST_LEVEL_SHIFT) & 0xf;
+      byLevel[li]!++;
+      const h = hint[li];
+      if (h && (u32[w + 4 + h.word]! & h.bits) !== 0) hinted[li]!++;
+    }
+  }
+  return { byLevel, hinted };
 }
 
 /** Parts of `mapped` that are not usable RAM: outside the banks (naming reserved regions there), or no-map. */

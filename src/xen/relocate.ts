@@ -3,6 +3,8 @@ import type { Engine } from '../engine/engine.js';
 import { physicalLimit, writing } from '../engine/context.js';
 import type { PagingFormat } from '../paging/format.js';
 import { x86_64 } from '../paging/formats/x86.js';
+import { prepareWalk } from '../paging/prepare.js';
+import { pagingFormat } from '../paging/arguments.js';
 import { InvalidInputError, MappingConflictError, OutsideImageError, CapacityError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 
@@ -40,40 +42,48 @@ const MAX_TABLES = 4096;
  * outside the image, or bad arguments are reported before anything is modified.
  */
 export function relocateHypervisorTables(engine: Engine, o: RelocateOptions): RelocationReport {
-  const format = o.format ?? x86_64;
-  const p = engine.prepare({ format });
+  const format = o.format === undefined ? x86_64 : pagingFormat(o.format);
+  // The walk block only (no walk options apply): the call's cost is the kernel's.
+  const p = prepareWalk(engine, { format });
   if (p.levels.length < 3 || p.levels[p.levels.length - 2]!.shift !== 21) {
     throw new InvalidInputError(`relocate: format ${format.name} has no 2 MiB level for l2_xenmap`);
   }
-  if (o.delta % TWO_MIB !== 0n) throw new InvalidInputError(`relocate: delta ${hex(o.delta)} must be a multiple of 2 MiB (l2_xenmap maps the image with 2 MiB leaves)`, { input: 'delta' });
-  const ram = BigInt(physicalLimit(engine));
-  const k = engine.backend.paging;
-  const scratch = engine.layout.ioBase;
-  const cap = Math.min(MAX_TABLES, Math.floor(engine.layout.ioBytes / 24));
-  const moved = (a: bigint) => BigInt.asUintN(64, a + o.delta);
-  const run = (root: bigint, xenmap: bigint, delta: bigint, dry: number) => {
-    const rc = writing(engine, () => k.relocate(root, xenmap, BigInt.asUintN(64, delta), scratch, cap, dry));
-    if (rc !== A.RELOC_OK) throw relocationError(engine, rc);
-  };
+  const delta = o.delta;
+  if ((delta & (TWO_MIB - 1n)) !== 0n) throw new InvalidInputError(`relocate: delta ${hex(delta)} must be a multiple of 2 MiB (l2_xenmap maps the image with 2 MiB leaves)`, { input: 'delta' });
+  const root = BigInt.asUintN(64, o.root + delta);
+  const l2xenmap = BigInt.asUintN(64, o.l2xenmap + delta);
+  const delta64 = BigInt.asUintN(64, delta);
   if (o.image) {
+    const ram = BigInt(physicalLimit(engine));
     const { start, end } = o.image;
     if (start < 0n || end <= start || end > ram) throw new InvalidInputError(`relocate: image [${hex(start)}, ${hex(end)}) is not a range inside the RAM image`, { input: 'image' });
-    const to = start + o.delta;
+    const to = start + delta;
     if (to < 0n || to + (end - start) > ram) throw new OutsideImageError(`relocate: the copy [${hex(to)}, ${hex(to + end - start)}) would lie outside the RAM image (${hex(ram)} bytes)`);
     if (to < end && start < to + (end - start)) throw new InvalidInputError(`relocate: old [${hex(start)}, ${hex(end)}) and new [${hex(to)}, ${hex(to + end - start)}) locations overlap`, { input: 'delta' });
     // Check on the original (delta 0 walks the same structure) before copying anything.
-    run(o.root, o.l2xenmap, 0n, 1);
+    run(engine, o.root, o.l2xenmap, 0n, A.RELOC_DRY);
     engine.phys.write(to, engine.phys.read(start, Number(end - start)));
+    run(engine, root, l2xenmap, delta64, A.RELOC_APPLY);
   } else {
-    run(moved(o.root), moved(o.l2xenmap), o.delta, 1);
+    // The check and the fix-up in one kernel call.
+    run(engine, root, l2xenmap, delta64, A.RELOC_CHECKED);
   }
-  run(moved(o.root), moved(o.l2xenmap), o.delta, 0);
+  const v = engine.view;
   return {
-    tables: Number(engine.view.getBigUint64(A.RES + A.RES_TABLES_VISITED, true)),
-    entries: Number(engine.view.getBigUint64(A.RES + A.RES_RELOCATED, true)),
-    root: moved(o.root),
-    l2xenmap: moved(o.l2xenmap),
+    tables: v.getUint32(A.RES + A.RES_TABLES_VISITED, true),
+    entries: v.getUint32(A.RES + A.RES_RELOCATED, true),
+    root,
+    l2xenmap,
   };
+}
+
+/** One kernel call; a refusal becomes its typed error. */
+function run(engine: Engine, root: bigint, xenmap: bigint, delta: bigint, mode: number): void {
+  const scratch = engine.layout.ioBase;
+  const cap = Math.min(MAX_TABLES, Math.floor(engine.layout.ioBytes / 24));
+  const k = engine.backend.paging;
+  const rc = engine.backing ? writing(engine, () => k.relocate(root, xenmap, delta, scratch, cap, mode)) : k.relocate(root, xenmap, delta, scratch, cap, mode);
+  if (rc !== A.RELOC_OK) throw relocationError(engine, rc);
 }
 
 function relocationError(engine: Engine, rc: number): Error {

@@ -38,7 +38,12 @@ export class ReferenceRelocate extends ReferenceWalkParams {
     return code;
   }
 
-  relocate(rootIn: bigint, xenmap: bigint, delta: bigint, _scratch: number, cap: number, dry: number): number {
+  relocate(rootIn: bigint, xenmap: bigint, delta: bigint, scratch: number, cap: number, dry: number): number {
+    if (dry === A.RELOC_CHECKED) {
+      const rc = this.relocate(rootIn, xenmap, delta, scratch, cap, A.RELOC_DRY);
+      if (rc !== A.RELOC_OK) return rc;
+      dry = A.RELOC_APPLY;
+    }
     this.load();
     const v = this.view;
     const n = v.getUint32(A.WP + A.WP_LEVELS, true);
@@ -66,7 +71,7 @@ export class ReferenceRelocate extends ReferenceWalkParams {
         const e = this.read(ea, eb);
         if (!this.valid(i, e) || (i > 0 && this.leaf(i, e))) continue;
         const moved = BigInt.asUintN(64, e + delta);
-        if (!dry) this.write(ea, eb, moved);
+        if (dry === A.RELOC_APPLY) this.write(ea, eb, moved);
         count++;
         if (i + 1 > xl) continue;
         const child = moved & tableAddr;
@@ -80,7 +85,7 @@ export class ReferenceRelocate extends ReferenceWalkParams {
       const ea = xenmap + BigInt(s * eb);
       const e = this.read(ea, eb);
       if (!this.valid(xl, e)) continue;
-      if (!dry) this.write(ea, eb, e + delta);
+      if (dry === A.RELOC_APPLY) this.write(ea, eb, e + delta);
       count++;
     }
     v.setBigUint64(A.RES + A.RES_RELOCATED, count, true);

@@ -44,11 +44,18 @@ export interface FrameCacheStats {
   readonly slots: number;
 }
 
-/** Slot of the frame map entry for `pfn` first probed: Fibonacci hashing of both halves. */
+/**
+ * Home entry of `pfn` in a map of 2^mapBits entries: its group of 16 frames is
+ * hashed (Fibonacci hashing of both halves) to a run of 16 entries, and the frame
+ * takes its place in the run. Frames that follow each other (page tables are
+ * allocated together) share map lines, so a walk touches few of them; the wasm
+ * kernels (assembly/shared/frame-map.ts) compute the same.
+ */
 export function frameHash(pfn: number, mapBits: number): number {
-  const lo = pfn >>> 0;
-  const hi = Math.floor(pfn / 2 ** 32) >>> 0;
-  return Math.imul(lo ^ Math.imul(hi, FM_HASH_MIX), FM_HASH_MULT) >>> (32 - mapBits);
+  const group = Math.floor(pfn / 16);
+  const lo = group >>> 0;
+  const hi = Math.floor(group / 2 ** 32) >>> 0;
+  return (((Math.imul(lo ^ Math.imul(hi, FM_HASH_MIX), FM_HASH_MULT) >>> (36 - mapBits)) << 4) | (pfn % 16)) >>> 0;
 }
 
 const NO_FRAME = -1;

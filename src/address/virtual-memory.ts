@@ -87,16 +87,35 @@ function copyPhysical(engine: Engine, mem: Uint8Array, pa: bigint, out: Uint8Arr
   if (pa >= BigInt(engine.phys.size)) return { n: 0, excluded: false };
   const p = Number(pa);
   const n = Math.min(len, engine.phys.size - p);
+  // Frames in adjacent slots (faulted in one after another) are copied as one piece.
+  // A miss may evict a slot of the piece not yet copied: copy it before faulting.
+  let from = 0, to = 0, dst = at;
+  const flush = () => {
+    if (to > from) out.set(mem.subarray(from, to), dst);
+    from = to = 0;
+  };
   for (let done = 0; done < n; ) {
     const a = p + done;
     const off = a % 4096;
     const k = Math.min(n - done, 4096 - off);
-    const slot = cache.fetch(Math.floor(a / 4096), false);
-    if (slot === 0) return { n: done, excluded: false };
-    if (cache.excluded(slot)) return { n: done, excluded: true };
-    out.set(mem.subarray(slot + off, slot + off + k), at + done);
+    const pfn = Math.floor(a / 4096);
+    let slot = cache.peek(pfn);
+    if (slot === 0) {
+      flush();
+      slot = cache.fetch(pfn, false);
+    }
+    if (slot === 0 || cache.excluded(slot)) {
+      flush();
+      return { n: done, excluded: slot !== 0 };
+    }
+    if (slot + off === to) to += k;
+    else {
+      flush();
+      [from, to, dst] = [slot + off, slot + off + k, at + done];
+    }
     done += k;
   }
+  flush();
   return { n, excluded: false };
 }
 

@@ -10,6 +10,7 @@ import { startProgress } from '../src/util/progress.js';
 import { GiB } from '../src/perf/scenario.js';
 import type { ExtraRun, SuiteArgs, SuiteResult } from './suite.js';
 import { xenSuite } from './xen-suites.js';
+import { addressSuite } from './address-suites.js';
 
 /** Guests: 64 GiB with its page list in frame order, 16 GiB in random order (a random chase of 64 GiB takes ~6 s a run). */
 async function guests(args: SuiteArgs, native: NativeStatus, timer: Timer, log: (s: string) => void): Promise<SuiteResult> {
@@ -40,5 +41,5 @@ async function guests(args: SuiteArgs, native: NativeStatus, timer: Timer, log: 
   return result;
 }
 
-export const extraRuns: ExtraRun[] = [guests, xenSuite];
+export const extraRuns: ExtraRun[] = [guests, xenSuite, addressSuite];
 

@@ -54,11 +54,17 @@ function mapContents(memory: WebAssembly.Memory, mapBase: number, mapBits: numbe
 }
 
 describe('frame cache', () => {
-  it('hashes both halves of a 40-bit frame number into the map', () => {
+  it('hashes groups of 16 frames, both halves of a 40-bit frame number, into the map', () => {
     expect(frameHash(0, 10)).toBe(0);
-    expect(frameHash(1, 32)).toBe(0x9e3779b1);
-    // Frames 2^32 apart differ only in the high half: they must not collide.
-    expect(frameHash(5, 16)).not.toBe(frameHash(5 + 2 ** 32, 16));
+    // Group 0 is home at run 0: frames 0..15 take entries 0..15.
+    expect(frameHash(1, 32)).toBe(1);
+    expect(frameHash(15, 10)).toBe(15);
+    // Group 1: 0x9e3779b1 (the multiplier itself), its top 28 bits as the run, then the place in it.
+    expect(frameHash(16, 32)).toBe(0x9e3779b0);
+    expect(frameHash(19, 32)).toBe(0x9e3779b3);
+    expect(frameHash(16, 12)).toBe((0x9e3779b1 >>> 24) << 4);
+    // Groups 2^32 apart differ only in the high half: they must not collide.
+    expect(frameHash(5, 16)).not.toBe(frameHash(5 + 2 ** 36, 16));
   });
 
   it('reads a frame once, then serves it from its slot', () => {

@@ -4,6 +4,12 @@
 // source, may evict another (clean) frame, and returns the slot's address (0: the
 // source has no such frame). Callers never keep a slot address across another
 // physical access, so an eviction can never pull a frame from under them.
+//
+// The hit is inlined into every kernel: one load of the frame's map entry (the
+// key and the slot address share it) before the table entry itself, no call, no
+// loop. Frame numbers are hashed by groups of 16: frames that follow each other
+// (page tables are allocated together) sit in one run of map entries, so the map
+// lines a walk touches stay few and cached; the probe loop is out of line.
 import { FM_KEY_LO, FM_ADDR, FM_FLAGS, FM_PRIVATE, FM_HASH_MULT, FM_HASH_MIX } from '../../src/abi';
 
 // @ts-ignore: decorator
@@ -11,24 +17,47 @@ import { FM_KEY_LO, FM_ADDR, FM_FLAGS, FM_PRIVATE, FM_HASH_MULT, FM_HASH_MIX } f
 declare function fetchFrame(pfn: f64, write: u32): u32;
 
 let MAP_BASE: usize = 0;
-let MAP_BITS: u32 = 0;
 let MAP_MASK: u32 = 0;
+/** 36 - log2(entries): shifts a 32-bit hash down to a group of 16 entries. */
+let GROUP_SHIFT: u32 = 32;
 
 export function setFrameMap(base: usize, bits: u32): void {
   MAP_BASE = base;
-  MAP_BITS = bits;
   MAP_MASK = (<u32>1 << bits) - 1;
+  GROUP_SHIFT = 36 - bits;
+}
+
+/** Home entry of `pfn`: its group of 16 frames hashed (both halves), then its place in the group. */
+// @ts-ignore: decorator
+@inline function home(pfn: u64): u32 {
+  const g = pfn >> 4;
+  return ((((<u32>g ^ (<u32>(g >> 32) * <u32>FM_HASH_MIX)) * <u32>FM_HASH_MULT) >> GROUP_SHIFT) << 4) | (<u32>pfn & 15);
 }
 
 /**
  * Address of physical [pa, pa+bytes) in the frame cache, faulting its frame in;
  * 0 when the source has no such frame or the span leaves the frame.
  */
-export function cachedAddr(pa: u64, bytes: u64, write: bool): usize {
+// @ts-ignore: decorator
+@inline export function cachedAddr(pa: u64, bytes: u64, write: bool): usize {
+  const pfn = pa >> 12;
+  const e = MAP_BASE + (<usize>home(pfn) << 4);
+  const k = load<u64>(e, FM_KEY_LO);
+  const v = load<u64>(e, FM_ADDR); // slot address, then flags
+  // The frame in its home entry (most are), the span inside it, and no copy to make for a write.
+  if (k == pfn + 1 && (pa & 0xfff) + bytes <= 0x1000 && (!write || (<u32>(v >> 32) & FM_PRIVATE) != 0)) {
+    const a = <usize>(<u32>v);
+    return a == 0 ? 0 : a + <usize>(pa & 0xfff);
+  }
+  return cachedAddrSlow(pa, bytes, write);
+}
+
+/** The rest of cachedAddr: a span over two frames, a probe past the home entry, a miss. */
+function cachedAddrSlow(pa: u64, bytes: u64, write: bool): usize {
   if ((pa & 0xfff) + bytes > 0x1000) return 0;
   const pfn = pa >> 12;
   const key = pfn + 1;
-  let i = ((<u32>pfn ^ (<u32>(pfn >> 32) * <u32>FM_HASH_MIX)) * <u32>FM_HASH_MULT) >> (32 - MAP_BITS);
+  let i = home(pfn);
   while (true) {
     const e = MAP_BASE + (<usize>i << 4);
     const k = load<u64>(e, FM_KEY_LO);

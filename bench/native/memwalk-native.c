@@ -885,6 +885,64 @@ static int relocate_run(uint64_t root, uint64_t xenmap, uint64_t delta, uint64_t
   return 0;
 }
 
+/* ---- address spaces: the copy a virtual read makes, and memmem over translated pages -- */
+
+void *memmem(const void *hay, size_t hn, const void *needle, size_t nn); /* glibc; not declared under _POSIX_C_SOURCE */
+
+/* 64 bytes of every 64 KiB (src/perf/address-workloads.ts: sampledSum). */
+static void sum_sampled(struct sum *s, const uint8_t *p, uint64_t bytes) {
+  for (uint64_t o = 0; o + 64 <= bytes; o += 65536) sum_words(s, p + o, 64);
+}
+
+/* memcpy of image [pa, pa+bytes) into one buffer, reused by every run (its pages touched by the untimed first). */
+static void task_memcpy(uint64_t pa, uint64_t bytes, double *ms, int repeats, struct sum *s) {
+  if (pa > ram_bytes || bytes > ram_bytes - pa) { fprintf(stderr, "memwalk-native: memcpy: outside the image\n"); exit(1); }
+  uint8_t *dst = malloc(bytes ? bytes : 1);
+  if (!dst) { fprintf(stderr, "memwalk-native: memcpy: cannot allocate\n"); exit(1); }
+  for (int r = -1; r < repeats; r++) {
+    double t0 = now_ms();
+    memcpy(dst, ram + pa, bytes);
+    double dt = now_ms() - t0;
+    if (r >= 0) ms[r] = dt;
+  }
+  sum_sampled(s, dst, bytes);
+  free(dst);
+}
+
+/* Timed together: the C walker's runs over [va, va + pages pages) under `root`, then memmem over each
+   mapped run (matches across runs are not looked for). The checksum is over the match VAs, in order. */
+static uint64_t task_memmem(uint64_t root, uint64_t va, uint32_t pages, const uint8_t *pat, size_t n, double *ms, int repeats, struct sum *s) {
+  uint8_t *runs = malloc((size_t)pages * 24 + 24);
+  size_t cap = 1 << 12, nh = 0;
+  uint64_t *hits = malloc(cap * 8);
+  if (!runs || !hits) { fprintf(stderr, "memwalk-native: memmem: cannot allocate\n"); exit(1); }
+  for (int r = -1; r < repeats; r++) {
+    double t0 = now_ms();
+    uint32_t nr = translate_runs(root, va, pages, runs);
+    nh = 0;
+    for (uint32_t i = 0; i < nr; i++) {
+      const uint8_t *o = runs + (size_t)i * 24;
+      uint64_t rva, rpa;
+      uint32_t rp, st;
+      memcpy(&rva, o, 8); memcpy(&rpa, o + 8, 8); memcpy(&rp, o + 16, 4); memcpy(&st, o + 20, 4);
+      uint64_t len = (uint64_t)rp << 12;
+      if ((st & 0xf) != K_OK || rpa > ram_bytes || len > ram_bytes - rpa) continue;
+      const uint8_t *base = ram + rpa, *end = base + len, *p = base;
+      while ((p = memmem(p, (size_t)(end - p), pat, n)) != NULL) {
+        if (nh == cap) { cap *= 2; hits = realloc(hits, cap * 8); if (!hits) exit(1); }
+        hits[nh++] = rva + (uint64_t)(p - base);
+        p++;
+      }
+    }
+    double dt = now_ms() - t0;
+    if (r >= 0) ms[r] = dt;
+  }
+  sum_words(s, (const uint8_t *)hits, nh * 8);
+  free(runs);
+  free(hits);
+  return nh;
+}
+
 int main(int argc, char **argv) {
   if (argc < 5) {
     fprintf(stderr, "usage: memwalk-native IMAGE ROOT REPEATS TASK...\n");
@@ -1168,6 +1226,22 @@ int main(int argc, char **argv) {
       qsort(ms, (size_t)repeats, sizeof(double), cmp_double);
       print_result_str(name, ms, repeats, sumtext, count);
       continue;
+    } else if (kind && strcmp(kind, "memcpy") == 0) {
+      uint64_t pa = strtoull(strtok(NULL, ":"), NULL, 16);
+      uint64_t bytes = strtoull(strtok(NULL, ":"), NULL, 16);
+      task_memcpy(pa, bytes, ms, repeats, &s);
+      count = bytes >> 20;
+    } else if (kind && strcmp(kind, "memmem") == 0) {
+      uint64_t va = strtoull(strtok(NULL, ":"), NULL, 16);
+      uint32_t pages = (uint32_t)strtoul(strtok(NULL, ":"), NULL, 10);
+      const char *hexpat = strtok(NULL, ":");
+      uint64_t sroot = strtoull(strtok(NULL, ":"), NULL, 16) & ADDR_MASK;
+      uint8_t pat[256];
+      size_t n = strlen(hexpat) / 2;
+      if (n == 0 || n > sizeof pat) { fprintf(stderr, "memwalk-native: memmem: bad pattern\n"); return 1; }
+      for (size_t i = 0; i < n; i++) { char b[3] = {hexpat[2 * i], hexpat[2 * i + 1], 0}; pat[i] = (uint8_t)strtoul(b, NULL, 16); }
+      task_memmem(sroot, va, pages, pat, n, ms, repeats, &s);
+      count = (uint64_t)pages >> 8; /* MiB */
     } else {
       fprintf(stderr, "memwalk-native: unknown task kind in '%s'\n", argv[t]);
       return 1;

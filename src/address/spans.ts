@@ -1,6 +1,7 @@
 // Spans: stretches of physical memory in the order of a logical address (virtual
 // or physical), the input of the search kernels. A virtual address space becomes
 // spans by merging its leaf mappings where both addresses follow on.
+import * as A from '../abi.js';
 import type { Engine, PagingOptions } from '../engine/engine.js';
 
 export interface Span {
@@ -16,32 +17,36 @@ export const MAX_SPAN = 2 ** 30;
 /**
  * The mapped memory of `root` as spans, in ascending virtual order, optionally
  * only [from, to). Leaves that continue each other in both addresses are merged.
+ * The address space is walked as runs of pages (translateRuns: an unmapped table
+ * entry is skipped whole, a run of leaves over consecutive frames is one record),
+ * so the cost follows the runs, not the leaves.
  */
 export function virtualSpans(engine: Engine, root: bigint, options: PagingOptions & { from?: bigint; to?: bigint } = {}): Span[] {
   const { from = 0n, to = 1n << 64n, ...walk } = options;
   const out: Span[] = [];
+  if (to <= from) return out;
+  const p = engine.prepare(walk);
+  const page = 1n << BigInt(p.levels[p.levels.length - 1]!.shift);
+  const first = from & ~(page - 1n);
+  const runs = engine.translateRuns(root, first, Number((to - first + page - 1n) / page), walk);
   let cur: { logical: bigint; pa: bigint; length: bigint } | undefined;
-  const flush = () => {
-    if (cur) pushSplit(out, cur.logical, cur.pa, cur.length);
-    cur = undefined;
-  };
-  for (const m of engine.mappingsIter(root, walk)) {
-    if (m.va >= to) break;
-    let va = m.va, pa = m.pa, size = BigInt(m.size);
-    if (va + size <= from) continue;
+  for (let i = 0; i < runs.length; i++) {
+    if ((runs.status[i]! & A.ST_KIND_MASK) !== A.K_OK) continue;
+    let va = runs.va[i]!, pa = runs.addr[i]!, size = BigInt(runs.pages[i]!) * page;
     if (va < from) {
       pa += from - va;
       size -= from - va;
       va = from;
     }
     if (va + size > to) size = to - va;
+    if (size <= 0n) continue;
     if (cur && cur.logical + cur.length === va && cur.pa + cur.length === pa) cur.length += size;
     else {
-      flush();
+      if (cur) pushSplit(out, cur.logical, cur.pa, cur.length);
       cur = { logical: va, pa, length: size };
     }
   }
-  flush();
+  if (cur) pushSplit(out, cur.logical, cur.pa, cur.length);
   return out;
 }
 

@@ -15,18 +15,29 @@ export interface VirtualAccessOptions extends PagingOptions {
    * unreadable byte). The bytes of a hole are left zero in `bytes`.
    */
   readonly partial?: boolean;
+  /**
+   * Read into this buffer (at least `len` bytes) instead of a new one, so a
+   * caller reading much memory reuses one: `bytes` is then a view of it.
+   */
+  readonly into?: Uint8Array;
 }
 
 /**
  * Bytes that cannot be read or written: either the walk faulted (`fault`, as
  * `translate` reports it) or it succeeded and physical memory has no contents at
- * `pa` (beyond the RAM image, or in no range of the dump).
+ * `pa` (beyond the RAM image, in no range of the dump, or `excluded`).
  */
 export interface Hole {
   readonly va: bigint;
   readonly length: number;
   readonly fault?: Fault;
   readonly pa?: bigint;
+  /**
+   * The frames are in the machine's RAM but the dump left them out (pages
+   * makedumpfile excluded, not in a kdump's dumpable bitmap). QEMU reads them as
+   * zero, and so do translations and listings; a read names them.
+   */
+  readonly excluded?: boolean;
 }
 
 export interface VirtualRead {
@@ -54,6 +65,58 @@ interface Piece {
   readonly length: number;
   readonly pa?: bigint;
   readonly fault?: Fault;
+}
+
+function intoBuffer(into: Uint8Array | undefined, len: number, what: string): Uint8Array {
+  if (into === undefined) return new Uint8Array(len);
+  if (!(into instanceof Uint8Array) || into.length < len) {
+    throw new InvalidInputError(`${what}: options.into must be a Uint8Array of at least ${len} bytes`, { input: 'options.into' });
+  }
+  return into.subarray(0, len);
+}
+
+/**
+ * Copy physical [pa, pa+len) into `out` at `at`, straight from the RAM image or
+ * the frame cache, up to the first byte physical memory has no contents for.
+ * Returns the bytes copied and, when it stopped short, whether the frame it
+ * stopped at is one the dump left out.
+ */
+function copyPhysical(engine: Engine, mem: Uint8Array, pa: bigint, out: Uint8Array, at: number, len: number): { n: number; excluded: boolean } {
+  const cache = engine.backing?.cache;
+  if (!cache) return { n: engine.phys.readInto(pa, out, at, len), excluded: false };
+  if (pa >= BigInt(engine.phys.size)) return { n: 0, excluded: false };
+  const p = Number(pa);
+  const n = Math.min(len, engine.phys.size - p);
+  // Frames in adjacent slots (faulted in one after another) are copied as one piece.
+  // A miss may evict a slot of the piece not yet copied: copy it before faulting.
+  let from = 0, to = 0, dst = at;
+  const flush = () => {
+    if (to > from) out.set(mem.subarray(from, to), dst);
+    from = to = 0;
+  };
+  for (let done = 0; done < n; ) {
+    const a = p + done;
+    const off = a % 4096;
+    const k = Math.min(n - done, 4096 - off);
+    const pfn = Math.floor(a / 4096);
+    let slot = cache.peek(pfn);
+    if (slot === 0) {
+      flush();
+      slot = cache.fetch(pfn, false);
+    }
+    if (slot === 0 || cache.excluded(slot)) {
+      flush();
+      return { n: done, excluded: slot !== 0 };
+    }
+    if (slot + off === to) to += k;
+    else {
+      flush();
+      [from, to, dst] = [slot + off, slot + off + k, at + done];
+    }
+    done += k;
+  }
+  flush();
+  return { n, excluded: false };
 }
 
 function checkSpan(va: bigint, len: number, what: string): bigint {
@@ -95,13 +158,15 @@ function* pieces(engine: Engine, root: bigint, va: bigint, len: number, options:
  */
 export function readVirtual(engine: Engine, root: bigint, va: bigint, len: number, options: VirtualAccessOptions = {}): VirtualRead {
   const start = checkSpan(va, len, 'readVirtual');
-  const { partial = false, ...walk } = options;
-  const out = new Uint8Array(len);
+  const { partial = false, into, ...walk } = options;
+  const out = intoBuffer(into, len, 'readVirtual');
+  const mem = new Uint8Array(engine.memory.buffer);
   const holes: Hole[] = [];
   const hole = (h: Hole) => {
+    if (into) out.fill(0, Number(h.va - start), Number(h.va - start) + h.length);
     const last = holes.at(-1);
     // A hole that goes on where the last one ended, for the same reason, is one hole.
-    if (last && last.va + BigInt(last.length) === h.va && last.fault?.kind === h.fault?.kind && (last.pa === undefined) === (h.pa === undefined) && (h.pa === undefined || last.pa! + BigInt(last.length) === h.pa)) {
+    if (last && last.va + BigInt(last.length) === h.va && last.fault?.kind === h.fault?.kind && (last.pa === undefined) === (h.pa === undefined) && (h.pa === undefined || last.pa! + BigInt(last.length) === h.pa) && last.excluded === h.excluded) {
       holes[holes.length - 1] = { ...last, length: last.length + h.length };
     } else holes.push(h);
   };
@@ -109,19 +174,21 @@ export function readVirtual(engine: Engine, root: bigint, va: bigint, len: numbe
     const at = start + BigInt(piece.offset);
     if (piece.fault) hole({ va: at, length: piece.length, fault: piece.fault });
     else {
-      const got = engine.phys.readInto(piece.pa!, out, piece.offset, piece.length);
-      // Physical memory has no contents from pa+got on: go on frame by frame to find where it resumes.
-      for (let k = got; k < piece.length; ) {
+      // One copy for the whole run; where physical memory has no contents, go on frame by frame to find where it resumes.
+      for (let k = 0; k < piece.length; ) {
         const pa = piece.pa! + BigInt(k);
-        const step = Math.min(piece.length - k, 4096 - Number(pa % 4096n));
-        const n = engine.phys.readInto(pa, out, piece.offset + k, step);
-        if (n < step) hole({ va: at + BigInt(k + n), length: step - n, pa: pa + BigInt(n) });
+        const { n, excluded } = copyPhysical(engine, mem, pa, out, piece.offset + k, piece.length - k);
+        k += n;
+        if (k === piece.length) break;
+        const step = Math.min(piece.length - k, 4096 - Number((pa + BigInt(n)) % 4096n));
+        hole({ va: at + BigInt(k), length: step, pa: pa + BigInt(n), ...(excluded ? { excluded } : {}) });
         k += step;
       }
     }
     if (!partial && holes.length) {
       const h = holes[0]!;
-      return { complete: false, bytes: out.slice(0, Number(h.va - start)), holes: [h] };
+      const end = Number(h.va - start);
+      return { complete: false, bytes: into ? out.subarray(0, end) : out.slice(0, end), holes: [h] };
     }
   }
   return { complete: holes.length === 0, bytes: out, holes };
@@ -152,21 +219,23 @@ export function writeVirtual(engine: Engine, root: bigint, va: bigint, bytes: Ui
  * Read physical [pa, pa+len): the same answer as readVirtual for physical memory
  * (holes are ranges with no contents).
  */
-export function readPhysical(engine: Engine, pa: bigint, len: number, options: { partial?: boolean } = {}): VirtualRead {
+export function readPhysical(engine: Engine, pa: bigint, len: number, options: { partial?: boolean; into?: Uint8Array } = {}): VirtualRead {
   const start = checkSpan(pa, len, 'readPhysical');
-  const out = new Uint8Array(len);
+  const out = intoBuffer(options.into, len, 'readPhysical');
+  const mem = new Uint8Array(engine.memory.buffer);
   const holes: Hole[] = [];
   let k = 0;
   while (k < len) {
-    const step = Math.min(len - k, 4096 - Number((start + BigInt(k)) % 4096n));
-    const n = engine.phys.readInto(start + BigInt(k), out, k, step);
-    if (n < step) {
-      const last = holes.at(-1);
-      const va = start + BigInt(k + n);
-      if (last && last.va + BigInt(last.length) === va) holes[holes.length - 1] = { ...last, length: last.length + step - n };
-      else holes.push({ va, length: step - n, pa: va });
-      if (!options.partial) return { complete: false, bytes: out.slice(0, k + n), holes: [holes[0]!] };
-    }
+    const { n, excluded } = copyPhysical(engine, mem, start + BigInt(k), out, k, len - k);
+    k += n;
+    if (k === len) break;
+    const va = start + BigInt(k);
+    const step = Math.min(len - k, 4096 - Number(va % 4096n));
+    if (options.into) out.fill(0, k, k + step);
+    const last = holes.at(-1);
+    if (last && last.va + BigInt(last.length) === va && last.excluded === (excluded || undefined)) holes[holes.length - 1] = { ...last, length: last.length + step };
+    else holes.push({ va, length: step, pa: va, ...(excluded ? { excluded } : {}) });
+    if (!options.partial) return { complete: false, bytes: options.into ? out.subarray(0, k) : out.slice(0, k), holes: [holes[0]!] };
     k += step;
   }
   return { complete: holes.length === 0, bytes: out, holes };

@@ -44,11 +44,18 @@ export interface FrameCacheStats {
   readonly slots: number;
 }
 
-/** Slot of the frame map entry for `pfn` first probed: Fibonacci hashing of both halves. */
+/**
+ * Home entry of `pfn` in a map of 2^mapBits entries: its group of 16 frames is
+ * hashed (Fibonacci hashing of both halves) to a run of 16 entries, and the frame
+ * takes its place in the run. Frames that follow each other (page tables are
+ * allocated together) share map lines, so a walk touches few of them; the wasm
+ * kernels (assembly/shared/frame-map.ts) compute the same.
+ */
 export function frameHash(pfn: number, mapBits: number): number {
-  const lo = pfn >>> 0;
-  const hi = Math.floor(pfn / 2 ** 32) >>> 0;
-  return Math.imul(lo ^ Math.imul(hi, FM_HASH_MIX), FM_HASH_MULT) >>> (32 - mapBits);
+  const group = Math.floor(pfn / 16);
+  const lo = group >>> 0;
+  const hi = Math.floor(group / 2 ** 32) >>> 0;
+  return (((Math.imul(lo ^ Math.imul(hi, FM_HASH_MIX), FM_HASH_MULT) >>> (36 - mapBits)) << 4) | (pfn % 16)) >>> 0;
 }
 
 const NO_FRAME = -1;
@@ -62,6 +69,8 @@ export class FrameCache {
   /** Frame held by each slot (NO_FRAME: free). */
   private readonly slotFrame: Float64Array;
   private readonly slotPrivate: Uint8Array;
+  /** Slots holding a frame the dump left out (zeros in the slot; a reader of guest memory names it). */
+  private readonly slotExcluded: Uint8Array;
   /** Next slot the FIFO hand looks at for a victim. */
   private hand = 0;
   private used = 0;
@@ -90,6 +99,7 @@ export class FrameCache {
     this.mask = 2 ** region.mapBits - 1;
     this.slotFrame = new Float64Array(region.slots).fill(NO_FRAME);
     this.slotPrivate = new Uint8Array(region.slots);
+    this.slotExcluded = new Uint8Array(region.slots);
     this.absentLimit = Math.max(64, region.slots >>> 2);
     this.readSlots = Math.max(4, region.slots >>> 4);
     this.u8.fill(0, region.mapBase, region.mapBase + (this.mask + 1) * FM_ENTRY_BYTES);
@@ -143,9 +153,20 @@ export class FrameCache {
     if (state === FrameState.Absent) out.fill(0);
     e = this.insert(pfn, addr, 0);
     this.slotFrame[slot] = pfn;
+    this.slotExcluded[slot] = state === FrameState.Excluded ? 1 : 0;
     this.used++;
     if (write) this.makePrivate(slot, e);
     return addr;
+  }
+
+  /**
+   * Whether the frame in the slot at `addr` (as `fetch` returned it) is one the
+   * dump left out (FrameState.Excluded: a kdump's dumpable bitmap): its slot holds
+   * zeros, as QEMU reads it, but it has no contents from the dump. A frame written
+   * in the engine has contents from then on.
+   */
+  excluded(addr: number): boolean {
+    return this.slotExcluded[(addr - this.region.slotsBase) / FRAME_SIZE] === 1;
   }
 
   /** The slot address of `pfn` if it is cached (no source read), else 0. */
@@ -179,6 +200,7 @@ export class FrameCache {
       );
     }
     this.slotPrivate[slot] = 1;
+    this.slotExcluded[slot] = 0;
     this.u32[(entry + FM_FLAGS) >>> 2] = FM_PRIVATE;
     this.stats.privateFrames++;
   }

@@ -21,6 +21,7 @@ interface Options extends RootOptions, AccessOptions {
 
 /** Why a hole cannot be read, in the words `translate` uses. */
 export function holeReason(h: Hole): string {
+  if (!h.fault && h.excluded) return `physical ${hex(h.pa!)} was left out of the dump (excluded by makedumpfile)`;
   if (!h.fault) return `physical ${hex(h.pa!)} has no contents in the dump`;
   const f = h.fault;
   if (f.kind === 'non-canonical') return 'fault non-canonical: the address is outside both canonical halves';
@@ -32,7 +33,7 @@ function holeJson(h: Hole): object {
   return {
     address: hex(h.va),
     length: h.length,
-    ...(f ? { fault: { kind: f.kind, level: f.level, errorCode: f.errorCode, entryAddress: hex(f.entryAddress), entryValue: hex(f.entryValue) } } : { pa: hex(h.pa!), noContents: true }),
+    ...(f ? { fault: { kind: f.kind, level: f.level, errorCode: f.errorCode, entryAddress: hex(f.entryAddress), entryValue: hex(f.entryValue) } } : { pa: hex(h.pa!), noContents: true, ...(h.excluded ? { excluded: true } : {}) }),
   };
 }
 

@@ -2,6 +2,7 @@
 // x86-64 tables whose answers are worked out below, on both backends.
 import { describe, test, expect } from 'vitest';
 import { createEngine, BumpAllocator, memorySource, InvalidInputError, type Engine } from '../src/index.js';
+import { CapacityError } from '../src/errors.js';
 import { readVirtual, writeVirtual, readPhysical, reverseLookup, searchVirtual, searchPhysical, discoverRoots } from '../src/address/index.js';
 
 const K4 = 0x1000n, M2 = 0x200000n, G = 0x40000000n;
@@ -100,6 +101,14 @@ describe.each(['wasm', 'reference'] as const)('address spaces on %s', (backend) 
     expect(results[0]!.hits.every((h) => h.roots.length === 1 && h.roots[0] === root)).toBe(true);
     // The 1 GiB leaf maps every PA below 1 GiB, and nothing else maps 0x7777000.
     expect(results[1]!.hits.map((h) => h.va)).toEqual([G + 0x7777000n]);
+  });
+
+  test('an answer larger than maxHits in all is refused with the bound, not built', () => {
+    const { e, root } = build(backend);
+    // 0x300123 has five aliases (above), 0x7777000 one: six in all.
+    expect(reverseLookup(e, [root], [0x300123n, 0x7777000n], { maxHits: 6 }).results.flatMap((r) => r.hits)).toHaveLength(6);
+    expect(() => reverseLookup(e, [root], [0x300123n, 0x7777000n], { maxHits: 5 })).toThrow(CapacityError);
+    expect(() => reverseLookup(e, [root], [0x300123n, 0x7777000n], { maxHits: 5 })).toThrow(/more than 5 virtual addresses in all for the 2 physical addresses/);
   });
 
   test('a pattern split over two pages whose frames are far apart is found once, at its VA and PA', () => {

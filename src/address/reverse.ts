@@ -4,7 +4,7 @@
 // map the same kernel addresses, so that half is walked once for all of them.
 import type { Engine, PagingOptions } from '../engine/engine.js';
 import type { Rights } from '../paging/types.js';
-import { InvalidInputError } from '../errors.js';
+import { CapacityError, InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 import { latin1 } from '../util/bytes-text.js';
 import { partitionPoint } from '../util/partition-point.js';
@@ -31,6 +31,12 @@ export interface ReverseResult {
 export interface ReverseOptions extends PagingOptions {
   /** Stop listing a physical address's aliases after this many (default 10,000); `truncated` names them. */
   readonly limit?: number;
+  /**
+   * Refuse, with a CapacityError, an answer of more than this many virtual addresses
+   * in all (default 1,000,000): a few frames mapped thousands of times each, asked
+   * about together, would otherwise fill the heap before the answer is complete.
+   */
+  readonly maxHits?: number;
 }
 
 /** Start of the upper canonical half, where a format has one (x86-64), else undefined. */
@@ -62,8 +68,10 @@ export function kernelHalfKey(engine: Engine, root: bigint, options: PagingOptio
  * leaf's size and rights. Results are in the order of `pas`.
  */
 export function reverseLookup(engine: Engine, roots: readonly bigint[], pas: readonly bigint[], options: ReverseOptions = {}): { results: ReverseResult[]; truncated: bigint[] } {
-  const { limit = 10_000, ...walk } = options;
+  const { limit = 10_000, maxHits = 1_000_000, ...walk } = options;
   if (!Number.isSafeInteger(limit) || limit < 0) throw new InvalidInputError(`limit: ${limit} must be a whole number >= 0 (0: no limit)`, { input: 'limit' });
+  if (!Number.isSafeInteger(maxHits) || maxHits < 1) throw new InvalidInputError(`maxHits: ${maxHits} must be a whole number >= 1`, { input: 'maxHits' });
+  let total = 0;
   for (const pa of pas) if (pa < 0n || pa >= 1n << 64n) throw new InvalidInputError(`pa: ${hex(pa)} is not a 64-bit physical address`, { input: 'pa' });
   const sorted = [...new Set(pas)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   // Per physical address: hits keyed by va, so a va found under several roots is one hit.
@@ -96,6 +104,9 @@ export function reverseLookup(engine: Engine, roots: readonly bigint[], pas: rea
         if (limit && byVa.size >= limit) {
           over.add(pa);
           continue;
+        }
+        if (++total > maxHits) {
+          throw new CapacityError(`reverse: more than ${maxHits} virtual addresses in all for the ${sorted.length} physical addresses asked; ask about fewer at a time or lower the per-address limit (${limit || 'none'})`, { maxHits, limit });
         }
         byVa.set(va, { hit: { va, size: m.size, level: m.level, rights: m.rights, leafVa: m.va, leafPa: m.pa }, rootSets: [inUpper ? kernelRoots : [root]] });
       }

@@ -171,6 +171,7 @@ export const RES_HINTS_CHANGED = 64; // u64 contigUpdate: entries whose hint bit
 export const RES_ENTRIES_VISITED = 72; // u64 contigCheckNext: entries visited by this call
 export const RES_RELOCATED = 80; // u64 relocate: entries relocated (or that would be, dry)
 export const RES_TABLES_VISITED = 88; // u64 relocate: tables visited
+export const RES_ENTRIES_READ = 96; // u64 translateRuns: table entries read by this call (at most its maxEntries)
 
 // ---- Relocation of hypervisor tables (move_xen), see src/xen/relocate.ts ---------
 export const RELOC_OK = 0;

@@ -18,7 +18,7 @@ export type { PagingFormat, MapFlags, WalkParams, LevelSpec } from './paging/for
 export { BumpAllocator, type FrameAllocator } from './paging/allocator.js';
 export {
   BatchResult, RunsResult,
-  type RangeOptions, type BatchStrategy, type MapReport, type MappingList, type MappingsOptions, type BatchOptions, type MapOptions,
+  type RangeOptions, type RunsOptions, type BatchStrategy, type MapReport, type MappingList, type MappingsOptions, type BatchOptions, type MapOptions,
 } from './paging/operations.js';
 export type * from './paging/types.js';
 export {

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import * as A from '../src/abi.js';
 import { accessFlags } from '../src/paging/operations.js';
 import {
-  createEngine, x86_64, x86_64_la57, aarch64_4k, aarch64_16k, aarch64_64k, x86_pae, x86_32,
+  createEngine, x86_64, x86_64_la57, aarch64_4k, aarch64_16k, aarch64_64k, x86_pae, x86_32, CapacityError, InvalidInputError,
   type Engine, type PagingFormat, type RunsResult,
 } from '../src/index.js';
 import { tableImageArb, walkOptionsArb, RAM_BYTES } from './helpers/random-tables.js';
@@ -40,7 +40,7 @@ function checkRuns(e: Engine, root: bigint, start: bigint, n: number, opts: Para
     const got: bigint[][] = [];
     let off = 0;
     while (off < n) {
-      const m = k.translateRuns(BigInt.asUintN(64, root), BigInt.asUintN(64, start + BigInt(off) * psize), n - off, e.layout.ioBase, max, acc) >>> 0;
+      const m = k.translateRuns(BigInt.asUintN(64, root), BigInt.asUintN(64, start + BigInt(off) * psize), n - off, e.layout.ioBase, max, acc, 0xffffffff) >>> 0;
       const covered = Number(e.view.getBigUint64(A.RES + A.RES_PAGES_COVERED, true));
       expect(m).toBeLessThanOrEqual(max);
       expect(covered).toBeGreaterThan(0);
@@ -133,5 +133,67 @@ describe('translateRuns by hand: a 2 MiB leaf, then 4 KiB pages', () => {
       { va: 0x406000n, pa: 0x4030n, pages: 2, ok: false, size: undefined, kind: 'not-present' },
       { va: 0x408000n, pa: 0x801000n, pages: 1, ok: true, size: 4096, kind: undefined },
     ]);
+  });
+});
+
+// Aliasing tables: PML4[0] -> PDPT, PDPT[0] -> PD, and all 512 PD entries -> one PT
+// whose 512 leaves map 0x80000.. consecutively. Every 2 MiB of the first GiB maps
+// the same 2 MiB, so runs break every 512 pages. Entries the walk reads, by hand:
+// the first 2 MiB costs a full walk (PML4, PDPT, PD, PT: 4) and PT[1..511] (511);
+// each next 2 MiB restarts at the PD (PD[i], PT[0]: 2) and reads PT[1..511] (511).
+describe('translateRuns maxEntries: aliasing tables', () => {
+  const ROOT = 0x1000n;
+  const LEAF0 = 0x80000n;
+  const aliasing = (name: 'wasm' | 'reference') => {
+    const base = createEngine({ ramBytes: 1 << 20, ioBytes: 1 << 16 });
+    const e = name === 'wasm' ? base : base.withBackend('reference');
+    const w = (pa: number, v: bigint) => e.phys.write64(BigInt(pa), v);
+    w(0x1000, 0x2000n | 3n);
+    w(0x2000, 0x3000n | 3n);
+    for (let i = 0; i < 512; i++) w(0x3000 + i * 8, 0x4000n | 3n);
+    for (let i = 0; i < 512; i++) w(0x4000 + i * 8, (LEAF0 + BigInt(i) * 4096n) | 3n);
+    return e;
+  };
+  const firstGiB = Array.from({ length: 512 }, (_, i) => ({ va: BigInt(i) << 21n, pa: LEAF0, pages: 512, kind: 'ok' }));
+  const summary = (r: RunsResult) => r.runs.map((x) => ({ va: x.va, pa: x.pa, pages: x.pages, kind: x.result.ok ? 'ok' : x.result.fault.kind }));
+
+  test.each(['wasm', 'reference'] as const)('%s: refused past the budget, same runs within it', (name) => {
+    const e = aliasing(name);
+    const three = 3 * 512; // 4 + 511 + 2 * (2 + 511) = 1541 entries
+    expect(summary(e.translateRuns(ROOT, 0n, three, { maxEntries: 1541 }))).toEqual(firstGiB.slice(0, 3));
+    // One short: the third PT's last entry (page 1535) is the one not read.
+    expect(() => e.translateRuns(ROOT, 0n, three, { maxEntries: 1540 })).toThrow(
+      /^translateRuns: more than 1540 table entries read by 0x5ff000; the tables alias heavily; ask for a smaller range or raise maxEntries$/,
+    );
+    // 1028 entries answer two 2 MiB; the third's walk needs 2 more.
+    expect(() => e.translateRuns(ROOT, 0n, three, { maxEntries: 1029 })).toThrow(/ read by 0x400000;/);
+    expect(() => e.translateRuns(ROOT, 0n, three, { maxEntries: 0 })).toThrow(/^translateRuns: more than 0 table entries read by 0x0;/);
+    // The whole 64-bit space: 1541 entries answer 6 MiB, the fourth walk 2 and PT[1..457]; page 1994 is refused.
+    let err: unknown;
+    try {
+      e.translateRuns(ROOT, 0n, 2 ** 52, { maxEntries: 2000 });
+    } catch (x) {
+      err = x;
+    }
+    expect(err).toBeInstanceOf(CapacityError);
+    expect((err as CapacityError).message).toMatch(/^translateRuns: more than 2000 table entries read by 0x7ca000;/);
+    expect((err as CapacityError).details).toMatchObject({ input: 'options.maxEntries', max: 2000, va: 0x7ca000n });
+    // With the default budget the whole space is answered: the first GiB as 512 runs, then the empty rest.
+    expect(summary(e.translateRuns(ROOT, 0n, 2 ** 52))).toEqual([
+      ...firstGiB,
+      { va: 1n << 30n, pa: 0x2008n, pages: 511 * 2 ** 18, kind: 'not-present' }, // PDPT[1..511]
+      { va: 1n << 39n, pa: 0x1008n, pages: 255 * 2 ** 27, kind: 'not-present' }, // PML4[1..255]
+      { va: 1n << 47n, pa: 0n, pages: 2 ** 52 - 2 ** 36, kind: 'non-canonical' },
+      { va: 0xffff800000000000n, pa: 0x1800n, pages: 2 ** 35, kind: 'not-present' }, // PML4[256..511]
+    ]);
+    // The hole reads no entry: a budget of 0 answers it.
+    expect(e.translateRuns(ROOT, 1n << 47n, 10, { maxEntries: 0 }).totalPages).toBe(10);
+  });
+
+  test('maxEntries is validated', () => {
+    const e = aliasing('wasm');
+    expect(() => e.translateRuns(ROOT, 0n, 1, { maxEntries: -1 })).toThrow(InvalidInputError);
+    expect(() => e.translateRuns(ROOT, 0n, 1, { maxEntries: 1.5 })).toThrow(/^options\.maxEntries: /);
+    expect(() => e.translateRuns(ROOT, 0n, 1, { maxEntries: '9' as never })).toThrow(InvalidInputError);
   });
 });

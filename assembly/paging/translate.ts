@@ -1,6 +1,6 @@
 // Translation kernels: one address, a batch of addresses, a range of pages.
 import {
-  RES, RES_PA, RES_ENTRY_ADDR, RES_ENTRY_VALUE, RES_STATUS, RES_PAGES_COVERED, RR_BYTES, RR_VA, RR_PA, RR_PAGES, RR_STATUS, ST_LEVEL_SHIFT,
+  RES, RES_PA, RES_ENTRY_ADDR, RES_ENTRY_VALUE, RES_STATUS, RES_PAGES_COVERED, RES_ENTRIES_READ, RR_BYTES, RR_VA, RR_PA, RR_PAGES, RR_STATUS, ST_LEVEL_SHIFT,
   BR_BYTES, BR_PA, BR_STATUS, BR_ENTRY_LO,
   ST_KIND_MASK, K_OK, K_NON_CANONICAL, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_LEAF_EXT_SHIFT, LV_RSVD_LEAF, LV_LEAF_REQUIRE, LV_L_RIGHTS, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE,
   LV_SHIFT, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP, LV_TABLE_ADDR,
@@ -10,7 +10,7 @@ import {
 } from '../../src/abi';
 import { physAddr } from '../shared/phys';
 import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, loadEntry, rootMask } from './params';
-import { walk, walkFrom, walkCachedWith, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
+import { walk, walkFrom, walkCachedWith, restartLevel, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
 import { matchesX86_64, matchesX86_64_LA57, WalkerX86_64, WalkerX86_64_LA57 } from '../../build/gen/walk-specs';
 
 // Which walker the batch and range kernels use: a specialised one when the walk
@@ -248,6 +248,9 @@ let rSh: u64 = 0; // fault: that level's shift (64: non-canonical, step 0)
 let rBase: u64 = 0; // va of page 0
 let rPsh: u64 = 12;
 let rEb: u64 = 8;
+let rLeft: u32 = 0; // runs: table entries the call may still read
+let rDry: bool = false; // rLeft ran out: stop at rAt, the first page not answered
+let rAt: u32 = 0;
 
 function runClose(): void {
   const o = rOut + (<usize>rN) * RR_BYTES;
@@ -316,14 +319,20 @@ export function translateRange(root: u64, va: u64, pages: u32, outPtr: usize, ac
  * run records at `outPtr` (the same walk as translateRange; every page of a run
  * has exactly translateRange's status, and its pa/entry address follows from
  * the run's, see src/abi.ts). Returns the runs written; RES_PAGES_COVERED = pages covered
- * (less than `pages` when maxRuns stopped it: continue from there).
+ * (less than `pages` when maxRuns stopped it: continue from there). At most
+ * `maxEntries` table entries are read (a walk costs the entries from the level it
+ * restarts at to the one it ends at, a leaf-table entry one); when the next page
+ * would need more, the walk stops before it: RES_PAGES_COVERED is that page and
+ * RES_ENTRIES_READ what was read.
  */
-export function translateRuns(root: u64, va: u64, pages: u32, outPtr: usize, maxRuns: u32, acc: u32): u32 {
+export function translateRuns(root: u64, va: u64, pages: u32, outPtr: usize, maxRuns: u32, acc: u32, maxEntries: u32): u32 {
   rOut = outPtr;
   rMax = maxRuns;
   rN = 0;
   rStop = false;
   rOpen = false;
+  rLeft = maxEntries;
+  rDry = false;
   const last = levels() - 1;
   rPsh = shiftOf(last);
   rEb = <u64>entryBytes();
@@ -336,9 +345,11 @@ export function translateRuns(root: u64, va: u64, pages: u32, outPtr: usize, max
     else if (sp == SPEC_X86_64_LA57) rangeWalk<u16, WalkerX86_64_LA57>(root, va, pages, 0, acc);
     else rangeWalk<u16, GenericWalker>(root, va, pages, 0, acc);
     if (rStop) covered = rK;
-    else if (rOpen) { runClose(); covered = pages; }
+    else if (rOpen) { runClose(); covered = rDry ? rAt : pages; }
+    else if (rDry) covered = rAt;
   }
   store<u64>(RES + RES_PAGES_COVERED, <u64>covered);
+  store<u64>(RES + RES_ENTRIES_READ, <u64>(maxEntries - rLeft));
   return rN;
 }
 
@@ -364,7 +375,14 @@ function rangeWalk<T, W>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32
       if (sizeof<T>() != 1 && rStop) return;
       continue;
     }
+    // Runs: the restart level, for the walk's cost (the same test walkCachedWith makes).
+    const from = sizeof<T>() != 1 && prevEnd >= 0 ? restartLevel(cur, prev, prevEnd) : 0;
     const st = walkCachedWith<W>(root, cur, prev, prevEnd, acc);
+    if (sizeof<T>() != 1) {
+      const cost = ((st >> ST_LEVEL_SHIFT) & 0xf) + 1 - <u32>from;
+      if (cost > rLeft) { rDry = true; rAt = k; return; }
+      rLeft -= cost;
+    }
     sinkPage<T>(outPtr, k, st);
     k++;
     if (sizeof<T>() != 1 && rStop) return;
@@ -430,7 +448,7 @@ function rangeWalk<T, W>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32
       // The whole table, for the loop below only: nothing else reads physical memory in it.
       const t = tight && memo && (sizeof<T>() == 1 || (rOpen && k == rCur && memoSt == rSt)) ? physAddr(table, <u64>(mask + 1) << 3) : 0;
       if (t != 0) {
-        const lim = min(pages - k, mask - idx);
+        const lim = sizeof<T>() == 1 ? min(pages - k, mask - idx) : min(min(pages - k, mask - idx), rLeft);
         let p = t + (<usize>(idx + 1) << 3);
         let j: u32 = 0;
         if (sizeof<T>() == 1) {
@@ -456,11 +474,16 @@ function rangeWalk<T, W>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32
             j++;
           }
           rCur = k + j;
+          rLeft -= j;
         }
         idx += j;
         k += j;
         cur += <u64>j << pshift;
         if (k >= pages || idx >= mask) break;
+      }
+      if (sizeof<T>() != 1) {
+        if (rLeft == 0) { rDry = true; rAt = k; return; }
+        rLeft--;
       }
       idx++;
       cur += <u64>1 << pshift;

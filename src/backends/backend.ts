@@ -18,7 +18,7 @@ export interface PagingKernels {
    * The same walk as translateRange, written as at most `maxRuns` 24-byte RR_* run
    * records at `outPtr`. Returns the runs written; RES_PAGES_COVERED = pages covered.
    */
-  translateRuns(root: bigint, va: bigint, pages: number, outPtr: number, maxRuns: number, access: number): number;
+  translateRuns(root: bigint, va: bigint, pages: number, outPtr: number, maxRuns: number, access: number, maxEntries: number): number;
   enumStart(root: bigint): void;
   /** Up to `max` 32-byte mapping records at `outPtr`; 0 when the listing is complete. */
   enumNext(outPtr: number, max: number): number;

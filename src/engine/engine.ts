@@ -112,7 +112,7 @@ export class Engine implements EngineContext {
     return ops.translateRange(this, root, va, pages, options);
   }
   /** The same walk as translateRange, as maximal runs of pages (see ops.RunsResult). */
-  translateRuns(root: bigint, va: bigint, pages: number, options?: ops.RangeOptions) {
+  translateRuns(root: bigint, va: bigint, pages: number, options?: ops.RunsOptions) {
     return ops.translateRuns(this, root, va, pages, options);
   }
   mappings(root: bigint, options?: ops.MappingsOptions) {

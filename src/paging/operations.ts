@@ -162,10 +162,25 @@ export interface RangeOptions extends PagingOptions {
   readonly viaRuns?: boolean;
 }
 
+export interface RunsOptions extends RangeOptions {
+  /** Table entries one call may read (default MAX_RUNS_ENTRIES); more is a CapacityError. */
+  readonly maxEntries?: number;
+}
+
 /** Pages one translateRange answer may hold (20 bytes each: 320 MiB); longer ranges are translateRuns' to answer. */
 export const MAX_RANGE_PAGES = 2 ** 24;
 /** Runs one translateRuns answer may hold; tables that fragment a range further are refused with a CapacityError. */
 export const MAX_RUNS = 2 ** 24;
+/**
+ * Table entries one translateRuns call reads by default. Real tables read about
+ * one entry per 4 KiB page they map with 4 KiB leaves, and one per table above:
+ * 2^28 covers 1 TiB of 4 KiB mappings, more than any dump holds (a 4-level space
+ * of distinct tables needs a table page per 2 MiB mapped, so its leaves alone need
+ * that much memory). Only tables that alias (many entries pointing at one table)
+ * read more, up to about 2^33 before MAX_RUNS stops them; 2^28 reads take seconds,
+ * not minutes, on the reference backend.
+ */
+export const MAX_RUNS_ENTRIES = 2 ** 28;
 
 const TWO_64 = 1n << 64n;
 
@@ -294,8 +309,11 @@ function holeOf(p: WalkParams): { lo: bigint; hi: bigint } | undefined {
 }
 
 /** translateRange's walk, written as runs (see RunsResult). */
-export function translateRuns(ctx: EngineContext, root: bigint, va: bigint, pages: number, options: RangeOptions = {}): RunsResult {
+export function translateRuns(ctx: EngineContext, root: bigint, va: bigint, pages: number, options: RunsOptions = {}): RunsResult {
   const a = rangeArgs(root, va, pages, options);
+  const given = V.options<RunsOptions>(options).maxEntries;
+  const maxEntries = given === undefined ? MAX_RUNS_ENTRIES : V.wholeNumber(given, 'options.maxEntries');
+  let left = maxEntries;
   const p = prepareWalk(ctx, a.o);
   const acc = accessFlags(a.o.access, a.o.user);
   const { start, pageSize } = rangeOf(p, a.va);
@@ -335,14 +353,27 @@ export function translateRuns(ctx: EngineContext, root: bigint, va: bigint, page
     if (hole && cur >= hole.lo && cur < hole.hi) {
       // The hole is one fault from end to end: walk its first page, and the run covers the rest.
       const take = Math.min(pages - off, Number((hole.hi - cur) / pageSize));
-      ctx.backend.paging.translateRuns(r, cur, 1, outPtr, 1, acc);
+      // A non-canonical page reads no entry.
+      ctx.backend.paging.translateRuns(r, cur, 1, outPtr, 1, acc, 0);
       push(big[outPtr / 8]!, big[outPtr / 8 + 1]!, take, u32[outPtr / 4 + 5]!, true);
       off += take;
       continue;
     }
     if (hole && cur < hole.lo) m = Math.min(m, Number((hole.lo - cur) / pageSize));
-    const n = ctx.backend.paging.translateRuns(r, BigInt.asUintN(64, cur), m, outPtr, cap, acc) >>> 0;
+    const budget = Math.min(left, 0xffffffff);
+    const n = ctx.backend.paging.translateRuns(r, BigInt.asUintN(64, cur), m, outPtr, cap, acc, budget) >>> 0;
     const covered = Number(ctx.view.getBigUint64(A.RES + A.RES_PAGES_COVERED, true));
+    // Stopped short with room for more runs: the entries ran out. A call given only
+    // 2^32-1 of them goes on with the rest.
+    const dry = covered < m && n < cap && budget === left;
+    left -= Number(ctx.view.getBigUint64(A.RES + A.RES_ENTRIES_READ, true));
+    if (dry) {
+      const at = BigInt.asUintN(64, cur + BigInt(covered) * pageSize);
+      throw new CapacityError(
+        `translateRuns: more than ${maxEntries} table entries read by 0x${at.toString(16)}; the tables alias heavily; ask for a smaller range or raise maxEntries`,
+        { input: 'options.maxEntries', max: maxEntries, va: at },
+      );
+    }
     for (let i = 0; i < n; i++) {
       const b = (outPtr + i * A.RR_BYTES) / 8, w = (outPtr + i * A.RR_BYTES) / 4;
       push(big[b]!, big[b + 1]!, u32[w + 4]!, u32[w + 5]!, i === 0);

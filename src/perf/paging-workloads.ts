@@ -138,10 +138,10 @@ export function pagingWorkloads(scn: WalkScenario, options: PagingWorkloadOption
       // (8 calls a warm-up call) left it in Liftoff until the measured runs tiered it up.
       // A full-size call costs a few ms; the warm-up's 60 calls stay well under a second.
       warm(e) {
-        return e.backend.paging.translateRuns(root, inputs.seqVa, n, outPtr, maxRuns, 0) >>> 0;
+        return e.backend.paging.translateRuns(root, inputs.seqVa, n, outPtr, maxRuns, 0, 0xffffffff) >>> 0;
       },
       run(e) {
-        runs = e.backend.paging.translateRuns(root, inputs.seqVa, n, outPtr, maxRuns, 0) >>> 0;
+        runs = e.backend.paging.translateRuns(root, inputs.seqVa, n, outPtr, maxRuns, 0, 0xffffffff) >>> 0;
         return runs;
       },
       checksum: (e) => checksumOf(e.u32, outPtr, runs * A.RR_BYTES),

@@ -192,6 +192,10 @@ export class ReferenceTranslate extends ReferenceWalk {
   private rBLo = 0;
   private rBHi = 0;
   private rPsize = 4096;
+  /** As the wasm kernel: table entries the call may still read; rDry: they ran out before page rAt. */
+  private rLeft = 0;
+  private rDry = false;
+  private rAt = 0;
 
   /** va of page k of the range, as [lo, hi]. */
   private runVa(k: number): [number, number] {
@@ -259,13 +263,15 @@ export class ReferenceTranslate extends ReferenceWalk {
     else this.runAdd(k, 1, (st & A.ST_KIND_MASK) === A.K_OK ? this.wPa : this.wEa, st);
   }
 
-  translateRuns(root: bigint, va: bigint, pages: number, outPtr: number, maxRuns: number, access: number): number {
+  translateRuns(root: bigint, va: bigint, pages: number, outPtr: number, maxRuns: number, access: number, maxEntries: number): number {
     this.load();
     this.rOut = outPtr;
     this.rMax = maxRuns >>> 0;
     this.rN = 0;
     this.rStop = false;
     this.rOpen = false;
+    this.rLeft = maxEntries >>> 0;
+    this.rDry = false;
     this.rBLo = lo32(va);
     this.rBHi = hi32(va);
     this.rPsize = 2 ** this.shift[this.n - 1]!;
@@ -279,9 +285,13 @@ export class ReferenceTranslate extends ReferenceWalk {
         this.rRuns = false;
       }
       if (this.rStop) covered = this.rK;
-      else if (this.rOpen) this.runClose();
+      else {
+        if (this.rOpen) this.runClose();
+        if (this.rDry) covered = this.rAt;
+      }
     }
     this.view.setBigUint64(A.RES + A.RES_PAGES_COVERED, BigInt(covered), true);
+    this.view.setBigUint64(A.RES + A.RES_ENTRIES_READ, BigInt((maxEntries >>> 0) - this.rLeft), true);
     return this.rN;
   }
 
@@ -319,7 +329,18 @@ export class ReferenceTranslate extends ReferenceWalk {
         if (runs && this.rStop) return;
         continue;
       }
+      const from = runs && prevEnd >= 0 ? this.restartLevel(clo, chi, plo, phi, prevEnd) : 0;
       const st = this.walkCached(rootAddr, clo, chi, plo, phi, prevEnd, access);
+      if (runs) {
+        // A walk costs the entries from its restart level to the level it ended at.
+        const cost = ((st >>> A.ST_LEVEL_SHIFT) & 0xf) + 1 - from;
+        if (cost > this.rLeft) {
+          this.rDry = true;
+          this.rAt = k;
+          return;
+        }
+        this.rLeft -= cost;
+      }
       this.sinkPage(outPtr, k, st);
       k++;
       if (runs && this.rStop) return;
@@ -386,6 +407,14 @@ export class ReferenceTranslate extends ReferenceWalk {
           k += j;
           advance(j);
           if (k >= pages || idx >= mask) break;
+        }
+        if (runs) {
+          if (this.rLeft === 0) {
+            this.rDry = true;
+            this.rAt = k;
+            return;
+          }
+          this.rLeft--;
         }
         idx++;
         advance(1);

@@ -61,7 +61,7 @@ export function valueArb(fc) {
   const names = fc.constantFrom('x86_64', 'x86_pae', 'aarch64_64k', 'constructor', '__proto__', 'naive', 'wasm', 'reference', '1M', '', ' ', '/', '.', 'toString');
   const small = fc.oneof(edgeBig, edgeNum, names, fc.bigInt({ min: -(1n << 70n), max: 1n << 70n }), fc.integer(), fc.boolean(), fc.constant(undefined), fc.constant(null));
   const opts = fc.dictionary(
-    fc.constantFrom('format', 'access', 'user', 'limit', 'strategy', 'ramBytes', 'backend', 'at', 'start', 'length', 'largestLeaf', 'maxPhyAddr', 'nxe', 'raw', 'write', 'viaRuns', 'frames', 'ioBytes'),
+    fc.constantFrom('format', 'access', 'user', 'limit', 'strategy', 'ramBytes', 'backend', 'at', 'start', 'length', 'largestLeaf', 'maxPhyAddr', 'nxe', 'raw', 'write', 'viaRuns', 'frames', 'ioBytes', 'maxEntries'),
     small,
     { maxKeys: 3 },
   );

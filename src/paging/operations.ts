@@ -172,13 +172,13 @@ export const MAX_RANGE_PAGES = 2 ** 24;
 /** Runs one translateRuns answer may hold; tables that fragment a range further are refused with a CapacityError. */
 export const MAX_RUNS = 2 ** 24;
 /**
- * Table entries one translateRuns call reads by default. Real tables read about
- * one entry per 4 KiB page they map with 4 KiB leaves, and one per table above:
- * 2^28 covers 1 TiB of 4 KiB mappings, more than any dump holds (a 4-level space
- * of distinct tables needs a table page per 2 MiB mapped, so its leaves alone need
- * that much memory). Only tables that alias (many entries pointing at one table)
- * read more, up to about 2^33 before MAX_RUNS stops them; 2^28 reads take seconds,
- * not minutes, on the reference backend.
+ * Table entries one translateRuns call reads by default. Distinct tables cost about
+ * one entry per 4 KiB page they map with 4 KiB leaves (large leaves and empty
+ * entries answer their whole span in one read), so 2^28 covers 1 TiB of 4 KiB
+ * mappings, 2 GiB of leaf tables: more than a dump's tables map in practice. Only
+ * tables that alias (many entries pointing at one table) read far more, up to
+ * about 2^33 entries before MAX_RUNS stops them; this bound stops them 32 times
+ * sooner. A caller with a larger real table set raises maxEntries.
  */
 export const MAX_RUNS_ENTRIES = 2 ** 28;
 

@@ -171,7 +171,6 @@ export const RES_HINTS_CHANGED = 64; // u64 contigUpdate: entries whose hint bit
 export const RES_ENTRIES_VISITED = 72; // u64 contigCheckNext: entries visited by this call
 export const RES_RELOCATED = 80; // u64 relocate: entries relocated (or that would be, dry)
 export const RES_TABLES_VISITED = 88; // u64 relocate: tables visited
-export const RES_ENTRIES_READ = 96; // u64 translateRuns: table entries read by this call (at most its maxEntries)
 
 // ---- Relocation of hypervisor tables (move_xen), see src/xen/relocate.ts ---------
 export const RELOC_OK = 0;
@@ -470,3 +469,6 @@ export const JK_SAVED = 4; // COUNT bytes at ADDR (a new table) held the saved b
 export const RELOC_APPLY = 0; // write as it goes (the caller has checked already)
 export const RELOC_DRY = 1; // check and count, write nothing
 export const RELOC_CHECKED = 2; // check everything, then apply if all is well: one call
+
+// ---- translateRuns' budget of table entries (its `maxEntries` argument) --------------
+export const RES_ENTRIES_READ = 104; // u64 translateRuns: table entries read by this call (at most maxEntries)

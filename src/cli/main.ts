@@ -51,9 +51,13 @@ export function buildProgram(commands: readonly RegisterCommand[]): Command {
  * the command itself); anything else (`--help`, `help`, a typo that wants a
  * suggestion) loads them all through commands/index.ts, in its order.
  */
-const COMMAND_FILES: Record<string, () => Promise<{ register: RegisterCommand }>> = {
+export const COMMAND_FILES: Record<string, () => Promise<{ register: RegisterCommand }>> = {
   translate: () => import('./commands/translate.js'),
   mappings: () => import('./commands/mappings.js'),
+  read: () => import('./commands/read.js'),
+  reverse: () => import('./commands/reverse.js'),
+  roots: () => import('./commands/roots.js'),
+  search: () => import('./commands/search.js'),
   info: () => import('./commands/info.js'),
   compare: () => import('./commands/compare.js'),
   demo: () => import('./commands/demo.js'),

@@ -74,7 +74,7 @@ describe('memwalk read --out never writes the dump', () => {
     symlinkSync(img, join(dir, 'sym.raw'));
     linkSync(img, join(dir, 'hard.raw'));
     for (const out of [img, join(dir, 'sym.raw'), join(dir, 'hard.raw')]) {
-      expectUserError(run('read', '--physical', '--raw', '--out', out, '0', '0x100'), /--out: .* is the input .*; a dump is never written to/);
+      expectUserError(run('read', '--physical', '--raw', '--out', out, '0', '0x100'), /--out: .* is the dump .* being read; a dump is never written to/);
     }
     expect(readFileSync(img).equals(before)).toBe(true);
   });
@@ -84,7 +84,7 @@ describe('memwalk read --out never writes the dump', () => {
     const dump = openDump(img);
     dump.engine.phys.write(0x20000n, Buffer.from('EDITED'));
     for (const out of [img, join(dir, 'sym.raw'), join(dir, 'hard.raw')]) {
-      await expect(dump.engine.phys.save(out)).rejects.toThrow(/save: path: .* is the dump .* this engine reads; a dump is never written to/);
+      await expect(dump.engine.phys.save(out)).rejects.toThrow(/save: path: .* is the dump .* being read; a dump is never written to/);
     }
     expect(readFileSync(img).equals(before)).toBe(true);
     await dump.engine.phys.save(join(dir, 'edited.raw'));

@@ -1,5 +1,6 @@
 import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { InvalidInputError } from '../errors.js';
+import { notTheDump } from '../util/validate.js';
 import { hex, parseAddress, parseNumber, parseSize, quote } from '../util/numbers.js';
 import { note } from './output.js';
 
@@ -76,12 +77,7 @@ export function writeOutputFile(path: string, option: string, bytes: Uint8Array,
     st = undefined; // a new file
   }
   if (st?.isDirectory()) throw new InvalidInputError(`${option}: ${quote(path)} is a directory, not a file`, { input: option, value: path });
-  for (const input of inputs) {
-    const of = statSync(input);
-    if (st && st.dev === of.dev && st.ino === of.ino) {
-      throw new InvalidInputError(`${option}: ${quote(path)} is the input ${quote(input)}; a dump is never written to`, { input: option, value: path });
-    }
-  }
+  for (const input of inputs) notTheDump(path, input, option);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, bytes, { flag: 'wx' });

@@ -1,4 +1,5 @@
-import { escapeText, sizeName } from '../util/numbers.js';
+import { escapeText, hex, hex16, sizeName } from '../util/numbers.js';
+import type { TranslateResult } from '../paging/types.js';
 
 /** Print one JSON document on stdout: the form every `--json` uses. */
 export function printJson(value: unknown): void {
@@ -138,4 +139,13 @@ export function takeNotes(): string[] {
 /** Page size and rights as `translate` and `mappings` both print them: `4K wx user`, `2M -- supervisor`. */
 export function sizeAndRights(size: bigint | number, r: { write: boolean; execute: boolean; user: boolean }): string {
   return `${sizeName(size).padStart(4)} ${r.write ? 'w' : '-'}${r.execute ? 'x' : '-'} ${r.user ? 'user' : 'supervisor'}`;
+}
+
+/** One translation as a line of memwalk's own format (the CLI's `translate`, the explorer's walk). */
+export function describeTranslation(r: TranslateResult): string {
+  if (r.ok) return `${hex16(r.va)} -> ${hex16(r.pa)} ${sizeAndRights(r.pageSize, r.rights)}`;
+  const f = r.fault;
+  // A non-canonical address is refused before any table is read (#GP on x86): there is no entry to show.
+  if (f.kind === 'non-canonical') return `${hex16(r.va)} fault non-canonical: the address is outside both canonical halves (no table read)`;
+  return `${hex16(r.va)} fault ${f.kind} at level ${f.level} (entry ${hex(f.entryAddress)} = ${hex(f.entryValue)}), error code ${hex(f.errorCode)}`;
 }

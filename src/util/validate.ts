@@ -150,13 +150,8 @@ export async function existingFile(v: unknown, what = 'path'): Promise<string> {
 export async function writablePath(v: unknown, what = 'path', notOnto?: string): Promise<string> {
   const path = pathText(v, what);
   try {
-    const st = await stat(path);
-    if (st.isDirectory()) fileRefusal(path, what, undefined, true);
-    // The file being read (a dump) is never the one written, under any of its names.
-    const read = notOnto === undefined ? undefined : await stat(notOnto).catch(() => undefined);
-    if (read && read.dev === st.dev && read.ino === st.ino) {
-      throw new InvalidInputError(`${what}: ${quote(path)} is the dump ${quote(notOnto!)} this engine reads; a dump is never written to`, { input: what, file: path });
-    }
+    if ((await stat(path)).isDirectory()) fileRefusal(path, what, undefined, true);
+    if (notOnto !== undefined) notTheDump(path, notOnto, what);
   } catch (err) {
     if (err instanceof InvalidInputError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
@@ -164,6 +159,18 @@ export async function writablePath(v: unknown, what = 'path', notOnto?: string):
     // ENOENT: the file is made by the write; a missing directory fails there, mapped below.
   }
   return path;
+}
+
+/**
+ * Refuse to write `path` when it is the dump `dump` under any of its names (the same
+ * path, a symbolic or a hard link: the same device and inode): a dump is only read.
+ */
+export function notTheDump(path: string, dump: string, what: string): void {
+  const st = statSync(path, { throwIfNoEntry: false });
+  const of = statSync(dump, { throwIfNoEntry: false });
+  if (st && of && st.dev === of.dev && st.ino === of.ino) {
+    throw new InvalidInputError(`${what}: ${quote(path)} is the dump ${quote(dump)} being read; a dump is never written to`, { input: what, file: path });
+  }
 }
 
 /** Map an fs error of an open/read/write on `path` to a typed error. */

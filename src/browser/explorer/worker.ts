@@ -11,10 +11,10 @@ import { reverseLookup } from '../../address/reverse.js';
 import { discoverRoots } from '../../address/roots.js';
 import { infoTlbLines } from '../../images/qemu-format.js';
 import { xxdLines } from '../../cli/hexdump.js';
-import { sizeAndRights } from '../../cli/output.js';
+import { describeTranslation, sizeAndRights } from '../../cli/output.js';
 import { hex, hex16 } from '../../util/numbers.js';
 import type { PagingFormat } from '../../paging/format.js';
-import type { Mapping, TranslateResult } from '../../paging/types.js';
+import type { Mapping } from '../../paging/types.js';
 import { RIGHT_EXECUTE, RIGHT_USER, RIGHT_WRITE, type Description, type Half, type Paging, type Reply, type Request, type Run, type SpaceChoice } from './protocol.js';
 
 const FORMATS: Record<Paging, PagingFormat> = { '4': x86_64, '5': x86_64_la57, pae: x86_pae, '32': x86_32 };
@@ -135,18 +135,11 @@ async function space(id: number, c: SpaceChoice): Promise<void> {
 }
 
 /** The `translate` line of the CLI (memwalk's own format). */
-function translateLine(r: TranslateResult): string {
-  if (r.ok) return `${hex16(r.va)} -> ${hex16(r.pa)} ${sizeAndRights(r.pageSize, r.rights)}`;
-  const f = r.fault;
-  if (f.kind === 'non-canonical') return `${hex16(r.va)} fault non-canonical: the address is outside both canonical halves (no table read)`;
-  return `${hex16(r.va)} fault ${f.kind} at level ${f.level} (entry ${hex(f.entryAddress)} = ${hex(f.entryValue)}), error code ${hex(f.errorCode)}`;
-}
-
 function inspect(va: bigint, roots: readonly bigint[], c: SpaceChoice): void {
   const e = dump!.engine;
   const format = FORMATS[c.paging];
   const t = e.translate(c.root, va, { format });
-  const walk = [translateLine(t), ...walkSteps(e, c.root, va, { format }).map(describeStep)];
+  const walk = [describeTranslation(t), ...walkSteps(e, c.root, va, { format }).map(describeStep)];
   let hexdump: string[] = [];
   let reverse: string[] = [];
   if (t.ok) {

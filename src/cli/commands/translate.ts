@@ -3,8 +3,8 @@ import { Option, type Command } from 'commander';
 import { loadImage, type ImageOptions } from '../image-engine.js';
 import { addRootOptions, addWalkOptions, parseRootOptions, refuseGiven, resolveRoot, walkFlags, WALK_OPTION_NAMES, type RootOptions, type AccessOptions } from '../walk-options.js';
 import { address, choice } from '../args.js';
-import { printJson, printLines, sizeAndRights } from '../output.js';
-import { hex, hex16 } from '../../util/numbers.js';
+import { describeTranslation, printJson, printLines } from '../output.js';
+import { hex } from '../../util/numbers.js';
 import { formatGva2gpa } from '../../images/qemu-format.js';
 import type { TranslateResult, AccessKind } from '../../paging/types.js';
 import type { BackendName } from '../../backends/backend.js';
@@ -19,15 +19,6 @@ interface Options extends RootOptions, ImageOptions, AccessOptions {
 }
 
 const ACCESS: Record<string, AccessKind> = { r: 'read', w: 'write', x: 'execute' };
-
-/** One line of memwalk's own format. */
-export function describeTranslation(r: TranslateResult): string {
-  if (r.ok) return `${hex16(r.va)} -> ${hex16(r.pa)} ${sizeAndRights(r.pageSize, r.rights)}`;
-  const f = r.fault;
-  // A non-canonical address is refused before any table is read (#GP on x86): there is no entry to show.
-  if (f.kind === 'non-canonical') return `${hex16(r.va)} fault non-canonical: the address is outside both canonical halves (no table read)`;
-  return `${hex16(r.va)} fault ${f.kind} at level ${f.level} (entry ${hex(f.entryAddress)} = ${hex(f.entryValue)}), error code ${hex(f.errorCode)}`;
-}
 
 /** The --json form: one object per address. */
 export function translationJson(r: TranslateResult): object {

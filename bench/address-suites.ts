@@ -94,7 +94,8 @@ function startupTasks(args: SuiteArgs, log: (s: string) => void, scenario: Recor
   writeElfDump(elf6, small, t6);
   writeKdumpDump(kdump6, small, t6);
   writeElfDump(elf12, big, t12);
-  const cli = join(packageRoot(), 'dist', 'src', 'cli', 'main.js');
+  // The command users run: the package's bin (the bundle scripts/build-cli.mjs makes).
+  const cli = join(packageRoot(), 'dist', 'cli', 'memwalk.cjs');
   const node = process.execPath;
   const cr3 = (t: { rootPfn: number }) => '0x' + (BigInt(t.rootPfn) * 4096n).toString(16);
   const va = '0x' + (BENCH_DUMP_VA + 0x1234n).toString(16);

@@ -82,7 +82,7 @@ describe('installed from the packed tarball', () => {
   }, 200_000);
 
   test('the tarball holds the built library, the kernels and the licence, and nothing of the work tree', () => {
-    for (const f of ['package.json', 'LICENSE', 'README.md', 'dist/src/index.js', 'dist/src/cli/main.js', 'build/paging.wasm', 'build/frames.wasm']) expect(files).toContain(f);
+    for (const f of ['package.json', 'LICENSE', 'README.md', 'dist/src/index.js', 'dist/src/cli/main.js', 'dist/cli/memwalk.cjs', 'build/paging.wasm', 'build/frames.wasm']) expect(files).toContain(f);
     expect(files.filter((f) => /^(src|test|bench|assembly|scripts|docs)\/|^dist\/(bench|test)\/|\.wat$|\.bin$/.test(f))).toEqual([]);
   });
 

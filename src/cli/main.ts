@@ -129,17 +129,14 @@ function onStdoutError(err: NodeJS.ErrnoException): void {
   throw err;
 }
 
-// Run when executed (directly or through npm's bin symlink), not when imported.
-const isMain = (() => {
-  try {
-    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
-  } catch {
-    return false;
-  }
-})();
-if (isMain) {
+/**
+ * The process around main(): stdout's reader may go away, and an error no command
+ * foresaw is one line with exit status 2. The bundled bin (dist/cli/memwalk.cjs,
+ * scripts/build-cli.mjs) calls this; so does this file when run itself.
+ */
+export function run(argv: string[] = process.argv.slice(2)): void {
   process.stdout.on('error', onStdoutError);
-  main(process.argv.slice(2)).then(
+  main(argv).then(
     (code) => {
       process.exitCode = code;
     },
@@ -151,3 +148,13 @@ if (isMain) {
     },
   );
 }
+
+// Run when executed (directly or through a symlink), not when imported.
+const isMain = (() => {
+  try {
+    return realpathSync(process.argv[1] ?? '') === fileURLToPath(import.meta.url);
+  } catch {
+    return false;
+  }
+})();
+if (isMain) run();

@@ -44,9 +44,16 @@ const PAT_4K = 1 << 7;
 // A listing has tens of thousands of lines: work on 32-bit halves, not BigInt, per line.
 const lo32 = (v: bigint) => Number(BigInt.asUintN(32, v));
 const hi32 = (v: bigint) => Number(BigInt.asUintN(32, v >> 32n));
-/** Four hex digits of every 16-bit value: an 8-digit field is then two shared strings. */
-const HEX4 = Array.from({ length: 65536 }, (_, i) => i.toString(16).padStart(4, '0'));
-const hex8 = (n: number) => HEX4[(n >>> 16) & 0xffff]! + HEX4[n & 0xffff]!;
+/**
+ * Four hex digits of every 16-bit value: an 8-digit field is then two shared strings.
+ * Made on the first listing, not at load: 64K strings would cost every command's start-up.
+ */
+let HEX4: readonly string[] | undefined;
+const hex4Table = () => (HEX4 ??= Array.from({ length: 65536 }, (_, i) => i.toString(16).padStart(4, '0')));
+const hex8 = (n: number) => {
+  const t = HEX4 ?? hex4Table();
+  return t[(n >>> 16) & 0xffff]! + t[n & 0xffff]!;
+};
 /** C's %016lx of a 64-bit value. */
 const hex64 = (v: bigint) => hex8(hi32(v)) + hex8(lo32(v));
 

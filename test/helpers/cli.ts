@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const BIN = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
+// The package's bin: the one-file bundle of src/cli (scripts/build-cli.mjs), as installed.
+const BIN = fileURLToPath(new URL('../../dist/cli/memwalk.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;

@@ -1,10 +1,13 @@
-// Builds the `memwalk` command (package.json "bin") as one CommonJS file with
-// esbuild: dist/cli/memwalk.cjs. Why one file, and why CommonJS: loaded from
-// dist/src/ the CLI is ~140 ES modules, and Node resolves, reads, compiles and links
-// each one before running a line; that, not the walk, was most of a one-address
-// `translate`. In one CommonJS file esbuild wraps every module in an init function
-// that runs when first imported, and each `require` of a Node built-in sits inside
-// its module's init, so a command initialises only what its own import graph reaches.
+// Builds the `memwalk` command (package.json "bin") with esbuild: dist/cli/memwalk.cjs,
+// a small loader, and dist/cli/memwalk-cli.cjs, all of src/cli in one CommonJS file,
+// with V8's code cache for it (memwalk-cli.cjs.cache).
+//
+// Why one file, and why CommonJS: loaded from dist/src/ the CLI is ~140 ES modules,
+// and Node resolves, reads, compiles and links each one before running a line; that,
+// not the walk, was most of a one-address `translate`. In one CommonJS file esbuild
+// wraps every module in an init function that runs when the module is first
+// imported, and each `require` of a Node built-in sits inside its module's init, so
+// a command initialises only what its own import graph reaches.
 //
 // Two more things are deferred until first used rather than first imported, here
 // and not in the sources because the sources must also run as ES modules in a
@@ -14,11 +17,19 @@
 // page is ever inflated). Each becomes an object of getters that loads the real
 // module on the first property read.
 //
-// Usage: node scripts/build-cli.mjs [--out FILE]   (npm run build runs it)
+// The code cache: compiling the bundle was the largest cost left. Node 20 has no
+// compile cache of its own, so the loader compiles the bundle with vm.Script and the
+// bytecode this build saved after running `memwalk --help` once; V8 checks the cache
+// against its version, flags and the source, and when it refuses it (another Node)
+// compiles as usual. A Node without vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER
+// (before 20.12) cannot give a vm script import(), so it loads the bundle plainly.
+//
+// Usage: node scripts/build-cli.mjs [--out DIR]   (npm run build runs it)
 import { build } from 'esbuild';
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import vm from 'node:vm';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -57,15 +68,70 @@ const deferred = {
   },
 };
 
-/** Build the CLI bundle; returns its path. */
-export async function buildCli({ out = join(root, 'dist/cli/memwalk.cjs') } = {}) {
-  await build({
+/** The bundle as a function of Node's CommonJS arguments; the loader compiles exactly this text. */
+const WRAP_HEAD = '(function (exports, require, module, __filename, __dirname) {';
+const WRAP_TAIL = '\n})';
+
+/** The bin: the bundle compiled with the code cache when this Node allows, else required plainly. */
+const LOADER = `#!/usr/bin/env node
+// memwalk's command line: dist/cli/memwalk-cli.cjs (all of src/cli, one file) compiled
+// with the V8 code cache saved next to it at build time (scripts/build-cli.mjs).
+'use strict';
+const { readFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { join } = require('node:path');
+const vm = require('node:vm');
+const file = join(__dirname, 'memwalk-cli.cjs');
+const importer = vm.constants && vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+let cli;
+if (importer) {
+  let cachedData;
+  try {
+    cachedData = readFileSync(file + '.cache');
+  } catch {}
+  const source = ${JSON.stringify(WRAP_HEAD)} + readFileSync(file, 'utf8') + ${JSON.stringify(WRAP_TAIL)};
+  const script = new vm.Script(source, { filename: file, cachedData, importModuleDynamically: importer });
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, createRequire(file), mod, file, __dirname);
+  cli = mod.exports;
+} else {
+  cli = require(file);
+}
+cli.run();
+`;
+
+/** Compile the bundle as the loader does, run `memwalk --help` in it (stdout muted), and save V8's code cache. */
+async function writeCodeCache(file) {
+  const source = WRAP_HEAD + readFileSync(file, 'utf8') + WRAP_TAIL;
+  const script = new vm.Script(source, { filename: file, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  const mod = { exports: {} };
+  script.runInThisContext()(mod.exports, createRequire(file), mod, file, dirname(file));
+  const write = process.stdout.write;
+  process.stdout.write = () => true;
+  try {
+    if ((await mod.exports.main(['--help'])) !== 0) throw new Error('memwalk --help failed in the bundle');
+  } finally {
+    process.stdout.write = write;
+  }
+  writeFileSync(file + '.cache', script.createCachedData());
+}
+
+/** Build the CLI into `dir` (default dist/cli): the loader, the bundle and its code cache. Returns the loader's path. */
+export async function buildCli({ dir = join(root, 'dist/cli') } = {}) {
+  const bundle = join(dir, 'memwalk-cli.cjs');
+  mkdirSync(dir, { recursive: true });
+  rmSync(bundle + '.cache', { force: true });
+  const result = await build({
     entryPoints: [join(root, 'src/cli/main.ts')],
-    outfile: out,
+    outfile: bundle,
+    write: false,
     bundle: true,
     format: 'cjs',
     platform: 'node',
     target: 'node20',
+    minify: true,
+    // Error classes name themselves from their constructor (src/errors.ts).
+    keepNames: true,
     plugins: [deferred],
     // import.meta.url in a CommonJS file: this file's own URL (kernels and package.json are found from it).
     define: { 'import.meta.url': '__memwalk_url' },
@@ -73,12 +139,17 @@ export async function buildCli({ out = join(root, 'dist/cli/memwalk.cjs') } = {}
     legalComments: 'none',
     logLevel: 'warning',
   });
-  chmodSync(out, 0o755);
-  return out;
+  // The loader runs it: main.ts's #! line would be a syntax error inside the function wrapper.
+  writeFileSync(bundle, result.outputFiles[0].text.replace(/^#!.*\n/, ''));
+  if (vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER) await writeCodeCache(bundle);
+  const bin = join(dir, 'memwalk.cjs');
+  writeFileSync(bin, LOADER);
+  chmodSync(bin, 0o755);
+  return bin;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--out');
-  const out = await buildCli(i > 0 ? { out: resolve(process.argv[i + 1]) } : {});
-  console.log(`memwalk CLI: ${out.slice(root.length + 1)}`);
+  const bin = await buildCli(i > 0 ? { dir: resolve(process.argv[i + 1]) } : {});
+  console.log(`memwalk CLI: ${relative(process.cwd(), bin)}`);
 }

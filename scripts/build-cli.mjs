@@ -36,32 +36,36 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
 
 /** Loaded on first use: what costs start-up and most commands never touch. */
-export const DEFERRED = [
-  'node:child_process',
-  'node:crypto',
-  'node:zlib',
-  'node:readline',
-  'readline',
-  'node:fs/promises',
-  'node:timers/promises',
-  'node:worker_threads',
-  'fflate',
-  'fzstd',
-  'snappyjs',
-  'cli-progress',
-];
+// (name imported -> what the getters load; fflate's browser build has the same synchronous
+// functions, without the worker_threads its Node build loads for the asynchronous ones.)
+export const DEFERRED = {
+  'node:child_process': 'node:child_process',
+  'node:crypto': 'node:crypto',
+  'node:zlib': 'node:zlib',
+  'node:os': 'node:os',
+  'node:readline': 'node:readline',
+  readline: 'node:readline',
+  'node:fs/promises': 'node:fs/promises',
+  'node:timers/promises': 'node:timers/promises',
+  'node:worker_threads': 'node:worker_threads',
+  fflate: 'fflate/browser',
+  fzstd: 'fzstd',
+  snappyjs: 'snappyjs',
+  'cli-progress': 'cli-progress',
+};
 
 /** An object with one getter per export of `name`, each loading the module on first read. */
 function deferredModule(name) {
-  const keys = Object.keys(require(name)).filter((k) => k !== 'default' && k !== '__esModule');
+  const real = DEFERRED[name];
+  const keys = Object.keys(require(real)).filter((k) => k !== 'default' && k !== '__esModule');
   const getters = keys.map((k) => `  get ${JSON.stringify(k)}() { return load()[${JSON.stringify(k)}]; },`).join('\n');
-  return `let real;\nconst load = () => (real ??= require(${JSON.stringify(name)}));\nmodule.exports = {\n${getters}\n};\n`;
+  return `let real;\nconst load = () => (real ??= require(${JSON.stringify(real)}));\nmodule.exports = {\n${getters}\n};\n`;
 }
 
 const deferred = {
   name: 'memwalk-deferred',
   setup(b) {
-    const filter = new RegExp(`^(${DEFERRED.map((d) => d.replace(/[/.]/g, '\\$&')).join('|')})$`);
+    const filter = new RegExp(`^(${Object.keys(DEFERRED).map((d) => d.replace(/[/.]/g, '\\$&')).join('|')})$`);
     // The getters' own require of the module is the real one.
     b.onResolve({ filter }, (a) => (a.namespace === 'deferred' ? undefined : { path: a.path, namespace: 'deferred' }));
     b.onLoad({ filter: /.*/, namespace: 'deferred' }, (a) => ({ contents: deferredModule(a.path), loader: 'js', resolveDir: root }));

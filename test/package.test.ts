@@ -10,7 +10,7 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ROOT, docFiles, examplesOf, matchesShown, transcriptsOf, type Example } from './helpers/doc-blocks.js';
@@ -127,6 +127,26 @@ describe('the packed package', () => {
     const r = await exec(join(modules, '.bin', 'memwalk'), ['--help'], project);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: memwalk/);
+  });
+
+  test('the bin is self-contained: a copy of the package with none of its dependencies walks a table, knows its version, and fails in one line', async () => {
+    const alone = join(work, 'alone', 'node_modules', 'memwalk');
+    cpSync(join(modules, 'memwalk'), alone, { recursive: true });
+    const pkg = JSON.parse(readFileSync(join(alone, 'package.json'), 'utf8'));
+    const bin = join(alone, pkg.bin.memwalk);
+    // x86-64 tables by hand: PML4 at 0x1000 -> PDPT at 0x2000 -> PD at 0x3000, whose entry 2
+    // maps the 2 MiB page at 0x200000 (present, writable, large), so 0x400123 is 0x200123.
+    const image = Buffer.alloc(0x4000);
+    image.writeBigUInt64LE(0x2003n, 0x1000);
+    image.writeBigUInt64LE(0x3003n, 0x2000);
+    image.writeBigUInt64LE(0x200083n, 0x3000 + 2 * 8);
+    writeFileSync(join(work, 'alone', 'tables.raw'), image);
+    const t = await exec(process.execPath, [bin, 'translate', '-f', 'tables.raw', '--cr3', '0x1000', '0x400123'], join(work, 'alone'));
+    expect([t.code, t.stdout, t.stderr]).toEqual([0, '0000000000400123 -> 0000000000200123   2M wx supervisor\n', '']);
+    const v = await exec(process.execPath, [bin, '--version'], join(work, 'alone'));
+    expect([v.code, v.stdout]).toEqual([0, `${pkg.version}\n`]);
+    const e = await exec(process.execPath, [bin, 'translate', '-f', 'missing.raw', '0x1000'], join(work, 'alone'));
+    expect([e.code, e.stdout, e.stderr]).toEqual([1, '', "memwalk: --image: 'missing.raw': no such file\n"]);
   });
 });
 

@@ -67,9 +67,30 @@ export function instantiate<N extends ModuleName>(name: N, ctx: BackendContext):
   return exports;
 }
 
+/**
+ * The engine's kernels. Paging is instantiated now (every engine walks); frames and
+ * search when first used, so a command that never scans or searches (a one-address
+ * translate) compiles neither. Each then becomes a plain property, as fast to reach
+ * as before.
+ */
 export function createWasmBackend(ctx: BackendContext): Backend {
   writeLayoutRecord(ctx.memory, ctx.layout);
-  return { name: 'wasm', paging: instantiate('paging', ctx), frames: instantiate('frames', ctx), search: instantiate('search', ctx) };
+  return {
+    name: 'wasm',
+    paging: instantiate('paging', ctx),
+    get frames() {
+      return settle(this, 'frames', instantiate('frames', ctx));
+    },
+    get search() {
+      return settle(this, 'search', instantiate('search', ctx));
+    },
+  };
+}
+
+/** Replace a first-use getter of `backend` by the value it made. */
+function settle<K extends 'frames' | 'search'>(backend: Backend, key: K, value: Backend[K]): Backend[K] {
+  Object.defineProperty(backend, key, { value, enumerable: true });
+  return value;
 }
 
 /** Scratch slot of the engine's own instances; scan workers take the ones after it. */

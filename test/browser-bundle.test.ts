@@ -6,7 +6,7 @@
 import { describe, expect, test } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { abiHash } from '../src/backends/abi-hash.js';
-import { tempDir } from './helpers/dump-writers/sparse.js';
+import { tempDir } from '../src/perf/dump-writers/sparse.js';
 // @ts-expect-error: a plain ES module script without types
 import { buildBrowser } from '../scripts/browser-build.mjs';
 

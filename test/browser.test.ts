@@ -11,9 +11,9 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, BumpAllocator } from '../src/index.js';
-import { writeElfCore } from './helpers/dump-writers/elf.js';
-import { qemuNotes } from './helpers/dump-writers/notes.js';
-import { tempDir } from './helpers/dump-writers/sparse.js';
+import { writeElfCore } from '../src/perf/dump-writers/elf.js';
+import { qemuNotes } from '../src/perf/dump-writers/notes.js';
+import { tempDir } from '../src/perf/dump-writers/sparse.js';
 import { memwalk } from './helpers/cli.js';
 import { browserTestsRun, downloadListing, launchExplorer, openInPage as pick, type Explorer } from './helpers/explorer-page.js';
 

@@ -4,12 +4,12 @@ import { detectFormat } from '../src/dumps/detect.js';
 import { openSource, sourceFromBytes } from '../src/dumps/open.js';
 import { InvalidInputError, MalformedFileError, NotFoundError, UnsupportedFormatError } from '../src/errors.js';
 import { bufferSource } from '../src/images/elf.js';
-import { writeElfCore } from './helpers/dump-writers/elf.js';
-import { flatten, writeKdump } from './helpers/dump-writers/kdump.js';
-import { writeLime } from './helpers/dump-writers/lime.js';
-import { writeXenDumpCore } from './helpers/dump-writers/xen.js';
-import { qemuNotes } from './helpers/dump-writers/notes.js';
-import { tempDir } from './helpers/dump-writers/sparse.js';
+import { writeElfCore } from '../src/perf/dump-writers/elf.js';
+import { flatten, writeKdump } from '../src/perf/dump-writers/kdump.js';
+import { writeLime } from '../src/perf/dump-writers/lime.js';
+import { writeXenDumpCore } from '../src/perf/dump-writers/xen.js';
+import { qemuNotes } from '../src/perf/dump-writers/notes.js';
+import { tempDir } from '../src/perf/dump-writers/sparse.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

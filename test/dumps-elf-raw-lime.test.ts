@@ -4,12 +4,12 @@ import { sourceFromBytes, openSource } from '../src/dumps/open.js';
 import { UnsupportedFormatError } from '../src/errors.js';
 import { bufferSource } from '../src/images/elf.js';
 import { FrameState } from '../src/memory/source.js';
-import { writeElfCore } from './helpers/dump-writers/elf.js';
-import { writeLime } from './helpers/dump-writers/lime.js';
-import { qemuNotes } from './helpers/dump-writers/notes.js';
+import { writeElfCore } from '../src/perf/dump-writers/elf.js';
+import { writeLime } from '../src/perf/dump-writers/lime.js';
+import { qemuNotes } from '../src/perf/dump-writers/notes.js';
 import { ZERO, expectMalformed, frame, same } from './helpers/dump-writers/read.js';
-import { patternFrame, tempDir } from './helpers/dump-writers/sparse.js';
-import type { SparseFile } from './helpers/dump-writers/sparse.js';
+import { patternFrame, tempDir } from '../src/perf/dump-writers/sparse.js';
+import type { SparseFile } from '../src/perf/dump-writers/sparse.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

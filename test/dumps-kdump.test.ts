@@ -5,11 +5,11 @@ import { bufferSource } from '../src/images/elf.js';
 import { FrameState } from '../src/memory/source.js';
 import type { PhysicalSource } from '../src/memory/source.js';
 import { CODEC_PAGES, fixtureCompressor } from './helpers/dump-writers/codec-pages.js';
-import { flatten, writeKdump } from './helpers/dump-writers/kdump.js';
-import type { Compression, KdumpLayout, KdumpSpec } from './helpers/dump-writers/kdump.js';
-import { qemuNotes } from './helpers/dump-writers/notes.js';
+import { flatten, writeKdump } from '../src/perf/dump-writers/kdump.js';
+import type { Compression, KdumpLayout, KdumpSpec } from '../src/perf/dump-writers/kdump.js';
+import { qemuNotes } from '../src/perf/dump-writers/notes.js';
 import { ZERO, expectMalformed, frame, same } from './helpers/dump-writers/read.js';
-import { patternFrame } from './helpers/dump-writers/sparse.js';
+import { patternFrame } from '../src/perf/dump-writers/sparse.js';
 
 const KINDS: Compression[] = ['none', 'zlib', 'lzo', 'snappy', 'zstd'];
 const fixtureNames = Object.keys(CODEC_PAGES).filter((n) => n !== 'random');

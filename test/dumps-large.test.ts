@@ -8,12 +8,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openSource } from '../src/dumps/open.js';
 import { FrameState } from '../src/memory/source.js';
 import type { PhysicalSource } from '../src/memory/source.js';
-import { writeElfCore } from './helpers/dump-writers/elf.js';
-import { flatten, writeKdump } from './helpers/dump-writers/kdump.js';
-import { writeLime } from './helpers/dump-writers/lime.js';
-import { qemuNotes } from './helpers/dump-writers/notes.js';
+import { writeElfCore } from '../src/perf/dump-writers/elf.js';
+import { flatten, writeKdump } from '../src/perf/dump-writers/kdump.js';
+import { writeLime } from '../src/perf/dump-writers/lime.js';
+import { qemuNotes } from '../src/perf/dump-writers/notes.js';
 import { ZERO, frame, same } from './helpers/dump-writers/read.js';
-import { SparseFile, patternFrame, tempDir } from './helpers/dump-writers/sparse.js';
+import { SparseFile, patternFrame, tempDir } from '../src/perf/dump-writers/sparse.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());

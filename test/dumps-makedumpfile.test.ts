@@ -11,11 +11,11 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSource } from '../src/dumps/open.js';
 import { FrameState } from '../src/memory/source.js';
-import { writeElfCore } from './helpers/dump-writers/elf.js';
-import { flatten, writeKdump } from './helpers/dump-writers/kdump.js';
-import { qemuNotes } from './helpers/dump-writers/notes.js';
+import { writeElfCore } from '../src/perf/dump-writers/elf.js';
+import { flatten, writeKdump } from '../src/perf/dump-writers/kdump.js';
+import { qemuNotes } from '../src/perf/dump-writers/notes.js';
 import { frame, same, ZERO } from './helpers/dump-writers/read.js';
-import { patternFrame, tempDir } from './helpers/dump-writers/sparse.js';
+import { patternFrame, tempDir } from '../src/perf/dump-writers/sparse.js';
 
 const hasTool = spawnSync('makedumpfile', ['-v']).status === 0;
 const tmp = tempDir();

@@ -3,10 +3,10 @@ import { sourceFromBytes } from '../src/dumps/open.js';
 import { UnsupportedFormatError } from '../src/errors.js';
 import { bufferSource } from '../src/images/elf.js';
 import { FrameState } from '../src/memory/source.js';
-import { CONTEXT_BYTES, writeXenDumpCore } from './helpers/dump-writers/xen.js';
-import type { XenSpec } from './helpers/dump-writers/xen.js';
+import { CONTEXT_BYTES, writeXenDumpCore } from '../src/perf/dump-writers/xen.js';
+import type { XenSpec } from '../src/perf/dump-writers/xen.js';
 import { ZERO, expectMalformed, frame, same } from './helpers/dump-writers/read.js';
-import { patternFrame } from './helpers/dump-writers/sparse.js';
+import { patternFrame } from '../src/perf/dump-writers/sparse.js';
 
 const INVALID = 0xffffffffffffffffn;
 // A PV guest: pages in no particular order, machine frames scattered, one unused entry.

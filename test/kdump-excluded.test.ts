@@ -11,8 +11,8 @@ import { sourceFromBytes } from '../src/dumps/open.js';
 import { createEngine } from '../src/engine/engine.js';
 import { bufferSource } from '../src/images/elf.js';
 import { x86_64 } from '../src/paging/formats/x86.js';
-import { writeKdump } from './helpers/dump-writers/kdump.js';
-import { patternFrame } from './helpers/dump-writers/sparse.js';
+import { writeKdump } from '../src/perf/dump-writers/kdump.js';
+import { patternFrame } from '../src/perf/dump-writers/sparse.js';
 
 const PAGE = 4096;
 const VA = 0x400000n; // PML4 0, PDPT 0, PD 2, PT 0..2

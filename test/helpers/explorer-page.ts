@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { tempDir } from './dump-writers/sparse.js';
+import { tempDir } from '../../src/perf/dump-writers/sparse.js';
 // @ts-expect-error: a plain ES module script without types
 import { buildBrowser } from '../../scripts/browser-build.mjs';
 

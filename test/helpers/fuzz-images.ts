@@ -8,12 +8,12 @@
  * itself), 0x2000 (PDPT), 0x3000 (PD), 0x4000 (PT) mapping VA 0..8 pages to
  * frames 8..15, whose bytes are patternFrame's.
  */
-import { writeElfCore } from './dump-writers/elf.js';
-import { flatten, writeKdump } from './dump-writers/kdump.js';
-import { writeLime } from './dump-writers/lime.js';
-import { qemuNotes } from './dump-writers/notes.js';
-import { patternFrame } from './dump-writers/sparse.js';
-import { writeXenDumpCore } from './dump-writers/xen.js';
+import { writeElfCore } from '../../src/perf/dump-writers/elf.js';
+import { flatten, writeKdump } from '../../src/perf/dump-writers/kdump.js';
+import { writeLime } from '../../src/perf/dump-writers/lime.js';
+import { qemuNotes } from '../../src/perf/dump-writers/notes.js';
+import { patternFrame } from '../../src/perf/dump-writers/sparse.js';
+import { writeXenDumpCore } from '../../src/perf/dump-writers/xen.js';
 
 export const GUEST_FRAMES = 16;
 export const GUEST_CR3 = 0x1000n;

@@ -7,6 +7,7 @@
  *
  * `layout` reports every offset so malformed variants can be made by patching bytes.
  */
+import { Bytes } from '../../src/perf/dump-writers/sparse.js';
 
 export interface CoreVcpu {
   cr0?: bigint;
@@ -66,28 +67,6 @@ const QEMU_STATE_SIZE = 440;
 const PRSTATUS64 = 336;
 const PRSTATUS32 = 144;
 
-class Out {
-  readonly buf: Uint8Array;
-  readonly dv: DataView;
-  constructor(size: number) {
-    this.buf = new Uint8Array(size);
-    this.dv = new DataView(this.buf.buffer);
-  }
-  u16(o: number, v: number) {
-    this.dv.setUint16(o, v, true);
-  }
-  u32(o: number, v: number) {
-    this.dv.setUint32(o, v >>> 0, true);
-  }
-  u64(o: number, v: bigint) {
-    this.dv.setBigUint64(o, BigInt.asUintN(64, v), true);
-  }
-  word(o: number, v: bigint, is64: boolean) {
-    if (is64) this.u64(o, v);
-    else this.u32(o, Number(v));
-  }
-}
-
 function noteSize(descsz: number): number {
   return 12 + 8 + Math.ceil(descsz / 4) * 4;
 }
@@ -124,7 +103,7 @@ export function writeQemuCore(opts: CoreOptions): Uint8Array {
   const is64 = (opts.elfClass ?? 64) === 64;
   const machine = opts.machine ?? 62;
   const L = qemuCoreLayout(opts);
-  const o = new Out(opts.headOnly ? L.memoryOffset : L.fileSize);
+  const o = new Bytes(opts.headOnly ? L.memoryOffset : L.fileSize);
   const phnum = 1 + opts.blocks.length;
 
   // ELF header.

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { patternFrame } from './sparse.js';
+import { patternFrame } from '../../../src/perf/dump-writers/sparse.js';
 
 function xorshift(seed: number): Uint8Array {
   const b = new Uint8Array(4096);

@@ -29,6 +29,8 @@ export interface KdumpSpec {
   vmcoreinfo?: string;
   headerVersion?: number;
   utsMachine?: string;
+  /** makedumpfile's dump level (-d), in the sub-header; default 0. */
+  dumpLevel?: number;
   /** Header status bits (default: the compressions used). */
   status?: number;
   blockSize?: number;
@@ -124,7 +126,7 @@ export function writeKdump(spec: KdumpSpec): KdumpLayout {
   file.put(0, h.buf);
 
   const sub = new Bytes(104);
-  sub.u64(16, 0).u64(24, spec.maxMapnr);
+  sub.u32(8, spec.dumpLevel ?? 0).u64(16, 0).u64(24, spec.maxMapnr);
   if (vmci.length) sub.u64(32, vmciOffset).u64(40, vmci.length);
   if (notes.length) sub.u64(48, noteOffset).u64(56, notes.length);
   sub.u64(80, 0).u64(88, spec.maxMapnr).u64(96, spec.maxMapnr);

@@ -276,9 +276,11 @@ class KdumpSource implements PhysicalSource {
       this.plain.read(at + base, n, exists);
       this.plain.read(at + half + base, n, this.dumped.subarray(base, base + n));
       const w0 = base / 4;
-      for (let i = 0; i < Math.ceil(n / 4); i++) {
-        const word = (existWords[i]! | dumpedWords[w0 + i]!) >>> 0;
-        if (word === 0 ? runStart < 0 : word === 0xffffffff && runStart >= 0) continue;
+      // Words as int32 (all ones is -1): a uint32 above 2^31 is a heap number, allocated
+      // per word until the loop is optimised, and this loop runs once per 32 frames.
+      for (let i = 0, words = Math.ceil(n / 4); i < words; i++) {
+        const word = existWords[i]! | dumpedWords[w0 + i]!;
+        if (word === 0 ? runStart < 0 : word === -1 && runStart >= 0) continue;
         for (let bit = 0; bit < 32; bit++) {
           const pfn = (w0 + i) * 32 + bit;
           const set = ((word >>> bit) & 1) === 1 && pfn < this.maxMapnr;

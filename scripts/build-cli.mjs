@@ -19,18 +19,19 @@
 //
 // The code cache: compiling the bundle was the largest cost left. Node 20 has no
 // compile cache of its own, so the loader compiles the bundle with vm.Script and the
-// bytecode this build saved after running `memwalk --help` once; V8 checks the cache
+// bytecode this build saved after running `memwalk --help` and two translates once; V8 checks the cache
 // against its version, flags and the source, and when it refuses it (another Node)
 // compiles as usual. A Node without vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER
 // (before 20.12) cannot give a vm script import(), so it loads the bundle plainly.
 //
 // Usage: node scripts/build-cli.mjs [--out DIR]   (npm run build runs it)
 import { build } from 'esbuild';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import vm from 'node:vm';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -104,18 +105,40 @@ if (importer) {
 cli.run();
 `;
 
-/** Compile the bundle as the loader does, run `memwalk --help` in it (stdout muted), and save V8's code cache. */
+/**
+ * What the code cache is made after: `--help` (every command's options), and a
+ * one-address `translate` on a small ELF core and kdump (the engine, the dump readers,
+ * the walk), written by the benchmark's dump writers into a temporary folder.
+ */
+async function warmUps() {
+  const { BENCH_DUMP_VA, topTables, writeElfDump, writeKdumpDump } = await import(pathToFileURL(join(root, 'dist/src/perf/dump-files.js')).href);
+  const dir = mkdtempSync(join(tmpdir(), 'memwalk-cli-cache-'));
+  const ram = 64 * 2 ** 20;
+  const tables = topTables(ram, 1024);
+  writeElfDump(join(dir, 'small.elf'), ram, tables);
+  writeKdumpDump(join(dir, 'small.kdump'), ram, tables);
+  const cr3 = '0x' + (BigInt(tables.rootPfn) * 4096n).toString(16);
+  const va = '0x' + (BENCH_DUMP_VA + 0x1234n).toString(16);
+  return {
+    runs: [['--help'], ...['small.elf', 'small.kdump'].map((f) => ['translate', '--image', join(dir, f), '--cr3', cr3, va])],
+    done: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Compile the bundle as the loader does, run the warm-ups in it (stdout muted), and save V8's code cache. */
 async function writeCodeCache(file) {
   const source = WRAP_HEAD + readFileSync(file, 'utf8') + WRAP_TAIL;
   const script = new vm.Script(source, { filename: file, importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
   const mod = { exports: {} };
   script.runInThisContext()(mod.exports, createRequire(file), mod, file, dirname(file));
+  const { runs, done } = await warmUps();
   const write = process.stdout.write;
   process.stdout.write = () => true;
   try {
-    if ((await mod.exports.main(['--help'])) !== 0) throw new Error('memwalk --help failed in the bundle');
+    for (const argv of runs) if ((await mod.exports.main(argv)) !== 0) throw new Error(`memwalk ${argv.join(' ')} failed in the bundle`);
   } finally {
     process.stdout.write = write;
+    done();
   }
   writeFileSync(file + '.cache', script.createCachedData());
 }

@@ -85,6 +85,7 @@ export class FrameCache {
     return this.source.description.name;
   }
 
+  /** `memory` is new (the map region zero, as WebAssembly makes it); engine.ts makes one per cache. */
   constructor(memory: WebAssembly.Memory, region: FrameCacheRegion, source: PhysicalSource) {
     if (region.slots < 16) {
       throw new CapacityError(`frame cache: ${region.slots} slots is too few (at least 16 frames, 64 KiB)`, { slots: region.slots });
@@ -102,7 +103,9 @@ export class FrameCache {
     this.slotExcluded = new Uint8Array(region.slots);
     this.absentLimit = Math.max(64, region.slots >>> 2);
     this.readSlots = Math.max(4, region.slots >>> 4);
-    this.u8.fill(0, region.mapBase, region.mapBase + (this.mask + 1) * FM_ENTRY_BYTES);
+    // The map starts empty (all zero) because the memory is new: WebAssembly zeroes it.
+    // Clearing it again here would write every page of it (2 MiB for the default cache),
+    // page faults that a one-address translate, which uses a few entries, never needs.
   }
 
   get statistics(): FrameCacheStats {

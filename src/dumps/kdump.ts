@@ -156,9 +156,11 @@ class KdumpSource implements PhysicalSource {
     this.rank = new Float64Array(Math.ceil(this.maxMapnr / RANK_BITS) + 1);
     let count = 0;
     const words = new Uint32Array(this.dumped.buffer);
-    for (let j = 0; j < this.rank.length; j++) {
-      this.rank[j] = count;
-      for (let w = j * (RANK_BITS / 32); w < Math.min((j + 1) * (RANK_BITS / 32), words.length); w++) if (words[w]) count += popcount32(words[w]!);
+    const rank = this.rank;
+    // Bounds hoisted: this runs once per 32 frames, mostly before V8 optimises it.
+    for (let j = 0, w = 0; j < rank.length; j++) {
+      rank[j] = count;
+      for (const end = Math.min(w + RANK_BITS / 32, words.length); w < end; w++) if (words[w] !== 0) count += popcount32(words[w]!);
     }
     this.descCount = count;
     this.descOffset = bitmapOff + 2 * half;

@@ -19,9 +19,9 @@
 //
 // The code cache: compiling the bundle was the largest cost left. Node 20 has no
 // compile cache of its own, so the loader compiles the bundle with vm.Script and the
-// bytecode this build saved after running `memwalk --help` and two translates once; V8 checks the cache
-// against its version, flags and the source, and when it refuses it (another Node)
-// compiles as usual. A Node without vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER
+// bytecode this build saved after running `memwalk --help` and two translates once;
+// V8 checks the cache against its version, flags and the source, and when it refuses
+// it (another Node) compiles as usual. A Node without vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER
 // (before 20.12) cannot give a vm script import(), so it loads the bundle plainly.
 //
 // Usage: node scripts/build-cli.mjs [--out DIR]   (npm run build runs it)
@@ -36,9 +36,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
 
-/** Loaded on first use: what costs start-up and most commands never touch. */
-// (name imported -> what the getters load; fflate's browser build has the same synchronous
-// functions, without the worker_threads its Node build loads for the asynchronous ones.)
+/**
+ * Loaded on first use: what costs start-up and most commands never touch. Name
+ * imported -> what the getters load (fflate's browser build has the same synchronous
+ * functions, without the worker_threads its Node build loads for the asynchronous ones).
+ */
 export const DEFERRED = {
   'node:child_process': 'node:child_process',
   'node:crypto': 'node:crypto',
@@ -161,8 +163,10 @@ export async function buildCli({ dir = join(root, 'dist/cli') } = {}) {
     keepNames: true,
     plugins: [deferred],
     // import.meta.url in a CommonJS file: this file's own URL (kernels and package.json are found from it).
+    // 'use strict' first: the sources are ES modules, strict throughout, and a directive after the
+    // banner's statement would be an ordinary string.
     define: { 'import.meta.url': '__memwalk_url' },
-    banner: { js: "const __memwalk_url = require('node:url').pathToFileURL(__filename).href;" },
+    banner: { js: "'use strict';\nconst __memwalk_url = require('node:url').pathToFileURL(__filename).href;" },
     legalComments: 'none',
     logLevel: 'warning',
   });

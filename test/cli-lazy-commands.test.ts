@@ -24,7 +24,8 @@ test('every command has a file of its own in the lazy table, and that file regis
   }
 });
 
-test('the bundled bin has the same commands in its lazy table', () => {
+test('the bundled bin has the same commands in its lazy table, and runs in strict mode as the ES modules do', () => {
+  expect(readFileSync(BUNDLE, 'utf8').startsWith("'use strict';")).toBe(true);
   const bundled = createRequire(import.meta.url)(BUNDLE) as { COMMAND_FILES: Record<string, unknown> };
   expect(Object.keys(bundled.COMMAND_FILES).sort()).toEqual(Object.keys(COMMAND_FILES).sort());
 });

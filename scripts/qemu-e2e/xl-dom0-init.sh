@@ -1,0 +1,48 @@
+#!/bin/sh
+# dom0's /init in the xl-dump-core scenario (see build-xl-initramfs.sh).
+# Every step prints an XLDUMP- line, so a run that stops says where.
+export PATH=/bin:/sbin:/usr/lib/xen-4.17/bin
+export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu:/usr/lib/xen-4.17/lib
+step() { echo "XLDUMP-STEP $*"; }
+fail() { echo "XLDUMP-FAIL $*"; while true; do sleep 1000; done; }
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts
+for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs virtio_pci virtio_blk; do
+  modprobe "$m" || fail "modprobe $m"
+done
+mount -t xenfs xenfs /proc/xen || fail "mount xenfs"
+step "modules loaded: $(ls /dev/xen | tr '\n' ' '); block devices: $(ls /sys/block | tr '\n' ' ')"
+xenstored --pid-file /var/run/xenstored.pid >/out/xenstored.log 2>&1 || fail "xenstored"
+xen-init-dom0 >/out/xen-init-dom0.log 2>&1 || fail "xen-init-dom0 ($(cat /out/xen-init-dom0.log))"
+xenconsoled --pid-file=/var/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console >/out/xenconsoled.log 2>&1 || fail "xenconsoled"
+step "toolstack up"
+xl create /etc/xen/domu.cfg >/out/xl-create.log 2>&1 || fail "xl create: $(cat /out/xl-create.log)"
+step "domU created: $(xl list | tail -n +2 | tr -s ' ' | tr '\n' ';')"
+log=/var/log/xen/console/guest-domu.log
+i=0
+until grep -q XLDUMP-PLANTED "$log" 2>/dev/null; do
+  i=$((i + 1))
+  [ $i -gt 900 ] && fail "no XLDUMP-PLANTED from the domU after 900s: $(tail -c 2000 "$log")"
+  sleep 1
+done
+# Let the planter spin so the pause lands in its user loop.
+sleep 3
+xl pause domu || fail "xl pause"
+domid=$(xl domid domu)
+step "domU $domid paused: $(grep XLDUMP-PLANTED "$log")"
+cp "$log" /out/domu-console.log
+xl list -l domu >/out/xl-list-l.json 2>&1
+xl vcpu-list domu >/out/xl-vcpu-list.txt 2>&1
+xl info >/out/xl-info.txt 2>&1
+xenctx -a -C "$domid" >/out/xenctx.txt 2>&1 || step "xenctx failed: $(head -c 300 /out/xenctx.txt)"
+xen-mfndump dump-p2m "$domid" >/out/mfndump-p2m.txt 2>&1 || step "xen-mfndump dump-p2m failed: $(head -c 300 /out/mfndump-p2m.txt)"
+xl dump-core domu /out/domu.core >/out/xl-dump-core.log 2>&1 || fail "xl dump-core: $(cat /out/xl-dump-core.log)"
+step "dump-core $(wc -c </out/domu.core) bytes"
+[ -b /dev/vda ] || fail "no /dev/vda to write the results to (block devices: $(ls /sys/block))"
+tar -cf /dev/vda -C /out . || fail "tar to /dev/vda"
+sync
+echo 1 >/proc/sys/vm/drop_caches
+echo "XLDUMP-DONE domid=$domid"
+while true; do sleep 1000; done

@@ -75,6 +75,7 @@ async function main() {
   qemu.on('exit', (code, sig) => (exited = { code, sig }));
   const kill = () => exited === null && qemu.kill('SIGKILL');
   process.on('exit', kill);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
   try {
     let text = '';
     let seen = 0;

@@ -234,8 +234,9 @@ async function main() {
       check(t.ok && t.pa === want + off, `${label} ${hex(addr + off)} -> ${t.ok ? hex(t.pa) : t.fault?.kind} (want ${hex(want + off)})`);
     }
   }
-  const bytes = machine.engine.readVirtual ? machine.engine.readVirtual(root, va, 32) : null;
-  if (bytes) check(Buffer.from(bytes).toString('latin1') === pattern.toString('latin1', 0, 32), `reading 32 bytes at ${hex(va)} through the walk gives the marker`);
+  const cli = spawnSync(process.execPath, [path.join(dist, 'src/cli/main.js'), 'translate', '-f', core, '--xen-frames', 'machine', hex(va + 0x123n)], { encoding: 'utf8' });
+  const cliPa = /-> ([0-9a-f]+)/.exec(cli.stdout)?.[1];
+  check(cli.status === 0 && cliPa !== undefined && BigInt('0x' + cliPa) === want + 0x123n, `memwalk translate --xen-frames machine ${hex(va + 0x123n)}: ${cli.stdout.trim() || cli.stderr.trim()}`);
   guest.close();
   machine.close();
   host.close();

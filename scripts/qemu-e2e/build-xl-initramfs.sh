@@ -4,7 +4,8 @@
 # dom0 gets busybox, Xen 4.17's toolstack (xenstored, xenconsoled, xen-init-dom0, xl,
 # xenctx, xen-mfndump, with every shared library they load), the modules behind
 # /dev/xen and virtio-blk, and a domU to start: Debian's kernel plus a tiny
-# initramfs whose init runs xl-planter (one known 4 KiB page, its address printed).
+# initramfs whose init runs xl-planter (one known 4 KiB page, its address printed),
+# as a 96 MiB PV domU (domu) and a 128 MiB PVH one (domh: a PVH kernel loads at 16 MiB and Debian's needs 58 MiB above that), two vCPUs each.
 # dom0's init starts the toolstack, boots the domU, waits for the planted page,
 # pauses the domU, records what Xen's own tools say about it, runs `xl dump-core`,
 # and writes everything as a tar archive onto the raw second disk (/dev/vda), then
@@ -80,13 +81,15 @@ name = "domu"
 type = "pv"
 kernel = "/boot/vmlinuz"
 ramdisk = "/boot/domu.cpio.gz"
-extra = "console=hvc0 quiet loglevel=3 panic=-1"
+extra = "console=hvc0 quiet loglevel=3 panic=-1 no5lvl"
 memory = 96
 maxmem = 96
-vcpus = 1
+vcpus = 2
 on_crash = "preserve"
 on_poweroff = "preserve"
 CFG
+sed -e 's/^name = "domu"/name = "domh"/' -e 's/^type = "pv"/type = "pvh"/' -e 's/^memory = 96/memory = 128/' -e 's/^maxmem = 96/maxmem = 128/' \
+  "$root/etc/xen/domu.cfg" >"$root/etc/xen/domh.cfg"
 cp "$here/xl-dom0-init.sh" "$root/init"
 chmod +x "$root/init"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -6 > "$out"

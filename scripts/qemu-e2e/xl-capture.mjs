@@ -91,7 +91,7 @@ async function main() {
       if (Date.now() - t0 > o.bootTimeout * 1000) throw new Error(`no XLDUMP-DONE after ${o.bootTimeout}s; see ${consolePath}`);
       await sleep(1000);
     }
-    const domid = Number(/XLDUMP-DONE domid=(\d+)/.exec(text)[1]);
+    const [, domid, pvh] = /XLDUMP-DONE domid=(\d+) pvh=(\d)/.exec(text).map(Number);
     const qmp = await Qmp.connect(sock);
     await qmp.execute('stop');
     writeFileSync(path.join(dir, 'host-registers.txt'), await qmp.hmp('info registers -a'));
@@ -114,6 +114,7 @@ async function main() {
       mem: 1024,
       smp: 1,
       domid,
+      pvh: pvh === 1 ? { planted: /XLDUMP-PLANTED[^\n]*/.exec(readFileSync(path.join(dir, 'pvh/domu-console.log'), 'latin1'))?.[0].trim() } : null,
       planted: /XLDUMP-PLANTED[^\n]*/.exec(readFileSync(path.join(dir, 'domu-console.log'), 'latin1'))?.[0].trim(),
       domuCoreBytes: statSync(path.join(dir, 'domu.core')).size,
       hostDumpBytes: statSync(host).size,

@@ -11,8 +11,14 @@
 //     xen-mfndump's printout of the live domain; and the machine view agrees;
 //   - the planted page: the pattern the domU wrote is in guest frame `pfn` (as the
 //     guest said, from /proc/self/pagemap) and in host frame p2m[pfn];
-//   - walks: from vCPU 0's CR3 (machine view), the planted user address and its
-//     direct-map alias (0xffff888000000000 + pfn * 4096) both translate to p2m[pfn].
+//   - walks: from the CR3 of the vCPU that was in user mode (machine view), the
+//     planted user address translates to p2m[pfn], and its direct-map alias
+//     (0xffff888000000000 + pfn * 4096) does from every vCPU's CR3.
+// When the capture has a PVH domU too (pvh/), its dump-core (an HVM one: .xen_pfn,
+// guest frames only) is checked the same way, except that there is no p2m printout
+// for it: each of its non-zero frames must be some frame of the host dump (by
+// content), the planted page's host frame is found by searching the host dump, and
+// the walks are in guest-physical frames.
 // Usage: node scripts/qemu-e2e/xl-check.mjs [--work DIR]
 import { spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
@@ -121,14 +127,22 @@ function oracleP2m(text) {
   return { m, size };
 }
 
-/** xenctx -a: "cr3: 000000003c318000" etc. */
+/** xenctx -a -C: per "vcpuN:" block, "cr3: 000000003c318000" etc. */
 function oracleRegisters(text) {
-  const get = (n) => {
-    const r = new RegExp(`\\b${n}: ([0-9a-f]+)`).exec(text);
-    return r ? BigInt('0x' + r[1]) : undefined;
-  };
-  return { cr0: get('cr0'), cr2: get('cr2'), cr3: get('cr3'), cr4: get('cr4'), rip: get('rip'), rflags: get('flags'), cs: get('cs') };
+  const parts = text.split(/^vcpu(\d+):$/m);
+  const out = [];
+  for (let i = 1; i + 1 < parts.length; i += 2) {
+    const block = parts[i + 1];
+    const get = (n) => {
+      const r = new RegExp(`\\b${n}: ([0-9a-f]+)`).exec(block);
+      return r ? BigInt('0x' + r[1]) : undefined;
+    };
+    out[Number(parts[i])] = { cr0: get('cr0'), cr2: get('cr2'), cr3: get('cr3'), cr4: get('cr4'), rip: get('rip'), rflags: get('flags'), cs: get('cs') };
+  }
+  return out;
 }
+
+const USER_TOP = 0x800000000000n;
 
 function memwalkInfo(file, extra = []) {
   const r = spawnSync(process.execPath, [path.join(dist, 'src/cli/main.js'), 'info', '-f', file, '--json', ...extra], { encoding: 'utf8' });
@@ -136,52 +150,82 @@ function memwalkInfo(file, extra = []) {
   return JSON.parse(r.stdout);
 }
 
-async function main() {
-  const { openDump, FrameState } = await import(path.join(dist, 'src/index.js'));
+function printLayout(layout) {
+  for (const s of layout.sections) {
+    console.log(`        [${s.index}] ${s.name || '(null)'} type ${s.type} flags ${s.flags} offset ${hex(s.offset)} size ${hex(s.size)} align ${s.addralign} entsize ${s.entsize}`);
+  }
+  for (const n of layout.notes) console.log(`        note ${n.name} type ${n.type} descsz ${n.descsz} at ${hex(n.at)}${n.descsz <= 32 ? ` desc ${n.desc}` : ''}`);
+}
+
+/** `memwalk info` and the library's vCPUs against xenctx, vCPU by vCPU. */
+function checkVcpus(file, dump, regs, nrPages, guestKind) {
+  const info = memwalkInfo(file);
+  check(info.kind === 'xen-dump-core' && info.details?.guest === guestKind, `memwalk info: format ${info.kind}, guest ${info.details?.guest} (want ${guestKind})`);
+  check(info.details?.pages === nrPages, `memwalk info: pages ${info.details?.pages} = xch_nr_pages ${nrPages}`);
+  check(info.vcpus?.length === regs.length, `memwalk info: ${info.vcpus?.length} vCPUs, xenctx ${regs.length}`);
+  regs.forEach((r, k) => {
+    const v = info.vcpus?.[k] ?? {};
+    const fields = ['cr0', 'cr2', 'cr3', 'cr4', 'rip'];
+    const wrong = fields.filter((f) => r[f] === undefined || BigInt(v[f] ?? -1) !== r[f]);
+    if (BigInt(dump.vcpus[k]?.rflags ?? -1) !== r.rflags) wrong.push('rflags');
+    if (v.csSelector !== Number(r.cs ?? -1)) wrong.push('cs');
+    check(!wrong.length, `vCPU ${k}: CR0 ${v.cr0} CR2 ${v.cr2} CR3 ${v.cr3} CR4 ${v.cr4} RIP ${v.rip} RFLAGS ${hex(dump.vcpus[k]?.rflags ?? 0n)} CS ${hex(v.csSelector ?? 0)} = xenctx`, `differ: ${wrong.map((f) => `${f} xenctx ${hex(r[f] ?? -1n)}`).join(', ')}`);
+  });
+  return info;
+}
+
+/** The vCPU that was running user code (the planter's loop) when the domain was paused. */
+function userVcpu(regs) {
+  const k = regs.findIndex((r) => r.rip !== undefined && r.rip < USER_TOP);
+  return k < 0 ? 0 : k;
+}
+
+function checkWalks(dump, vcpu, va, pfn, want, view) {
+  const label = `${view} view`;
+  for (const off of [0n, 0x123n]) {
+    const t = dump.engine.translate(BigInt(dump.vcpus[vcpu].root), va + off);
+    check(t.ok && t.pa === want + off, `${label}, vCPU ${vcpu} (in user mode): planted ${hex(va + off)} -> ${t.ok ? hex(t.pa) : t.fault?.kind} (want ${hex(want + off)})`);
+  }
+  dump.vcpus.forEach((v, k) => {
+    const alias = DIRECT_MAP + BigInt(pfn) * 4096n + 0x123n;
+    const t = dump.engine.translate(BigInt(v.root), alias);
+    check(t.ok && t.pa === want + 0x123n, `${label}, vCPU ${k}: direct-map alias ${hex(alias)} -> ${t.ok ? hex(t.pa) : t.fault?.kind}`);
+  });
+}
+
+function plantedOf(consoleText) {
+  const m = /XLDUMP-PLANTED va=0x([0-9a-f]+) pfn=0x([0-9a-f]+)/.exec(consoleText ?? '');
+  if (!m) throw new Error(`no XLDUMP-PLANTED line (${consoleText})`);
+  return { va: BigInt('0x' + m[1]), pfn: Number.parseInt(m[2], 16) };
+}
+
+async function checkPv(lib, host) {
+  const { openDump, FrameState } = lib;
   const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8'));
-  const planted = /va=0x([0-9a-f]+) pfn=0x([0-9a-f]+)/.exec(meta.planted ?? '');
-  if (!planted) throw new Error(`meta.json has no planted address (${meta.planted})`);
-  const va = BigInt('0x' + planted[1]);
-  const pfn = Number.parseInt(planted[2], 16);
+  const { va, pfn } = plantedOf(meta.planted);
   const p2m = oracleP2m(readFileSync(path.join(dir, 'mfndump-p2m.txt'), 'utf8'));
   const regs = oracleRegisters(readFileSync(path.join(dir, 'xenctx.txt'), 'utf8'));
-  console.log(`xl-dump-core: domU ${meta.domid}, planted va ${hex(va)} pfn ${hex(pfn)}; xen-mfndump p2m ${p2m.m.size} entries (size ${p2m.size}); xenctx CR3 ${hex(regs.cr3 ?? -1n)}`);
+  console.log(`PV domU ${meta.domid}: planted va ${hex(va)} pfn ${hex(pfn)}; xen-mfndump p2m ${p2m.m.size} entries (size ${p2m.size}); xenctx ${regs.length} vCPUs`);
 
   console.log('layout (parsed from the ELF bytes alone)');
   const layout = elfLayout(core);
   const { p2m: fileP2m, ...facts } = layout;
   writeFileSync(path.join(dir, 'layout.json'), JSON.stringify(facts, null, 2) + '\n');
-  for (const s of layout.sections) {
-    console.log(`        [${s.index}] ${s.name || '(null)'} type ${s.type} flags ${s.flags} offset ${hex(s.offset)} size ${hex(s.size)} align ${s.addralign} entsize ${s.entsize}`);
-  }
-  for (const n of layout.notes) console.log(`        note ${n.name} type ${n.type} descsz ${n.descsz} at ${hex(n.at)}${n.descsz <= 32 ? ` desc ${n.desc}` : ''}`);
+  printLayout(layout);
   const hdr = layout.notes.find((n) => n.type === '0x2000001');
   const hdrDesc = Buffer.from(hdr?.desc ?? '', 'hex');
   const nrPages = hdrDesc.length >= 32 ? Number(hdrDesc.readBigUInt64LE(16)) : -1;
   check(hdr && hdrDesc.readBigUInt64LE(0) === 0xf00febedn, 'header note: xch_magic 0xf00febed (PV)');
   check(nrPages === p2m.size, `header note: xch_nr_pages ${nrPages} = xen-mfndump's P2M size ${p2m.size}`);
-
   const p2mDiff = fileP2m.findIndex(([pf, mf], i) => pf !== BigInt(i) || p2m.m.get(i) === undefined || mf !== BigInt(p2m.m.get(i)));
   check(fileP2m.length === p2m.size && p2mDiff < 0, `.xen_p2m: ${fileP2m.length} entries, entry i is {i, the mfn xen-mfndump printed for pfn i}`, p2mDiff >= 0 ? `entry ${p2mDiff} is {${fileP2m[p2mDiff].map(hex)}}` : '');
 
-  console.log('memwalk info');
-  const info = memwalkInfo(core);
-  check(info.kind === 'xen-dump-core' && info.details?.guest === 'pv', `format ${info.kind}, guest ${info.details?.guest}`);
-  check(info.details?.pages === nrPages, `pages ${info.details?.pages} = xch_nr_pages ${nrPages}`);
-  check(info.vcpus?.length === 1, `vCPUs ${info.vcpus?.length} (xl vcpu-list: 1)`);
-  const v = info.vcpus?.[0] ?? {};
-  check(v.csSelector === Number(regs.cs ?? -1), `vCPU 0 CS ${v.csSelector} = xenctx cs ${regs.cs}`);
-  for (const k of ['cr0', 'cr2', 'cr3', 'cr4', 'rip']) {
-    check(regs[k] !== undefined && BigInt(v[k]) === regs[k], `vCPU 0 ${k} ${v[k]} = xenctx ${hex(regs[k] ?? -1n)}`);
-  }
-  check(v.pagingMode === '4-level' && BigInt(v.root) === (regs.cr3 ?? -1n), `vCPU 0 paging ${v.pagingMode}, root ${v.root}`);
-
-  console.log('frames: the dump-core (memwalk, by pfn) against the host dump (memwalk ELF reader, by p2m[pfn])');
   const guest = openDump(core);
   const machine = openDump(core, { xenFrames: 'machine' });
-  const host = openDump(path.join(dir, 'host.elf'));
-  // `memwalk info --json` leaves RFLAGS out; the library has it.
-  check(guest.vcpus[0]?.rflags === regs.rflags, `vCPU 0 rflags ${hex(guest.vcpus[0]?.rflags ?? -1n)} (openDump) = xenctx flags ${hex(regs.rflags ?? -1n)}`);
+  console.log('vCPUs');
+  checkVcpus(core, guest, regs, nrPages, 'pv');
+
+  console.log('frames: the dump-core (memwalk, by pfn) against the host dump (memwalk ELF reader, by p2m[pfn])');
   const a = new Uint8Array(4096);
   const b = new Uint8Array(4096);
   const c = new Uint8Array(4096);
@@ -225,21 +269,102 @@ async function main() {
   host.source.readFrame(p2m.m.get(pfn) ?? 0, b);
   check(Buffer.from(b).equals(pattern), `host frame ${hex(p2m.m.get(pfn) ?? -1)} (p2m[${hex(pfn)}]) holds the pattern`);
 
-  console.log('walks from vCPU 0 CR3 (machine view)');
-  const root = BigInt(machine.vcpus[0].root);
+  console.log('walks (a PV guest\'s tables hold machine frames)');
   const want = BigInt(p2m.m.get(pfn) ?? -1) * 4096n;
-  for (const [label, addr] of [['planted user address', va], ['its direct-map alias', DIRECT_MAP + BigInt(pfn) * 4096n]]) {
-    for (const off of [0n, 0x123n]) {
-      const t = machine.engine.translate(root, addr + off);
-      check(t.ok && t.pa === want + off, `${label} ${hex(addr + off)} -> ${t.ok ? hex(t.pa) : t.fault?.kind} (want ${hex(want + off)})`);
-    }
-  }
-  const cli = spawnSync(process.execPath, [path.join(dist, 'src/cli/main.js'), 'translate', '-f', core, '--xen-frames', 'machine', hex(va + 0x123n)], { encoding: 'utf8' });
+  const k = userVcpu(regs);
+  checkWalks(machine, k, va, pfn, want, 'machine');
+  const cli = spawnSync(process.execPath, [path.join(dist, 'src/cli/main.js'), 'translate', '-f', core, '--xen-frames', 'machine', '--cpu', String(k), hex(va + 0x123n)], { encoding: 'utf8' });
   const cliPa = /-> ([0-9a-f]+)/.exec(cli.stdout)?.[1];
-  check(cli.status === 0 && cliPa !== undefined && BigInt('0x' + cliPa) === want + 0x123n, `memwalk translate --xen-frames machine ${hex(va + 0x123n)}: ${cli.stdout.trim() || cli.stderr.trim()}`);
+  check(cli.status === 0 && cliPa !== undefined && BigInt('0x' + cliPa) === want + 0x123n, `memwalk translate --xen-frames machine --cpu ${k} ${hex(va + 0x123n)}: ${cli.stdout.trim() || cli.stderr.trim()}`);
   guest.close();
   machine.close();
-  host.close();
+}
+
+/** Every host frame's SHA-1, and where the planted page is. */
+async function hostIndex(host) {
+  const { createHash } = await import('node:crypto');
+  const hashes = new Map();
+  const planted = [];
+  const pattern = plantedPattern();
+  const b = new Uint8Array(4096);
+  let n = 0;
+  for (const r of host.ranges) {
+    for (let f = Number(r.start >> 12n); f < Number(r.end >> 12n); f++) {
+      host.source.readFrame(f, b);
+      const h = createHash('sha1').update(b).digest('hex');
+      if (!hashes.has(h)) hashes.set(h, f);
+      if (Buffer.from(b).equals(pattern)) planted.push(f);
+      if ((++n & 4095) === 0) await new Promise((res) => setImmediate(res));
+    }
+  }
+  return { hashes, planted };
+}
+
+async function checkPvh(lib, host, index) {
+  const { openDump, FrameState } = lib;
+  const pdir = path.join(dir, 'pvh');
+  const file = path.join(pdir, 'domu.core');
+  const { va, pfn } = plantedOf(readFileSync(path.join(pdir, 'domu-console.log'), 'latin1'));
+  const regs = oracleRegisters(readFileSync(path.join(pdir, 'xenctx.txt'), 'utf8'));
+  console.log(`PVH domU ${readFileSync(path.join(pdir, 'domid'), 'utf8').trim()}: planted va ${hex(va)} pfn ${hex(pfn)}; xenctx ${regs.length} vCPUs`);
+  console.log('layout (parsed from the ELF bytes alone)');
+  const layout = elfLayout(file);
+  const { p2m: _none, ...facts } = layout;
+  writeFileSync(path.join(pdir, 'layout.json'), JSON.stringify(facts, null, 2) + '\n');
+  printLayout(layout);
+  const hdr = layout.notes.find((n) => n.type === '0x2000001');
+  const hdrDesc = Buffer.from(hdr?.desc ?? '', 'hex');
+  const nrPages = hdrDesc.length >= 32 ? Number(hdrDesc.readBigUInt64LE(16)) : -1;
+  check(hdr && hdrDesc.readBigUInt64LE(0) === 0xf00febeen, 'header note: xch_magic 0xf00febee (HVM: PVH is an HVM container)');
+  check(layout.sections.some((x) => x.name === '.xen_pfn') && !layout.sections.some((x) => x.name === '.xen_p2m'), 'sections: .xen_pfn, no .xen_p2m');
+
+  const guest = openDump(file);
+  console.log('vCPUs');
+  checkVcpus(file, guest, regs, nrPages, 'hvm');
+
+  console.log('frames: every non-zero dump-core frame is a frame of the host dump (by content)');
+  const a = new Uint8Array(4096);
+  let total = 0;
+  let zero = 0;
+  const missing = [];
+  const { createHash } = await import('node:crypto');
+  for (const r of guest.ranges) {
+    for (let f = Number(r.start >> 12n); f < Number(r.end >> 12n); f++) {
+      total++;
+      if (guest.source.readFrame(f, a) !== FrameState.Present) missing.push(`pfn ${hex(f)} not Present`);
+      else if (!a.some((x) => x !== 0)) zero++;
+      else if (!index.hashes.has(createHash('sha1').update(a).digest('hex'))) missing.push(`pfn ${hex(f)}`);
+    }
+    await new Promise((res) => setImmediate(res));
+  }
+  check(total === nrPages, `guest view: ${total} frames in ${guest.ranges.length} ranges = xch_nr_pages ${nrPages} (${guest.ranges.map((r) => `${hex(r.start)}..${hex(r.end)}`).join(' ')})`);
+  check(missing.length === 0, `${total - zero - missing.length} non-zero frames found in the host dump (${zero} zero)`, `${missing.length} not: ${missing.slice(0, 5).join(', ')}`);
+
+  console.log('the planted page');
+  guest.source.readFrame(pfn, a);
+  check(Buffer.from(a).equals(plantedPattern()), `guest frame ${hex(pfn)} (the pfn the guest printed) holds the pattern`);
+  console.log(`        host frames holding the pattern: ${index.planted.map(hex).join(' ')}`);
+
+  console.log('walks (an HVM guest\'s tables hold guest frames)');
+  checkWalks(guest, userVcpu(regs), va, pfn, BigInt(pfn) * 4096n, 'guest');
+  guest.close();
+}
+
+async function main() {
+  const lib = await import(path.join(dist, 'src/index.js'));
+  const meta = JSON.parse(readFileSync(path.join(dir, 'meta.json'), 'utf8'));
+  const host = lib.openDump(path.join(dir, 'host.elf'));
+  try {
+    await checkPv(lib, host);
+    if (meta.pvh) {
+      const index = await hostIndex(host);
+      await checkPvh(lib, host, index);
+    } else {
+      console.log('  note  no PVH domU in this capture');
+    }
+  } finally {
+    host.close();
+  }
   console.log(failures ? `xl-dump-core: ${failures} FAIL` : 'xl-dump-core: all checks passed');
   process.exit(failures ? 1 : 0);
 }

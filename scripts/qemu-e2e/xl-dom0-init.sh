@@ -18,31 +18,57 @@ xenstored --pid-file /var/run/xenstored.pid >/out/xenstored.log 2>&1 || fail "xe
 xen-init-dom0 >/out/xen-init-dom0.log 2>&1 || fail "xen-init-dom0 ($(cat /out/xen-init-dom0.log))"
 xenconsoled --pid-file=/var/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console >/out/xenconsoled.log 2>&1 || fail "xenconsoled"
 step "toolstack up"
-xl create /etc/xen/domu.cfg >/out/xl-create.log 2>&1 || fail "xl create: $(cat /out/xl-create.log)"
-step "domU created: $(xl list | tail -n +2 | tr -s ' ' | tr '\n' ';')"
-log=/var/log/xen/console/guest-domu.log
-i=0
-until grep -q XLDUMP-PLANTED "$log" 2>/dev/null; do
-  i=$((i + 1))
-  [ $i -gt 900 ] && fail "no XLDUMP-PLANTED from the domU after 900s: $(tail -c 2000 "$log")"
-  sleep 1
-done
-# Let the planter spin so the pause lands in its user loop.
-sleep 3
-xl pause domu || fail "xl pause"
-domid=$(xl domid domu)
-step "domU $domid paused: $(grep XLDUMP-PLANTED "$log")"
-cp "$log" /out/domu-console.log
-xl list -l domu >/out/xl-list-l.json 2>&1
-xl vcpu-list domu >/out/xl-vcpu-list.txt 2>&1
-xl info >/out/xl-info.txt 2>&1
-xenctx -a -C "$domid" >/out/xenctx.txt 2>&1 || step "xenctx failed: $(head -c 300 /out/xenctx.txt)"
+# Start domain $1 from /etc/xen/$1.cfg, wait for its planted page, pause it, and
+# record what Xen's tools say about it into $2. Returns 1 instead of failing when $3
+# is "optional".
+bring_up() {
+  name=$1 out=$2 need=$3
+  mkdir -p "$out"
+  if ! xl create "/etc/xen/$name.cfg" >"$out/xl-create.log" 2>&1; then
+    [ "$need" = optional ] && { step "$name: xl create failed: $(tail -c 400 "$out/xl-create.log")"; return 1; }
+    fail "xl create $name: $(cat "$out/xl-create.log")"
+  fi
+  step "$name created: $(xl list | tail -n +2 | tr -s ' ' | tr '\n' ';')"
+  log=/var/log/xen/console/guest-$name.log
+  i=0
+  until grep -q XLDUMP-PLANTED "$log" 2>/dev/null; do
+    i=$((i + 1))
+    if [ $i -gt 600 ]; then
+      cp "$log" "$out/domu-console.log" 2>/dev/null
+      [ "$need" = optional ] && { step "$name: no XLDUMP-PLANTED after 600s"; xl destroy "$name"; return 1; }
+      fail "no XLDUMP-PLANTED from $name after 600s: $(tail -c 2000 "$log")"
+    fi
+    sleep 1
+  done
+  # Let the planter spin so the pause lands in its user loop.
+  sleep 3
+  xl pause "$name" || fail "xl pause $name"
+  domid=$(xl domid "$name")
+  echo "$domid" >"$out/domid"
+  step "$name (domain $domid) paused: $(grep XLDUMP-PLANTED "$log")"
+  cp "$log" "$out/domu-console.log"
+  xl list -l "$name" >"$out/xl-list-l.json" 2>&1
+  xl vcpu-list "$name" >"$out/xl-vcpu-list.txt" 2>&1
+  xenctx -a -C "$domid" >"$out/xenctx.txt" 2>&1 || step "xenctx $name failed: $(head -c 300 "$out/xenctx.txt")"
+  return 0
+}
+bring_up domu /out required
+domid=$(cat /out/domid)
 xen-mfndump dump-p2m "$domid" >/out/mfndump-p2m.txt 2>&1 || step "xen-mfndump dump-p2m failed: $(head -c 300 /out/mfndump-p2m.txt)"
+# A PVH domU (an HVM container: its dump-core has .xen_pfn, not .xen_p2m); optional,
+# since it needs SVM with nested paging from QEMU's TCG.
+pvh=0
+bring_up domh /out/pvh optional && pvh=1
+xl info >/out/xl-info.txt 2>&1
 xl dump-core domu /out/domu.core >/out/xl-dump-core.log 2>&1 || fail "xl dump-core: $(cat /out/xl-dump-core.log)"
-step "dump-core $(wc -c </out/domu.core) bytes"
+step "dump-core domu $(wc -c </out/domu.core) bytes"
+if [ $pvh = 1 ]; then
+  xl dump-core domh /out/pvh/domu.core >/out/pvh/xl-dump-core.log 2>&1 || step "xl dump-core domh failed: $(cat /out/pvh/xl-dump-core.log)"
+  step "dump-core domh $(wc -c </out/pvh/domu.core) bytes"
+fi
 [ -b /dev/vda ] || fail "no /dev/vda to write the results to (block devices: $(ls /sys/block))"
 tar -cf /dev/vda -C /out . || fail "tar to /dev/vda"
 sync
 echo 1 >/proc/sys/vm/drop_caches
-echo "XLDUMP-DONE domid=$domid"
+echo "XLDUMP-DONE domid=$domid pvh=$pvh"
 while true; do sleep 1000; done

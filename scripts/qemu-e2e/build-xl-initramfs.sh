@@ -90,6 +90,9 @@ on_poweroff = "preserve"
 CFG
 sed -e 's/^name = "domu"/name = "domh"/' -e 's/^type = "pv"/type = "pvh"/' -e 's/^memory = 96/memory = 128/' -e 's/^maxmem = 96/maxmem = 128/' \
   "$root/etc/xen/domu.cfg" >"$root/etc/xen/domh.cfg"
+# Under QEMU's SVM (no NRIP), Xen cannot decode an intercepted RDTSCP and the PVH
+# kernel loops on it: keep the TSC native (not intercepted) and hide RDTSCP.
+printf 'tsc_mode = "native"\ncpuid = "host,rdtscp=0"\n' >>"$root/etc/xen/domh.cfg"
 cp "$here/xl-dom0-init.sh" "$root/init"
 chmod +x "$root/init"
 (cd "$root" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -6 > "$out"

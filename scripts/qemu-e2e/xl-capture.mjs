@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The xl-dump-core scenario's capture: boot Xen 4.17 under QEMU (TCG, one pCPU,
-// -m 1024) with a dom0 that runs Xen's own toolstack (build-xl-initramfs.sh), let
+// -m 1536) with a dom0 that runs Xen's own toolstack (build-xl-initramfs.sh), let
 // dom0 start a 96 MiB PV domU, pause it and `xl dump-core` it, then, while the domU
 // is still paused, stop QEMU and `dump-guest-memory` the whole host. Writes DIR/xl-dump-core/:
 //   domu.core         the file xl dump-core wrote (from dom0's tar on the second disk)
@@ -19,7 +19,7 @@ import { Qmp } from './qmp.mjs';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const XEN_CMDLINE = ['console=com1', 'com1=115200,8n1', 'dom0_mem=512M,max:512M', 'dom0_max_vcpus=1', 'noreboot', 'loglvl=all', 'guest_loglvl=all'];
+const XEN_CMDLINE = ['console=com1', 'com1=115200,8n1', 'dom0_mem=1024M,max:1024M', 'dom0_max_vcpus=1', 'noreboot', 'loglvl=all', 'guest_loglvl=all'];
 const DOM0_CMDLINE = ['console=hvc0', 'panic=-1', 'quiet', 'loglevel=3', 'no5lvl'];
 
 function args(argv) {
@@ -59,14 +59,14 @@ async function main() {
   const sock = path.join(dir, 'qmp.sock');
   const qemuArgs = [
     '-n', '19', 'qemu-system-x86_64',
-    '-machine', 'pc', '-accel', 'tcg', '-cpu', 'max,smap=off,pku=off', '-m', '1024', '-smp', '1',
+    '-machine', 'pc', '-accel', 'tcg', '-cpu', 'max,smap=off,pku=off', '-m', '1536', '-smp', '1',
     '-kernel', xen, '-append', XEN_CMDLINE.join(' '), '-initrd', `${kernel} ${DOM0_CMDLINE.join(' ')},${initrd}`,
     '-drive', `file=${disk},if=virtio,format=raw`,
     '-display', 'none', '-monitor', 'none', '-nodefaults', '-no-reboot',
     '-serial', `file:${consolePath}`, '-qmp', `unix:${sock},server=on,wait=off`,
   ];
   const qemuVersion = execFileSync('qemu-system-x86_64', ['--version']).toString().split('\n')[0];
-  console.log(`${tag}: ${qemuVersion}; booting ${path.basename(xen)} + ${path.basename(kernel)} (nice 19, -m 1024, -smp 1)`);
+  console.log(`${tag}: ${qemuVersion}; booting ${path.basename(xen)} + ${path.basename(kernel)} (nice 19, -m 1536, -smp 1)`);
   const t0 = Date.now();
   const qemu = spawn('nice', qemuArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
   let qemuErr = '';
@@ -111,7 +111,7 @@ async function main() {
       xenCmdline: XEN_CMDLINE.join(' '),
       kernel: path.basename(kernel),
       dom0Cmdline: DOM0_CMDLINE.join(' '),
-      mem: 1024,
+      mem: 1536,
       smp: 1,
       domid,
       pvh: pvh === 1 ? { planted: /XLDUMP-PLANTED[^\n]*/.exec(readFileSync(path.join(dir, 'pvh/domu-console.log'), 'latin1'))?.[0].trim() } : null,

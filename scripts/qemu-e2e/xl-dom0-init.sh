@@ -9,6 +9,8 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts
+# Both dump-cores (96 + 128 MiB) wait here for the tar: more than rootfs's half of RAM.
+mount -t tmpfs -o size=768m tmpfs /out
 for m in xen-evtchn xen-gntdev xen-gntalloc xen-privcmd xenfs virtio_pci virtio_blk; do
   modprobe "$m" || fail "modprobe $m"
 done
@@ -70,5 +72,5 @@ fi
 tar -cf /dev/vda -C /out . || fail "tar to /dev/vda"
 sync
 echo 1 >/proc/sys/vm/drop_caches
-echo "XLDUMP-DONE domid=$domid pvh=$pvh"
+echo "XLDUMP-DONE domid=$(cat /out/domid) pvh=$pvh"
 while true; do sleep 1000; done

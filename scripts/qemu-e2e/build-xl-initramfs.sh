@@ -46,7 +46,7 @@ chmod +x "$du/init"
 root=$tmp/dom0
 mkdir -p "$root"/{bin,sbin,proc,sys,dev,tmp,etc/xen,boot,out,lib64,var/lib/xen,var/lib/xenstored,var/log/xen/console,var/run/xen,var/run/xenstored,run/xen}
 cp "$bb" "$root/bin/busybox"
-for app in sh mount sleep cat echo dd ls sync grep tar modprobe insmod sed head tail wc mkdir ps date tr; do ln -s busybox "$root/bin/$app"; done
+for app in sh mount sleep cat echo dd ls sync grep tar modprobe insmod sed head tail wc mkdir ps date tr df dmesg kill; do ln -s busybox "$root/bin/$app"; done
 (cd "$du" && find . -print0 | cpio --null -o -H newc --quiet) | gzip -9 > "$root/boot/domu.cpio.gz"
 cp "/boot/vmlinuz-$kver" "$root/boot/vmlinuz"
 bins=(xenstored xenconsoled xen-init-dom0 xl xenctx xen-mfndump)

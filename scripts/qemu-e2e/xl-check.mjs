@@ -358,7 +358,8 @@ async function main() {
     await checkPv(lib, host);
     if (meta.pvh) {
       const index = await hostIndex(host);
-      await checkPvh(lib, host, index);
+      // A refusal (a typed memwalk error) is a finding too: say it and go on.
+      await checkPvh(lib, host, index).catch((err) => bad(`PVH dump-core: ${err.message}`));
     } else {
       console.log('  note  no PVH domU in this capture');
     }

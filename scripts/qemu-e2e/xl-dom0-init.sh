@@ -65,8 +65,27 @@ xl info >/out/xl-info.txt 2>&1
 xl dump-core domu /out/domu.core >/out/xl-dump-core.log 2>&1 || fail "xl dump-core: $(cat /out/xl-dump-core.log)"
 step "dump-core domu $(wc -c </out/domu.core) bytes"
 if [ $pvh = 1 ]; then
-  xl dump-core domh /out/pvh/domu.core >/out/pvh/xl-dump-core.log 2>&1 || step "xl dump-core domh failed: $(cat /out/pvh/xl-dump-core.log)"
-  step "dump-core domh $(wc -c </out/pvh/domu.core) bytes"
+  # In the background, watched: under QEMU's SVM this dump has stalled part way.
+  xl dump-core domh /out/pvh/domu.core >/out/pvh/xl-dump-core.log 2>&1 &
+  job=$!
+  i=0
+  while kill -0 $job 2>/dev/null && [ $i -lt 36 ]; do
+    sleep 5
+    i=$((i + 1))
+    step "dump-core domh: $(wc -c </out/pvh/domu.core 2>/dev/null) bytes so far"
+  done
+  if kill -0 $job 2>/dev/null; then
+    kill $job
+    step "xl dump-core domh still running after 180s, stopped: $(tail -c 300 /out/pvh/xl-dump-core.log)"
+    dmesg | tail -n 20 >/out/pvh/dmesg.txt
+    pvh=0
+  elif wait $job; then
+    step "dump-core domh $(wc -c </out/pvh/domu.core) bytes"
+  else
+    step "xl dump-core domh failed: $(tail -c 300 /out/pvh/xl-dump-core.log); $(df -k /out | tail -n 1)"
+    dmesg | tail -n 20 >/out/pvh/dmesg.txt
+    pvh=0
+  fi
 fi
 [ -b /dev/vda ] || fail "no /dev/vda to write the results to (block devices: $(ls /sys/block))"
 tar -cf /dev/vda -C /out . || fail "tar to /dev/vda"

@@ -8,7 +8,8 @@
 //   domu-console.log  the domU's console (XLDUMP-PLANTED va=... pfn=...)
 //   xenctx.txt, mfndump-p2m.txt, xl-*.txt/json   what Xen's tools said while paused
 //   console.log (Xen and dom0), host-registers.txt, meta.json
-// Usage: node scripts/qemu-e2e/xl-capture.mjs [--work DIR] [--boot-timeout 1500]
+// With --pvh, dom0 also tries a PVH domU (pvh/; experimental: see docs/qemu.md).
+// Usage: node scripts/qemu-e2e/xl-capture.mjs [--work DIR] [--boot-timeout 1500] [--pvh]
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, closeSync, openSync, ftruncateSync } from 'node:fs';
 import path from 'node:path';
@@ -23,10 +24,11 @@ const XEN_CMDLINE = ['console=com1', 'com1=115200,8n1', 'dom0_mem=1024M,max:1024
 const DOM0_CMDLINE = ['console=hvc0', 'panic=-1', 'quiet', 'loglevel=3', 'no5lvl'];
 
 function args(argv) {
-  const o = { work: process.env.MEMWALK_QEMU_WORK || '/tmp/memwalk-qemu-e2e', bootTimeout: 1500 };
+  const o = { work: process.env.MEMWALK_QEMU_WORK || '/tmp/memwalk-qemu-e2e', bootTimeout: 1500, pvh: false };
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--work') o.work = argv[++i];
     else if (argv[i] === '--boot-timeout') o.bootTimeout = Number(argv[++i]);
+    else if (argv[i] === '--pvh') o.pvh = true;
     else throw new Error(`unknown option ${argv[i]}`);
   }
   return o;
@@ -40,6 +42,7 @@ function newest(re) {
 
 async function main() {
   const o = args(process.argv.slice(2));
+  const dom0Cmdline = [...DOM0_CMDLINE, ...(o.pvh ? ['xldump_pvh'] : [])];
   const tag = 'capture[xl-dump-core]';
   const dir = path.join(o.work, 'xl-dump-core');
   rmSync(dir, { recursive: true, force: true });
@@ -60,7 +63,7 @@ async function main() {
   const qemuArgs = [
     '-n', '19', 'qemu-system-x86_64',
     '-machine', 'pc', '-accel', 'tcg', '-cpu', 'max,smap=off,pku=off', '-m', '1536', '-smp', '1',
-    '-kernel', xen, '-append', XEN_CMDLINE.join(' '), '-initrd', `${kernel} ${DOM0_CMDLINE.join(' ')},${initrd}`,
+    '-kernel', xen, '-append', XEN_CMDLINE.join(' '), '-initrd', `${kernel} ${dom0Cmdline.join(' ')},${initrd}`,
     '-drive', `file=${disk},if=virtio,format=raw`,
     '-display', 'none', '-monitor', 'none', '-nodefaults', '-no-reboot',
     '-serial', `file:${consolePath}`, '-qmp', `unix:${sock},server=on,wait=off`,
@@ -110,7 +113,7 @@ async function main() {
       xen: path.basename(xen),
       xenCmdline: XEN_CMDLINE.join(' '),
       kernel: path.basename(kernel),
-      dom0Cmdline: DOM0_CMDLINE.join(' '),
+      dom0Cmdline: dom0Cmdline.join(' '),
       mem: 1536,
       smp: 1,
       domid,

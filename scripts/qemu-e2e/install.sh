@@ -3,12 +3,17 @@
 # QEMU 7.2 (qemu-system-x86), a Linux kernel to boot (linux-image-amd64), a static
 # busybox for the initramfs, makedumpfile (turns QEMU's flattened kdump into a plain
 # one) and GNU time (peak RSS of the timing step); with --xen also Xen 4.17
-# (xen-hypervisor-4.17-amd64, for the xen scenario). Skips apt entirely when everything
-# is already there.
+# (xen-hypervisor-4.17-amd64, for the xen scenario); with --xl also Xen's toolstack
+# (xen-utils-4.17) and gcc (xl-planter.c), for the xl-dump-core scenario. Skips apt
+# entirely when everything is already there.
 set -euo pipefail
 
 need=()
-if [ "${1:-}" = --xen ] && ! ls /boot/xen-*.gz >/dev/null 2>&1; then need+=(xen-hypervisor-4.17-amd64); fi
+case "${1:-}" in --xen|--xl) ls /boot/xen-*.gz >/dev/null 2>&1 || need+=(xen-hypervisor-4.17-amd64) ;; esac
+if [ "${1:-}" = --xl ]; then
+  [ -x /usr/lib/xen-4.17/bin/xl ] || need+=(xen-utils-4.17)
+  command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev)
+fi
 command -v qemu-system-x86_64 >/dev/null 2>&1 || need+=(qemu-system-x86)
 ls /boot/vmlinuz-* >/dev/null 2>&1 || need+=(linux-image-amd64)
 if ! dpkg -s busybox-static >/dev/null 2>&1; then need+=(busybox-static); fi

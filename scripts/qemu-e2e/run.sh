@@ -14,13 +14,18 @@
 #        capture, ~1 min to compare);
 #      - xen: a whole Xen host: Xen 4.17 with the same kernel as PV dom0, -m 4096,
 #        2 pCPUs, a VGA framebuffer; dumped as large (needs 5 GiB free, ~3 min).
+#      - xl-dump-core: Xen 4.17 on one pCPU (-m 1024) whose dom0 runs Xen's toolstack
+#        (xen-utils-4.17), boots a 96 MiB PV domU that plants a known page, pauses it
+#        and `xl dump-core`s it; QEMU then dumps the whole host (xl-capture.mjs,
+#        ~2 min, needs 2 GiB free). Checked by xl-check.mjs instead of compare.mjs:
+#        the real dump-core against Xen's tools (xenctx, xen-mfndump) and the host dump.
 #   4. compare memwalk with the captures (compare.mjs), then time the memwalk CLI
 #      (listing and one translate) as a whole process on each multi-vCPU capture
 #      (printed and written to timing.json, never judged)
 #   5. open each capture's dumps in the explorer page in Chromium, when
 #      /usr/bin/chromium is there: its listing must equal the CLI's and QEMU's
 #      (test/browser-qemu.test.ts)
-# Scenarios: any of 4level la57 large huge xen; default 4level la57 large.
+# Scenarios: any of 4level la57 large huge xen xl-dump-core; default 4level la57 large.
 # Artefacts go to $MEMWALK_QEMU_WORK (default /tmp/memwalk-qemu-e2e), never into git.
 # Options: --skip-capture (reuse the captures), --strict (a SKIP fails the run),
 #          --no-large (leave the large variant out of the default),
@@ -38,8 +43,8 @@ for a in "$@"; do
     --fixtures) fixtures=1 ;;
     --no-large) large=0 ;;
     --drop-dumps) drop=1 ;;
-    4level|la57|large|huge|xen) scenarios+=("$a") ;;
-    *) echo "test:qemu: unknown option or scenario $a (scenarios: 4level la57 large huge xen)" >&2; exit 2 ;;
+    4level|la57|large|huge|xen|xl-dump-core) scenarios+=("$a") ;;
+    *) echo "test:qemu: unknown option or scenario $a (scenarios: 4level la57 large huge xen xl-dump-core)" >&2; exit 2 ;;
   esac
 done
 if [ ${#scenarios[@]} -eq 0 ]; then
@@ -48,7 +53,9 @@ if [ ${#scenarios[@]} -eq 0 ]; then
 fi
 has() { local s; for s in "${scenarios[@]}"; do [ "$s" = "$1" ] && return 0; done; return 1; }
 
-if has xen; then bash scripts/qemu-e2e/install.sh --xen; else bash scripts/qemu-e2e/install.sh; fi
+if has xl-dump-core; then bash scripts/qemu-e2e/install.sh --xl
+elif has xen; then bash scripts/qemu-e2e/install.sh --xen
+else bash scripts/qemu-e2e/install.sh; fi
 echo "test:qemu: building memwalk"
 if ! npm run --silent build >/tmp/memwalk-qemu-build.log 2>&1; then
   # The WASM build may be absent or broken while TypeScript still emits dist/.
@@ -61,12 +68,23 @@ if ! npm run --silent build >/tmp/memwalk-qemu-build.log 2>&1; then
 fi
 
 # GiB of free space a scenario's dumps need.
-need_gib() { case "$1" in large) echo 8 ;; huge) echo 14 ;; xen) echo 5 ;; *) echo 1 ;; esac; }
+need_gib() { case "$1" in large) echo 8 ;; huge) echo 14 ;; xen) echo 5 ;; xl-dump-core) echo 2 ;; *) echo 1 ;; esac; }
 
 mkdir -p "$work"
 if [ $capture = 1 ]; then bash scripts/qemu-e2e/build-initramfs.sh "$work/initramfs.cpio.gz"; fi
 rc=0
 for s in "${scenarios[@]}"; do
+  if [ "$s" = xl-dump-core ]; then
+    # Its own capture and check: a guest's dump-core, not listings of the host.
+    if [ $capture = 1 ]; then node scripts/qemu-e2e/xl-capture.mjs --work "$work"; fi
+    if [ ! -f "$work/$s/meta.json" ]; then
+      echo "test:qemu: no capture of $s in $work (run without --skip-capture)" >&2
+      exit 1
+    fi
+    node scripts/qemu-e2e/xl-check.mjs --work "$work" || rc=1
+    if [ $drop = 1 ]; then rm -f "$work/$s"/host.elf "$work/$s"/domu.core; fi
+    continue
+  fi
   if [ $capture = 1 ]; then
     rm -rf "${work:?}/$s"  # the old dumps must not count against the free space
     free_kib=$(df -Pk "$work" | awk 'NR == 2 { print $4 }')

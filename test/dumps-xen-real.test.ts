@@ -14,6 +14,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDump } from '../src/engine/open-dump.js';
 import { FrameState } from '../src/memory/source.js';
+import { expectUserError, memwalk } from './helpers/cli.js';
 
 interface Fixture {
   fileSize: number;
@@ -147,5 +148,13 @@ describe('a real xl dump-core (Xen 4.17, 64-bit PV domU)', () => {
     } finally {
       machine.close();
     }
+  });
+
+  it('the CLI walks it from the vCPU with --xen-frames machine, and says so when it is missing', () => {
+    // CR3 0x3c318000 (xenctx) is machine frame 0x3c318, past the guest's 24576 pfns.
+    expectUserError(memwalk('translate', '-f', file, '0x5a5a000123'), /^memwalk: cpu 0's CR3: 0x3c318000 puts the root table at 0x3c318000, in no physical range of '.*domu\.core'; a PV guest's CR3 is a machine address: add --xen-frames machine$/);
+    const r = memwalk('translate', '-f', file, '--xen-frames', 'machine', '0x5a5a000123');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^0000005a5a000123 -> 000000003a7d9123 /);
   });
 });

@@ -3,10 +3,10 @@
 // --all-roots every root `memwalk roots` finds. One paging format for all of them.
 import { Option, type Command } from 'commander';
 import { addImageOptions, pickVcpu, type LoadedImage } from './image-engine.js';
-import { PAGING } from './walk-options.js';
+import { PAGING, assertRootInDump } from './walk-options.js';
 import { address, choice, integer } from './args.js';
 import { InvalidInputError } from '../errors.js';
-import { hex, quote } from '../util/numbers.js';
+import { quote } from '../util/numbers.js';
 import type { PagingFormat } from '../paging/format.js';
 import { discoverRoots } from '../address/roots.js';
 import { startProgress } from '../util/progress.js';
@@ -86,13 +86,7 @@ export function resolveRootSet(loaded: LoadedImage, o: RootSetChoice, everyVcpu:
   }
   for (const r of o.cr3) add(r, '--cr3');
   if (roots.length === 0) throw new InvalidInputError(`--cr3: required for ${quote(loaded.path)} (it has no vCPU state)`, { input: '--cr3' });
-  const p = format.params();
-  for (const r of roots) {
-    const table = r.root & p.rootMask;
-    if (!loaded.dump.ranges.some((x) => table >= x.start && table + 4096n <= x.end)) {
-      throw new InvalidInputError(`--cr3: ${hex(r.root)} puts the root table at ${hex(table)}, in no physical range of ${quote(loaded.path)} (see memwalk info)`, { input: '--cr3' });
-    }
-  }
+  for (const r of roots) assertRootInDump(loaded, r.root, format, r.label === '--cr3' ? '--cr3' : `cpu ${r.label.slice(3)}'s CR3`);
   if (o.allRoots) {
     const found = discoverWithProgress(loaded, roots.map((r) => r.root), format, o.misses);
     for (const s of found.spaces) add(s.root, 'found');

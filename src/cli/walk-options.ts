@@ -68,13 +68,20 @@ export function resolveRoot(loaded: LoadedImage, o: RootChoice): { root: bigint;
   if (o.cr3 !== undefined) root = o.cr3;
   else if (vcpu) root = vcpu.cr3;
   else throw new InvalidInputError(`--cr3: required for ${loaded.dump.description.format} image ${quote(loaded.path)} (it has no vCPU state)`, { input: '--cr3' });
+  assertRootInDump(loaded, root, format, o.cr3 === undefined && vcpu ? `cpu ${vcpu.index}'s CR3` : '--cr3');
+  return { root, format, paging };
+}
+
+/** Refuse a root whose table is not in the dump, naming where it came from (`--cr3`, a vCPU). */
+export function assertRootInDump(loaded: LoadedImage, root: bigint, format: PagingFormat, from: string): void {
   const p = format.params();
   const table = root & p.rootMask;
   const rootBytes = BigInt(2 ** p.levels[0]!.bits * p.entryBytes);
-  if (!loaded.dump.ranges.some((r) => table >= r.start && table + rootBytes <= r.end)) {
-    throw new InvalidInputError(`--cr3: ${hex(root)} puts the root table at ${hex(table)}, in no physical range of ${quote(loaded.path)} (see memwalk info)`, { input: '--cr3' });
-  }
-  return { root, format, paging };
+  if (loaded.dump.ranges.some((r) => table >= r.start && table + rootBytes <= r.end)) return;
+  const d = loaded.dump.description;
+  // A PV guest's CR3 is a machine address: in the default guest-frame view it lands nowhere.
+  const hint = d.format === 'xen-dump-core' && d.details?.['guest'] === 'pv' && d.details['frames'] === 'guest' ? "; a PV guest's CR3 is a machine address: add --xen-frames machine" : ' (see memwalk info)';
+  throw new InvalidInputError(`${from}: ${hex(root)} puts the root table at ${hex(table)}, in no physical range of ${quote(loaded.path)}${hint}`, { input: '--cr3' });
 }
 
 export interface AccessOptions {

@@ -30,13 +30,14 @@
  *                                      at POOL), then unmap them, as the engine
  *                                      does (dry runs, undo journal); the checksum
  *                                      covers the tables as map left them
- *           name=relocate:FILE:BASE:DELTA:ROOT:XENMAP:RAMBYTES  move_xen's fix-up
+ *           name=relocate:FILE:BASE:DELTA:ROOT:XENMAP:RAMBYTES[:OFF:LEN]  move_xen's fix-up
  *                                      (assembly/paging/relocate.ts): FILE is the image
  *                                      at BASE (hex); before each run it is copied to
  *                                      BASE+DELTA (untimed), then a checking dry run and
  *                                      the real run fix the copy's tables (ROOT, XENMAP:
  *                                      addresses before the move) in a private RAM image
- *                                      of RAMBYTES
+ *                                      of RAMBYTES; with OFF:LEN only the image's bytes
+ *                                      [OFF, OFF+LEN) are copied again before each run
  * Prints one JSON object per task: {"name","ms":[...],"checksum","count"}; for
  * chase and census the checksum is the result and the count (8 hex digits each);
  * for fixup it is the slot-256 hash of the guest's L4s (LIST order), frames
@@ -1191,8 +1192,12 @@ int main(int argc, char **argv) {
       uint64_t troot = strtoull(strtok(NULL, ":"), NULL, 16);
       uint64_t xenmap = strtoull(strtok(NULL, ":"), NULL, 16);
       uint64_t rbytes = strtoull(strtok(NULL, ":"), NULL, 16);
+      const char *roff_s = strtok(NULL, ":"), *rlen_s = roff_s ? strtok(NULL, ":") : NULL;
       uint64_t len;
       uint8_t *img = read_file(file, &len);
+      /* The part of the copy put back before each run (default: all of it). */
+      uint64_t roff = roff_s ? strtoull(roff_s, NULL, 16) : 0, rlen = rlen_s ? strtoull(rlen_s, NULL, 16) : len;
+      if (roff > len || rlen > len - roff) { fprintf(stderr, "memwalk-native: relocate: reset range outside the image\n"); return 1; }
       uint64_t to = base + delta;
       if (base + len > rbytes || to + len > rbytes) { fprintf(stderr, "memwalk-native: relocate: image outside the RAM image\n"); return 1; }
       uint8_t *ram_saved = ram;
@@ -1205,8 +1210,9 @@ int main(int argc, char **argv) {
       uint64_t *seen = malloc(cap * 8), *stk = malloc(cap * 8);
       int *stk_lv = malloc(cap * sizeof(int));
       char sumtext[64];
+      memcpy(ram + to, img, len); /* move_xen's memcpy */
       for (int r = -1; r < repeats; r++) {
-        memcpy(ram + to, img, len); /* move_xen's memcpy: in place before each run, untimed */
+        memcpy(ram + to + roff, img + roff, rlen); /* the copy (or its tables) in place before each run, untimed */
         uint64_t n = 0;
         double t0 = now_ms();
         int rc = relocate_run(troot + delta, xenmap + delta, delta, seen, stk, stk_lv, cap, 1, &n);

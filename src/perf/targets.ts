@@ -175,7 +175,7 @@ export function addressTargets(tasks: readonly TaskRecord[]): TargetRow[] {
 }
 
 /** The relocation rows of the relocate family (bench/xen-suites.ts). */
-export const RELOCATE_WHOLE = 'relocate hypervisor tables (move_xen fix-up, 6 tables)';
+export const RELOCATE_WHOLE = 'relocate hypervisor tables (move_xen fix-up, 6 tables; 8 copies a run)';
 export const RELOCATE_COLD = 'relocate hypervisor tables after move_xen\'s 8 MiB copy (cold caches)';
 
 /**

@@ -2,6 +2,9 @@ import { describe, test, expect } from 'vitest';
 import { createEngine, MappingConflictError, InvalidInputError } from '../src/index.js';
 import { buildHypervisorTables, XEN_VIRT_START, DIRECTMAP_VIRT_START, LINEAR_PT_SLOT } from '../src/xen/hypervisor-tables.js';
 import { relocateHypervisorTables } from '../src/xen/relocate.js';
+import { x86_64 } from '../src/paging/formats/x86.js';
+import { x86_pae } from '../src/paging/formats/x86-legacy.js';
+import type { PagingFormat } from '../src/paging/format.js';
 
 const MiB = 1n << 20n;
 const base = 16n * MiB;
@@ -137,4 +140,61 @@ test('both backends leave identical memory', () => {
   relocateHypervisorTables(a.e, { root: a.h.root, l2xenmap: a.h.l2xenmap, delta, image: a.h.image });
   relocateHypervisorTables(b.e, { root: b.h.root, l2xenmap: b.h.l2xenmap, delta, image: b.h.image });
   expect(Buffer.from(a.e.phys.read(0, a.e.phys.size)).equals(Buffer.from(b.e.phys.read(0, b.e.phys.size)))).toBe(true);
+});
+
+// The kernel skips groups of eight entries that hold no valid entry. These table
+// sets put entries where that skipping must not lose them: a root of four
+// entries (no whole group) and a format whose valid value is 0 (an empty group
+// may then hold valid entries). Counts and values are worked out by hand.
+describe.each(['wasm', 'reference'] as const)('relocation beyond 8-entry groups on %s', (backend) => {
+  const P = 1n, PS = 0x80n;
+  const d = 4n * MiB;
+
+  test('PAE: a 4-entry root, l2_xenmap a page directory', () => {
+    const e = createEngine({ ramBytes: '64M', backend, ioBytes: 1 << 20 });
+    // Already moved: the tables live at their new addresses, their entries still point at the old ones.
+    const root = 0x800020n, dir = 0x801000n, pt = 0x802000n, xen = 0x803000n;
+    e.phys.write64(root + 0n * 8n, (dir - d) | P);
+    e.phys.write64(root + 3n * 8n, (xen - d) | P);
+    e.phys.write64(dir + 0n * 8n, (pt - d) | P | 2n);
+    e.phys.write64(dir + 1n * 8n, 0x200000n | P | PS); // a 2 MiB leaf of the direct part: not relocated
+    e.phys.write64(pt + 5n * 8n, 0x5000n | P); // a 4 KiB leaf: leaf tables are not touched
+    e.phys.write64(xen + 0n * 8n, 0x400000n | P | PS);
+    e.phys.write64(xen + 9n * 8n, 0x600000n | P | PS);
+    const r = relocateHypervisorTables(e, { root: root - d, l2xenmap: xen - d, delta: d, format: x86_pae });
+    // Root: 2 entries; the directory: its table entry; l2_xenmap: its 2 leaves.
+    expect(r).toMatchObject({ tables: 3, entries: 5, root, l2xenmap: xen });
+    expect(e.phys.read64(root)).toBe(dir | P);
+    expect(e.phys.read64(root + 24n)).toBe(xen | P);
+    expect(e.phys.read64(dir)).toBe(pt | P | 2n);
+    expect(e.phys.read64(dir + 8n)).toBe(0x200000n | P | PS);
+    expect(e.phys.read64(pt + 40n)).toBe(0x5000n | P);
+    expect(e.phys.read64(xen)).toBe((0x400000n + d) | P | PS);
+    expect(e.phys.read64(xen + 72n)).toBe((0x600000n + d) | P | PS);
+  });
+
+  test('a format whose valid entries have bit 0 clear: no group is skipped', () => {
+    // x86-64 with the present bit inverted: an entry is valid when bit 0 is 0.
+    const inverted: PagingFormat = {
+      ...x86_64,
+      name: 'x86_64-inverted-present',
+      params: (o) => {
+        const p = x86_64.params(o);
+        return { ...p, levels: p.levels.map((l) => ({ ...l, validMask: 1, validValue: 0 })) };
+      },
+    };
+    const e = createEngine({ ramBytes: '64M', backend, ioBytes: 1 << 20 });
+    const root = 0x800000n, l3 = 0x801000n, xen = 0x802000n;
+    // Every entry invalid (bit 0 set) but three.
+    for (const t of [root, l3, xen]) for (let s = 0n; s < 512n; s++) e.phys.write64(t + s * 8n, 1n);
+    e.phys.write64(root + 5n * 8n, l3 - d);
+    e.phys.write64(l3 + 9n * 8n, xen - d);
+    e.phys.write64(xen + 0n * 8n, 0x400000n | PS);
+    const r = relocateHypervisorTables(e, { root: root - d, l2xenmap: xen - d, delta: d, format: inverted });
+    expect(r).toMatchObject({ tables: 3, entries: 3 });
+    expect(e.phys.read64(root + 40n)).toBe(l3);
+    expect(e.phys.read64(l3 + 72n)).toBe(xen);
+    expect(e.phys.read64(xen)).toBe((0x400000n + d) | PS);
+    expect(e.phys.read64(xen + 8n)).toBe(1n);
+  });
 });

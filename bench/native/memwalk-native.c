@@ -30,13 +30,17 @@
  *                                      at POOL), then unmap them, as the engine
  *                                      does (dry runs, undo journal); the checksum
  *                                      covers the tables as map left them
- *           name=relocate:FILE:BASE:DELTA:ROOT:XENMAP:RAMBYTES  move_xen's fix-up
+ *           name=relocate:FILE:BASE:DELTA:ROOT:XENMAP:RAMBYTES[:OFF:LEN[:N:STEP]]  move_xen's fix-up
  *                                      (assembly/paging/relocate.ts): FILE is the image
  *                                      at BASE (hex); before each run it is copied to
  *                                      BASE+DELTA (untimed), then a checking dry run and
  *                                      the real run fix the copy's tables (ROOT, XENMAP:
  *                                      addresses before the move) in a private RAM image
- *                                      of RAMBYTES
+ *                                      of RAMBYTES; with OFF:LEN only the image's bytes
+ *                                      [OFF, OFF+LEN) are copied again before each run; with
+ *                                      N:STEP a run relocates N copies, the k-th moved by
+ *                                      DELTA - k*STEP (its put-back part there); the hash
+ *                                      then covers each copy's [OFF, OFF+LEN) in turn
  * Prints one JSON object per task: {"name","ms":[...],"checksum","count"}; for
  * chase and census the checksum is the result and the count (8 hex digits each);
  * for fixup it is the slot-256 hash of the guest's L4s (LIST order), frames
@@ -1191,8 +1195,16 @@ int main(int argc, char **argv) {
       uint64_t troot = strtoull(strtok(NULL, ":"), NULL, 16);
       uint64_t xenmap = strtoull(strtok(NULL, ":"), NULL, 16);
       uint64_t rbytes = strtoull(strtok(NULL, ":"), NULL, 16);
+      const char *roff_s = strtok(NULL, ":"), *rlen_s = roff_s ? strtok(NULL, ":") : NULL;
+      const char *n_s = rlen_s ? strtok(NULL, ":") : NULL, *step_s = n_s ? strtok(NULL, ":") : NULL;
       uint64_t len;
       uint8_t *img = read_file(file, &len);
+      /* The part of each copy put back before each run (default: all of it); N copies, the k-th at
+         BASE + DELTA - k * STEP, each relocated once per run (default one). */
+      uint64_t roff = roff_s ? strtoull(roff_s, NULL, 16) : 0, rlen = rlen_s ? strtoull(rlen_s, NULL, 16) : len;
+      uint64_t ncopies = n_s ? strtoull(n_s, NULL, 16) : 1, step = step_s ? strtoull(step_s, NULL, 16) : 0;
+      if (roff > len || rlen > len - roff) { fprintf(stderr, "memwalk-native: relocate: reset range outside the image\n"); return 1; }
+      if (ncopies < 1 || ncopies > 64 || (ncopies - 1) * step > delta) { fprintf(stderr, "memwalk-native: relocate: bad copies\n"); return 1; }
       uint64_t to = base + delta;
       if (base + len > rbytes || to + len > rbytes) { fprintf(stderr, "memwalk-native: relocate: image outside the RAM image\n"); return 1; }
       uint8_t *ram_saved = ram;
@@ -1205,19 +1217,26 @@ int main(int argc, char **argv) {
       uint64_t *seen = malloc(cap * 8), *stk = malloc(cap * 8);
       int *stk_lv = malloc(cap * sizeof(int));
       char sumtext[64];
+      memcpy(ram + to, img, len); /* move_xen's memcpy */
       for (int r = -1; r < repeats; r++) {
-        memcpy(ram + to, img, len); /* move_xen's memcpy: in place before each run, untimed */
-        uint64_t n = 0;
+        for (uint64_t k = 0; k < ncopies; k++) /* each copy (or its tables) in place before each run, untimed */
+          memcpy(ram + to - k * step + roff, img + roff, rlen);
+        uint64_t n = 0, total = 0;
+        int rc = 0;
         double t0 = now_ms();
-        int rc = relocate_run(troot + delta, xenmap + delta, delta, seen, stk, stk_lv, cap, 1, &n);
-        if (rc == 0) rc = relocate_run(troot + delta, xenmap + delta, delta, seen, stk, stk_lv, cap, 0, &n);
+        for (uint64_t k = 0; k < ncopies && rc == 0; k++) {
+          uint64_t d = delta - k * step;
+          rc = relocate_run(troot + d, xenmap + d, d, seen, stk, stk_lv, cap, 1, &n);
+          if (rc == 0) rc = relocate_run(troot + d, xenmap + d, d, seen, stk, stk_lv, cap, 0, &n);
+          total += n;
+        }
         double dt = now_ms() - t0;
         if (rc) { fprintf(stderr, "memwalk-native: relocate: failed (%d)\n", rc); return 1; }
         if (r >= 0) ms[r] = dt;
-        count = n;
+        count = total;
       }
-      /* Untimed: entries relocated and the moved image as the last run left it. */
-      sum_words(&s, ram + to, (size_t)len);
+      /* Untimed: entries relocated and the copies' put-back parts as the last run left them. */
+      for (uint64_t k = 0; k < ncopies; k++) sum_words(&s, ram + to - k * step + roff, (size_t)rlen);
       snprintf(sumtext, sizeof sumtext, "%llu:%08x%08x", (unsigned long long)count, s.a, s.b);
       free(seen); free(stk); free(stk_lv); free(img);
       free(ram);

@@ -33,6 +33,9 @@ export interface RelocationReport {
 }
 
 const TWO_MIB = 1n << 21n;
+const BELOW_TWO_MIB = TWO_MIB - 1n;
+/** The walk options of the default format, one object for every call. */
+const X86_64_ONLY = { format: x86_64 };
 /** Tables one relocation may visit: a boot table set has a few dozen. */
 const MAX_TABLES = 4096;
 
@@ -44,12 +47,12 @@ const MAX_TABLES = 4096;
 export function relocateHypervisorTables(engine: Engine, o: RelocateOptions): RelocationReport {
   const format = o.format === undefined ? x86_64 : pagingFormat(o.format);
   // The walk block only (no walk options apply): the call's cost is the kernel's.
-  const p = prepareWalk(engine, { format });
+  const p = prepareWalk(engine, format === x86_64 ? X86_64_ONLY : { format });
   if (p.levels.length < 3 || p.levels[p.levels.length - 2]!.shift !== 21) {
     throw new InvalidInputError(`relocate: format ${format.name} has no 2 MiB level for l2_xenmap`);
   }
   const delta = o.delta;
-  if ((delta & (TWO_MIB - 1n)) !== 0n) throw new InvalidInputError(`relocate: delta ${hex(delta)} must be a multiple of 2 MiB (l2_xenmap maps the image with 2 MiB leaves)`, { input: 'delta' });
+  if ((delta & BELOW_TWO_MIB) !== 0n) throw new InvalidInputError(`relocate: delta ${hex(delta)} must be a multiple of 2 MiB (l2_xenmap maps the image with 2 MiB leaves)`, { input: 'delta' });
   const root = BigInt.asUintN(64, o.root + delta);
   const l2xenmap = BigInt.asUintN(64, o.l2xenmap + delta);
   const delta64 = BigInt.asUintN(64, delta);

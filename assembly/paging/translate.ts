@@ -9,6 +9,8 @@ import {
   WC_TABLE, WC_AND, WC_OR, WP, WP_GEN, RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN,
 } from '../../src/abi';
 import { physAddr } from '../shared/phys';
+import { clearTableMemo } from '../shared/frame-map';
+import { CACHED } from '../shared/layout';
 import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, loadEntry, rootMask } from './params';
 import { walk, walkFrom, walkCachedWith, restartLevel, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
 import { matchesX86_64, matchesX86_64_LA57, WalkerX86_64, WalkerX86_64_LA57 } from '../../build/gen/walk-specs';
@@ -32,6 +34,7 @@ function currentSpec(): u32 {
 export function translate(root: u64, va: u64, acc: u32): u32 {
   root &= rootMask();
   setAccess(acc);
+  clearTableMemo();
   const st = walk(root, va, acc);
   store<u64>(RES + RES_PA, (st & ST_KIND_MASK) == K_OK ? wPa : 0);
   store<u64>(RES + RES_ENTRY_ADDR, wEntryAddr);
@@ -57,6 +60,7 @@ export function translate(root: u64, va: u64, acc: u32): u32 {
 export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode: u32): void {
   root &= rootMask();
   setAccess(acc);
+  clearTableMemo();
   const sp = currentSpec();
   if (sp == SPEC_X86_64) batch<WalkerX86_64>(root, inPtr, outPtr, n, acc, mode);
   else if (sp == SPEC_X86_64_LA57) batch<WalkerX86_64_LA57>(root, inPtr, outPtr, n, acc, mode);
@@ -69,13 +73,22 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
     for (let k: u32 = 0; k < n; k += BATCH_GROUP) interleaved<W>(root, inPtr, outPtr, k, min(BATCH_GROUP, n - k), acc);
     return;
   }
+  let next: u64 = n > 0 ? load<u64>(inPtr) : 0;
+  if (mode != BATCH_CACHED) {
+    // Naive: a walk from the root per address, nothing kept between addresses.
+    for (let k: u32 = 0; k < n; k++) {
+      const va = next;
+      // Fetch the next input before walking this one: the load overlaps the walk.
+      if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
+      emit(outPtr + (<usize>k) * BR_BYTES, canonical(va) ? w.walk(va, 0, root, <u64>-1, 0, acc, false) : walk(root, va, acc));
+    }
+    return;
+  }
   let prev: u64 = 0;
   let prevEnd: i32 = -1;
-  let next: u64 = n > 0 ? load<u64>(inPtr) : 0;
   // Cached mode: when an address uses the same leaf table as the previous one and
   // that walk ended OK at the last level, an entry whose key (see leafKeyMask)
   // equals the previous entry's has the previous status: no walk at all.
-  const cached = mode == BATCH_CACHED;
   const last = levels() - 1;
   const eb = entryBytes();
   const L = lv(last);
@@ -119,10 +132,10 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
       prevEnd = -1;
       memo = false;
     } else {
-      st = cached ? walkCachedWith<W>(root, va, prev, prevEnd, acc) : w.walk(va, 0, root, <u64>-1, 0, acc, false);
+      st = walkCachedWith<W>(root, va, prev, prevEnd, acc);
       prev = va;
       prevEnd = wEnd;
-      memo = cached && wEnd == last && (st & ST_KIND_MASK) == K_OK;
+      memo = wEnd == last && (st & ST_KIND_MASK) == K_OK;
       memoKey = wEntry & keyMask;
       memoSt = st;
       memoTable = memo ? physAddr(load<u64>(cacheTable(last), WC_TABLE), tableBytes) : 0;
@@ -356,6 +369,7 @@ export function translateRuns(root: u64, va: u64, pages: u32, outPtr: usize, max
 function rangeWalk<T, W>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): void {
   root &= rootMask();
   setAccess(acc);
+  clearTableMemo();
   const last = levels() - 1;
   const pshift = shiftOf(last);
   const eb = entryBytes();

@@ -5,11 +5,11 @@ import {
   ST_KIND_MASK, K_OK, K_NON_CANONICAL, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_LEAF_EXT_SHIFT, LV_RSVD_LEAF, LV_LEAF_REQUIRE, LV_L_RIGHTS, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE,
   LV_SHIFT, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP, LV_TABLE_ADDR,
   BATCH_NAIVE, BATCH_CACHED, BATCH_INTERLEAVED, BATCH_GROUP,
-  SCRATCH, SCRATCH_STRIDE, SCRATCH_SLOTS, IG_OFFSET, IG_STRIDE, IG_TABLE, IG_AND, IG_OR, IG_VA, IG_ENTRY, IG_INSIDE,
-  WC_TABLE, WC_AND, WC_OR, WP, WP_GEN, RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN,
+  SCRATCH, SCRATCH_STRIDE, SCRATCH_SLOTS, IG_OFFSET, IG_STRIDE, IG_TABLE, IG_AND, IG_OR, IG_VA, IG_INSIDE,
+  WC_TABLE, WC_AND, WC_OR, WP, WP_GEN, LAYOUT, LY_WRITE_INTENT, RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN,
 } from '../../src/abi';
 import { physAddr } from '../shared/phys';
-import { clearTableMemo } from '../shared/frame-map';
+import { clearTableMemo, cachedAddr, FETCHES } from '../shared/frame-map';
 import { CACHED } from '../shared/layout';
 import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, loadEntry, rootMask } from './params';
 import { walk, walkFrom, walkCachedWith, restartLevel, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
@@ -177,6 +177,41 @@ export function setScratchSlot(slot: u32): u32 {
   return 0;
 }
 
+/** Members of the interleaved group still walking (bit g: member g); lookups() reads them. */
+let igActive: u32 = 0;
+
+/**
+ * Over a source: the wasm address of every walking member's entry at level `i`
+ * into its IG_INSIDE (0: not in the image). A member's table frame is usually
+ * the previous member's (the top tables are shared), so the last frame found is
+ * kept. Returns true when a lookup faulted a frame in: another member's frame may
+ * have been evicted since its lookup, so the caller does the level the plain way.
+ */
+function lookups(i: i32, shift: u64, imask: u32, eb: u32): bool {
+  const f0 = FETCHES;
+  const write = load<u32>(LAYOUT + LY_WRITE_INTENT) != 0;
+  const memoOk = (<u64>(imask + 1)) * eb <= 0x1000;
+  let mt: u64 = <u64>-1; // the table frame last found, and its slot
+  let mb: usize = 0;
+  let rest = igActive;
+  while (rest != 0) {
+    const g = <u32>ctz(rest);
+    rest &= rest - 1;
+    const s = ig(g);
+    const t = load<u64>(s, IG_TABLE);
+    const ea = t + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
+    let a: usize;
+    if (t == mt) a = mb + <usize>(ea - t);
+    else {
+      a = cachedAddr(ea, eb, write);
+      mt = a != 0 && memoOk && (t & 0xfff) == 0 ? t : <u64>-1;
+      mb = a - <usize>(ea - t);
+    }
+    store<u32>(s, <u32>a, IG_INSIDE);
+  }
+  return FETCHES != f0;
+}
+
 /**
  * Walk addresses [k, k+m) of a batch together, one level at a time. A member
  * leaves the group at the first entry that is not a plain valid table pointer
@@ -207,39 +242,58 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
     const imask = load<u32>(L + LV_INDEX_MASK);
     const fm = load<u64>(L + LV_FAST_MASK), fv = load<u64>(L + LV_FAST_VALUE);
     const ak = load<u64>(L + LV_AND_KEEP), ok = load<u64>(L + LV_OR_KEEP), ta = load<u64>(L + LV_TABLE_ADDR);
-    // Pass 1: issue every member's entry read before using any of them, so their
-    // cache misses are in flight together (at the leaf level this is what matters).
-    let rest = active;
-    while (rest != 0) {
-      const g = <u32>ctz(rest);
-      rest &= rest - 1;
-      const s = ig(g);
-      const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
-      const a = physAddr(ea, eb);
-      if (a != 0) {
-        store<u64>(s, loadEntry(a, eb), IG_ENTRY);
-        store<u32>(s, 1, IG_INSIDE);
-      } else store<u32>(s, 0, IG_INSIDE);
-    }
-    // Pass 2: advance the members that met a plain table pointer; finish the others.
-    rest = active;
-    while (rest != 0) {
-      const g = <u32>ctz(rest);
-      rest &= rest - 1;
-      const s = ig(g);
-      const table = load<u64>(s, IG_TABLE);
-      const va = load<u64>(s, IG_VA);
-      if (load<u32>(s, IG_INSIDE) != 0) {
-        const e = load<u64>(s, IG_ENTRY);
-        if ((e & fm) == fv) {
-          store<u64>(s, e & ta, IG_TABLE);
-          store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
-          store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
-          continue;
+    igActive = active;
+    let leaving: u32 = 0;
+    // Over a source, when the lookups fault nothing in: first every member's frame
+    // lookup (hash, map entry: independent of the other members'), then the entry
+    // reads, so the reads are not held up behind the lookups and overlap as many.
+    if (CACHED && !lookups(i, shift, imask, eb)) {
+      let rest = active;
+      while (rest != 0) {
+        const g = <u32>ctz(rest);
+        rest &= rest - 1;
+        const s = ig(g);
+        const a = <usize>load<u32>(s, IG_INSIDE);
+        if (a != 0) {
+          const e = loadEntry(a, eb);
+          if ((e & fm) == fv) {
+            store<u64>(s, e & ta, IG_TABLE);
+            store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
+            store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
+            continue;
+          }
         }
+        leaving |= (<u32>1) << g;
       }
-      emit(outPtr + (<usize>(k + g)) * BR_BYTES, w.walk(va, i, table, load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
-      active &= ~((<u32>1) << g);
+    } else {
+      // Resident (or a lookup faulted a frame in, which may have evicted another
+      // member's): one pass; each member's entry read does not depend on another's,
+      // so their cache misses overlap.
+      let rest = active;
+      while (rest != 0) {
+        const g = <u32>ctz(rest);
+        rest &= rest - 1;
+        const s = ig(g);
+        const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
+        const a = physAddr(ea, eb);
+        if (a != 0) {
+          const e = loadEntry(a, eb);
+          if ((e & fm) == fv) {
+            store<u64>(s, e & ta, IG_TABLE);
+            store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
+            store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
+            continue;
+          }
+        }
+        leaving |= (<u32>1) << g;
+      }
+    }
+    active &= ~leaving;
+    while (leaving != 0) {
+      const g = <u32>ctz(leaving);
+      leaving &= leaving - 1;
+      const s = ig(g);
+      emit(outPtr + (<usize>(k + g)) * BR_BYTES, w.walk(load<u64>(s, IG_VA), i, load<u64>(s, IG_TABLE), load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
     }
   }
 }

@@ -62,6 +62,9 @@ export function setFrameMap(base: usize, bits: u32): void {
 let TM0: u64 = <u64>-1, TM1: u64 = <u64>-1, TM2: u64 = <u64>-1, TM3: u64 = <u64>-1, TM4: u64 = <u64>-1;
 let TB0: usize = 0, TB1: usize = 0, TB2: usize = 0, TB3: usize = 0, TB4: usize = 0;
 
+/** Frames faulted in so far: a kernel holding addresses across lookups checks it did not move. */
+export let FETCHES: u32 = 0;
+
 export function clearTableMemo(): void {
   TM0 = <u64>-1;
   TM1 = <u64>-1;
@@ -108,6 +111,7 @@ function cachedAddrSlow(pa: u64, bytes: u64, write: bool): usize {
     i = (i + 1) & MAP_MASK;
   }
   clearTableMemo(); // fetchFrame may evict a memoised frame
+  FETCHES++;
   const a = fetchFrame(<f64>pfn, write ? 1 : 0);
   return a == 0 ? 0 : <usize>a + <usize>(pa & 0xfff);
 }

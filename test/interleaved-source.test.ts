@@ -39,13 +39,16 @@ describe('interleaved batch over a source whose lookups evict each other', () =>
       expect(r.status[i]! & 0xf).toBe(0);
       expect(r.addr[i]).toBe(pa(j, p));
     });
-    // And a whole batch of such groups, round after round, as on resident tables.
+    // And a whole batch of such groups, round after round, as on resident tables; the
+    // other strategies too (their walkers keep a per-level table memo over a source).
     const vas = Array.from({ length: 600 }, (_, k) => va((k * 5 + (k >> 4)) % (REGIONS + 2), (k * 131) % 512));
-    const b = res.withBackend(backend).translateBatch(root, vas, opts);
-    for (let round = 0; round < 2; round++) {
-      const a = cached.translateBatch(root, vas, opts);
-      expect([...a.status]).toEqual([...b.status]);
-      expect([...a.addr]).toEqual([...b.addr]);
+    for (const strategy of ['interleaved', 'naive', 'cached'] as const) {
+      const b = res.withBackend(backend).translateBatch(root, vas, { format: x86_64, strategy });
+      for (let round = 0; round < 2; round++) {
+        const a = cached.translateBatch(root, vas, { format: x86_64, strategy });
+        expect([...a.status]).toEqual([...b.status]);
+        expect([...a.addr]).toEqual([...b.addr]);
+      }
     }
   });
 });

@@ -104,17 +104,24 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
   let memo = false;
   let memoKey: u64 = 0;
   let memoSt: u32 = 0;
-  // The memo's leaf table as a wasm address (0: not in one piece), taken once after
-  // the walk that set the memo: nothing else reads physical memory until the next
-  // walk, so it stays valid, and an engine over a source skips its frame lookup.
+  // The memo's leaf table as a wasm address (0: not in one piece), taken at the
+  // first address that uses the memo (random addresses seldom do): nothing else
+  // reads physical memory between the walk that set the memo and the next walk,
+  // so it stays valid, and an engine over a source skips its frame lookup.
   let memoTable: usize = 0;
+  let memoKnown = false;
   for (let k: u32 = 0; k < n; k++) {
     const va = next;
     // Fetch the next input before walking this one: the load overlaps the walk.
     if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
     if (memo && above < 64 && ((va ^ prev) >> above) == 0) {
       const idx = <u32>(va >> lshift) & imask;
-      const ea = load<u64>(cacheTable(last), WC_TABLE) + <u64>(idx * eb);
+      const table = load<u64>(cacheTable(last), WC_TABLE);
+      if (!memoKnown) {
+        memoTable = physAddr(table, tableBytes);
+        memoKnown = true;
+      }
+      const ea = table + <u64>(idx * eb);
       const a = memoTable != 0 ? memoTable + <usize>(idx * eb) : physAddr(ea, eb); // a table may end past the image (large granules)
       const e = a != 0 ? loadEntry(a, eb) : 0;
       if (a != 0 && (e & keyMask) == memoKey) {
@@ -138,7 +145,7 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
       memo = wEnd == last && (st & ST_KIND_MASK) == K_OK;
       memoKey = wEntry & keyMask;
       memoSt = st;
-      memoTable = memo ? physAddr(load<u64>(cacheTable(last), WC_TABLE), tableBytes) : 0;
+      memoKnown = false;
     }
     emit(outPtr + (<usize>k) * BR_BYTES, st);
   }

@@ -15,7 +15,7 @@ async function main() {
   const n = 2 ** 18;
   const families = (process.argv[2] ?? 'translate,range').split(',');
   const ws = pagingWorkloads(scn, { n, families }).filter((w) => !w.name.includes('sorted'));
-  const out: Record<string, { coldMs: number; warmCalls: number; medianMs: number }> = {};
+  const out: Record<string, { coldMs: number; warmCalls: number; medianMs: number; cpuMs: number }> = {};
   for (const w of ws) {
     const e = scn.engine;
     w.prepare(e);
@@ -25,9 +25,18 @@ async function main() {
     const warm = await warmUp(() => w.warm(e));
     w.prepare(e);
     mark(`measure ${w.name}`);
-    const samples = timeRuns(() => w.run(e), 7, undefined, () => w.reset?.(e));
+    // CPU time beside wall time: children run minutes apart, and on a shared machine
+    // wall time moves with the load while the process's own CPU time moves much less.
+    const cpu: number[] = [];
+    const samples = timeRuns(() => {
+      const c0 = process.cpuUsage();
+      const v = w.run(e);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
+      return v;
+    }, 7, undefined, () => w.reset?.(e));
     mark(`end ${w.name}`);
-    out[w.name] = { coldMs: cold, warmCalls: warm.calls, medianMs: median(samples) };
+    out[w.name] = { coldMs: cold, warmCalls: warm.calls, medianMs: median(samples), cpuMs: median(cpu) };
   }
   writeSync(1, `RESULT ${JSON.stringify(out)}\n`);
 }

@@ -2,7 +2,9 @@
 // than assumed: the probe (bench/tierup-probe.ts) runs in child processes
 //  - with default flags: cold first call vs after the suite's warm-up;
 //  - with --no-liftoff (every function compiled by TurboFan up front: the
-//    optimised reference) and --liftoff --no-wasm-tier-up (Liftoff only);
+//    optimised reference) and --liftoff-only (never TurboFan; on Node 20 the
+//    older --liftoff --no-wasm-tier-up does not stop dynamic tier-up: a child run
+//    with it compiled the batch kernel with TurboFan during its first call);
 //  - with --trace-wasm-compilation-times: which functions V8 compiled with which
 //    tier in which phase; no compilation may happen while measuring.
 import { execFile } from 'node:child_process';
@@ -14,7 +16,7 @@ const run = promisify(execFile);
 const probe = fileURLToPath(new URL('./tierup-probe.js', import.meta.url));
 
 interface ProbeResult {
-  [task: string]: { coldMs: number; warmCalls: number; medianMs: number };
+  [task: string]: { coldMs: number; warmCalls: number; medianMs: number; cpuMs?: number };
 }
 
 async function runProbe(flags: string[]): Promise<{ result: ProbeResult; stdout: string }> {
@@ -64,18 +66,21 @@ export function checkTrace(stdout: string): TraceCheck[] {
   return checks;
 }
 
+const both = (r: ProbeResult[string] | undefined) => (r ? `${fmtMs(r.medianMs)} / ${fmtMs(r.cpuMs)}` : '-');
+
 export async function tierUpSection(log: (s: string) => void): Promise<{ json: unknown; markdown: string[] }> {
   log('tier-up check: probing cold / warmed / --no-liftoff / Liftoff-only in child processes');
   try {
     const def = await runProbe([]);
     const turbo = await runProbe(['--no-liftoff']);
-    const lift = await runProbe(['--liftoff', '--no-wasm-tier-up']);
+    const lift = await runProbe(['--liftoff-only']);
     const traced = await runProbe(['--trace-wasm-compilation-times']);
     const checks = checkTrace(traced.stdout);
     const md = [
       '## Tier-up check (WASM, 16 GiB tables, 256K addresses, child processes)',
       '',
       'Cold = the first full-size call in a fresh process, without warm-up. Warmed = median of 7 runs after the suite\'s warm-up.',
+      'Each cell after the cold one: wall ms / CPU ms of the child (the children run one after another, so wall time carries the load of the moment).',
       '`--no-liftoff` compiles everything with TurboFan up front (the optimised reference); Liftoff-only never tiers up.',
       'Trace: functions V8 compiled with Liftoff during cold/warm-up, how many of them had been recompiled by TurboFan',
       'before measuring, and compilations during the measured runs (must be 0).',
@@ -86,7 +91,7 @@ export async function tierUpSection(log: (s: string) => void): Promise<{ json: u
     for (const [task, r] of Object.entries(def.result)) {
       const c = checks.find((x) => x.task === task);
       md.push(
-        `| ${task} | ${fmtMs(r.coldMs)} | ${fmtMs(r.medianMs)} | ${fmtMs(turbo.result[task]?.medianMs)} | ${fmtMs(lift.result[task]?.medianMs)} | ` +
+        `| ${task} | ${fmtMs(r.coldMs)} | ${both(r)} | ${both(turbo.result[task])} | ${both(lift.result[task])} | ` +
           `${c ? `${c.tieredUp}/${c.liftoff}` : '-'} | ${c ? c.duringMeasure : '-'} |`,
       );
     }

@@ -63,8 +63,8 @@ export const IG_TABLE = 0; // u64: table at the current level
 export const IG_AND = 8; // u64: rights AND accumulator
 export const IG_OR = 16; // u64: rights OR accumulator
 export const IG_VA = 24; // u64
-export const IG_ENTRY = 32; // u64: the entry read in the first pass
-export const IG_INSIDE = 40; // u32: 1 when that entry lay inside the image
+export const IG_ENTRY = 32; // u64: (free)
+export const IG_INSIDE = 40; // u32: over a source, the wasm address of this level's entry found by the lookup pass (0: not in the image)
 
 // ---- Layout record (LAYOUT block) ------------------------------------------------
 export const LY_RAM_BASE = 0; // u32: offset of physical address 0 in the memory

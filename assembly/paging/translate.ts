@@ -5,10 +5,12 @@ import {
   ST_KIND_MASK, K_OK, K_NON_CANONICAL, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_LEAF_EXT_SHIFT, LV_RSVD_LEAF, LV_LEAF_REQUIRE, LV_L_RIGHTS, LV_INDEX_MASK, LV_VALID_MASK, LV_VALID_VALUE,
   LV_SHIFT, LV_FAST_MASK, LV_FAST_VALUE, LV_AND_KEEP, LV_OR_KEEP, LV_TABLE_ADDR,
   BATCH_NAIVE, BATCH_CACHED, BATCH_INTERLEAVED, BATCH_GROUP,
-  SCRATCH, SCRATCH_STRIDE, SCRATCH_SLOTS, IG_OFFSET, IG_STRIDE, IG_TABLE, IG_AND, IG_OR, IG_VA, IG_ENTRY, IG_INSIDE,
-  WC_TABLE, WC_AND, WC_OR, WP, WP_GEN, RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN,
+  SCRATCH, SCRATCH_STRIDE, SCRATCH_SLOTS, IG_OFFSET, IG_STRIDE, IG_TABLE, IG_AND, IG_OR, IG_VA, IG_INSIDE,
+  WC_TABLE, WC_AND, WC_OR, WP, WP_GEN, LAYOUT, LY_WRITE_INTENT, RM_W_ALLOW, RM_W_DENY, RM_U_ALLOW, RM_U_DENY, RM_PXN, RM_UXN,
 } from '../../src/abi';
 import { physAddr } from '../shared/phys';
+import { clearTableMemo, cachedAddr, FETCHES } from '../shared/frame-map';
+import { CACHED } from '../shared/layout';
 import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, loadEntry, rootMask } from './params';
 import { walk, walkFrom, walkCachedWith, restartLevel, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
 import { matchesX86_64, matchesX86_64_LA57, WalkerX86_64, WalkerX86_64_LA57 } from '../../build/gen/walk-specs';
@@ -32,6 +34,7 @@ function currentSpec(): u32 {
 export function translate(root: u64, va: u64, acc: u32): u32 {
   root &= rootMask();
   setAccess(acc);
+  clearTableMemo();
   const st = walk(root, va, acc);
   store<u64>(RES + RES_PA, (st & ST_KIND_MASK) == K_OK ? wPa : 0);
   store<u64>(RES + RES_ENTRY_ADDR, wEntryAddr);
@@ -57,6 +60,7 @@ export function translate(root: u64, va: u64, acc: u32): u32 {
 export function translateBatch(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode: u32): void {
   root &= rootMask();
   setAccess(acc);
+  clearTableMemo();
   const sp = currentSpec();
   if (sp == SPEC_X86_64) batch<WalkerX86_64>(root, inPtr, outPtr, n, acc, mode);
   else if (sp == SPEC_X86_64_LA57) batch<WalkerX86_64_LA57>(root, inPtr, outPtr, n, acc, mode);
@@ -69,13 +73,22 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
     for (let k: u32 = 0; k < n; k += BATCH_GROUP) interleaved<W>(root, inPtr, outPtr, k, min(BATCH_GROUP, n - k), acc);
     return;
   }
+  let next: u64 = n > 0 ? load<u64>(inPtr) : 0;
+  if (mode != BATCH_CACHED) {
+    // Naive: a walk from the root per address, nothing kept between addresses.
+    for (let k: u32 = 0; k < n; k++) {
+      const va = next;
+      // Fetch the next input before walking this one: the load overlaps the walk.
+      if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
+      emit(outPtr + (<usize>k) * BR_BYTES, canonical(va) ? w.walk(va, 0, root, <u64>-1, 0, acc, false) : walk(root, va, acc));
+    }
+    return;
+  }
   let prev: u64 = 0;
   let prevEnd: i32 = -1;
-  let next: u64 = n > 0 ? load<u64>(inPtr) : 0;
   // Cached mode: when an address uses the same leaf table as the previous one and
   // that walk ended OK at the last level, an entry whose key (see leafKeyMask)
   // equals the previous entry's has the previous status: no walk at all.
-  const cached = mode == BATCH_CACHED;
   const last = levels() - 1;
   const eb = entryBytes();
   const L = lv(last);
@@ -91,17 +104,24 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
   let memo = false;
   let memoKey: u64 = 0;
   let memoSt: u32 = 0;
-  // The memo's leaf table as a wasm address (0: not in one piece), taken once after
-  // the walk that set the memo: nothing else reads physical memory until the next
-  // walk, so it stays valid, and an engine over a source skips its frame lookup.
+  // The memo's leaf table as a wasm address (0: not in one piece), taken at the
+  // first address that uses the memo (random addresses seldom do): nothing else
+  // reads physical memory between the walk that set the memo and the next walk,
+  // so it stays valid, and an engine over a source skips its frame lookup.
   let memoTable: usize = 0;
+  let memoKnown = false;
   for (let k: u32 = 0; k < n; k++) {
     const va = next;
     // Fetch the next input before walking this one: the load overlaps the walk.
     if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
     if (memo && above < 64 && ((va ^ prev) >> above) == 0) {
       const idx = <u32>(va >> lshift) & imask;
-      const ea = load<u64>(cacheTable(last), WC_TABLE) + <u64>(idx * eb);
+      const table = load<u64>(cacheTable(last), WC_TABLE);
+      if (!memoKnown) {
+        memoTable = physAddr(table, tableBytes);
+        memoKnown = true;
+      }
+      const ea = table + <u64>(idx * eb);
       const a = memoTable != 0 ? memoTable + <usize>(idx * eb) : physAddr(ea, eb); // a table may end past the image (large granules)
       const e = a != 0 ? loadEntry(a, eb) : 0;
       if (a != 0 && (e & keyMask) == memoKey) {
@@ -119,13 +139,13 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
       prevEnd = -1;
       memo = false;
     } else {
-      st = cached ? walkCachedWith<W>(root, va, prev, prevEnd, acc) : w.walk(va, 0, root, <u64>-1, 0, acc, false);
+      st = walkCachedWith<W>(root, va, prev, prevEnd, acc);
       prev = va;
       prevEnd = wEnd;
-      memo = cached && wEnd == last && (st & ST_KIND_MASK) == K_OK;
+      memo = wEnd == last && (st & ST_KIND_MASK) == K_OK;
       memoKey = wEntry & keyMask;
       memoSt = st;
-      memoTable = memo ? physAddr(load<u64>(cacheTable(last), WC_TABLE), tableBytes) : 0;
+      memoKnown = false;
     }
     emit(outPtr + (<usize>k) * BR_BYTES, st);
   }
@@ -164,6 +184,41 @@ export function setScratchSlot(slot: u32): u32 {
   return 0;
 }
 
+/** Members of the interleaved group still walking (bit g: member g); lookups() reads them. */
+let igActive: u32 = 0;
+
+/**
+ * Over a source: the wasm address of every walking member's entry at level `i`
+ * into its IG_INSIDE (0: not in the image). A member's table frame is usually
+ * the previous member's (the top tables are shared), so the last frame found is
+ * kept. Returns true when a lookup faulted a frame in: another member's frame may
+ * have been evicted since its lookup, so the caller does the level the plain way.
+ */
+function lookups(i: i32, shift: u64, imask: u32, eb: u32): bool {
+  const f0 = FETCHES;
+  const write = load<u32>(LAYOUT + LY_WRITE_INTENT) != 0;
+  const memoOk = (<u64>(imask + 1)) * eb <= 0x1000;
+  let mt: u64 = <u64>-1; // the table frame last found, and its slot
+  let mb: usize = 0;
+  let rest = igActive;
+  while (rest != 0) {
+    const g = <u32>ctz(rest);
+    rest &= rest - 1;
+    const s = ig(g);
+    const t = load<u64>(s, IG_TABLE);
+    const ea = t + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
+    let a: usize;
+    if (t == mt) a = mb + <usize>(ea - t);
+    else {
+      a = cachedAddr(ea, eb, write);
+      mt = a != 0 && memoOk && (t & 0xfff) == 0 ? t : <u64>-1;
+      mb = a - <usize>(ea - t);
+    }
+    store<u32>(s, <u32>a, IG_INSIDE);
+  }
+  return FETCHES != f0;
+}
+
 /**
  * Walk addresses [k, k+m) of a batch together, one level at a time. A member
  * leaves the group at the first entry that is not a plain valid table pointer
@@ -194,39 +249,58 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
     const imask = load<u32>(L + LV_INDEX_MASK);
     const fm = load<u64>(L + LV_FAST_MASK), fv = load<u64>(L + LV_FAST_VALUE);
     const ak = load<u64>(L + LV_AND_KEEP), ok = load<u64>(L + LV_OR_KEEP), ta = load<u64>(L + LV_TABLE_ADDR);
-    // Pass 1: issue every member's entry read before using any of them, so their
-    // cache misses are in flight together (at the leaf level this is what matters).
-    let rest = active;
-    while (rest != 0) {
-      const g = <u32>ctz(rest);
-      rest &= rest - 1;
-      const s = ig(g);
-      const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
-      const a = physAddr(ea, eb);
-      if (a != 0) {
-        store<u64>(s, loadEntry(a, eb), IG_ENTRY);
-        store<u32>(s, 1, IG_INSIDE);
-      } else store<u32>(s, 0, IG_INSIDE);
-    }
-    // Pass 2: advance the members that met a plain table pointer; finish the others.
-    rest = active;
-    while (rest != 0) {
-      const g = <u32>ctz(rest);
-      rest &= rest - 1;
-      const s = ig(g);
-      const table = load<u64>(s, IG_TABLE);
-      const va = load<u64>(s, IG_VA);
-      if (load<u32>(s, IG_INSIDE) != 0) {
-        const e = load<u64>(s, IG_ENTRY);
-        if ((e & fm) == fv) {
-          store<u64>(s, e & ta, IG_TABLE);
-          store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
-          store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
-          continue;
+    igActive = active;
+    let leaving: u32 = 0;
+    // Over a source, when the lookups fault nothing in: first every member's frame
+    // lookup (hash, map entry: independent of the other members'), then the entry
+    // reads, so the reads are not held up behind the lookups and overlap as many.
+    if (CACHED && !lookups(i, shift, imask, eb)) {
+      let rest = active;
+      while (rest != 0) {
+        const g = <u32>ctz(rest);
+        rest &= rest - 1;
+        const s = ig(g);
+        const a = <usize>load<u32>(s, IG_INSIDE);
+        if (a != 0) {
+          const e = loadEntry(a, eb);
+          if ((e & fm) == fv) {
+            store<u64>(s, e & ta, IG_TABLE);
+            store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
+            store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
+            continue;
+          }
         }
+        leaving |= (<u32>1) << g;
       }
-      emit(outPtr + (<usize>(k + g)) * BR_BYTES, w.walk(va, i, table, load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
-      active &= ~((<u32>1) << g);
+    } else {
+      // Resident (or a lookup faulted a frame in, which may have evicted another
+      // member's): one pass; each member's entry read does not depend on another's,
+      // so their cache misses overlap.
+      let rest = active;
+      while (rest != 0) {
+        const g = <u32>ctz(rest);
+        rest &= rest - 1;
+        const s = ig(g);
+        const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
+        const a = physAddr(ea, eb);
+        if (a != 0) {
+          const e = loadEntry(a, eb);
+          if ((e & fm) == fv) {
+            store<u64>(s, e & ta, IG_TABLE);
+            store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
+            store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
+            continue;
+          }
+        }
+        leaving |= (<u32>1) << g;
+      }
+    }
+    active &= ~leaving;
+    while (leaving != 0) {
+      const g = <u32>ctz(leaving);
+      leaving &= leaving - 1;
+      const s = ig(g);
+      emit(outPtr + (<usize>(k + g)) * BR_BYTES, w.walk(load<u64>(s, IG_VA), i, load<u64>(s, IG_TABLE), load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
     }
   }
 }
@@ -356,6 +430,7 @@ export function translateRuns(root: u64, va: u64, pages: u32, outPtr: usize, max
 function rangeWalk<T, W>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): void {
   root &= rootMask();
   setAccess(acc);
+  clearTableMemo();
   const last = levels() - 1;
   const pshift = shiftOf(last);
   const eb = entryBytes();

@@ -52,6 +52,47 @@ export function setFrameMap(base: usize, bits: u32): void {
   return cachedAddrSlow(pa, bytes, write);
 }
 
+// The table memo of the specialised walkers: per level, the table frame the last
+// walk read there and its slot address. A walk from the root reads the same top
+// tables address after address, so a hit replaces the frame lookup (hash, map
+// entry load, compares: all on the walk's dependent path) by one compare that does
+// not delay the table read. Valid while no frame is faulted in (fetchFrame may
+// evict any frame: the slow path clears it) and within one kernel call (the TS
+// frame cache may change the map between calls: the kernels clear it on entry).
+let TM0: u64 = <u64>-1, TM1: u64 = <u64>-1, TM2: u64 = <u64>-1, TM3: u64 = <u64>-1, TM4: u64 = <u64>-1;
+let TB0: usize = 0, TB1: usize = 0, TB2: usize = 0, TB3: usize = 0, TB4: usize = 0;
+
+/** Frames faulted in so far: a kernel holding addresses across lookups checks it did not move. */
+export let FETCHES: u32 = 0;
+
+export function clearTableMemo(): void {
+  TM0 = <u64>-1;
+  TM1 = <u64>-1;
+  TM2 = <u64>-1;
+  TM3 = <u64>-1;
+  TM4 = <u64>-1;
+}
+
+/**
+ * cachedAddr for entry `ea` of the frame-aligned table `table` read at level `i`
+ * (a constant where it is inlined; the entry lies inside the table's frame).
+ */
+// @ts-ignore: decorator
+@inline export function tableAddr(i: i32, table: u64, ea: u64, bytes: u64, write: bool): usize {
+  const m = i == 0 ? TM0 : i == 1 ? TM1 : i == 2 ? TM2 : i == 3 ? TM3 : TM4;
+  if (m == table) return (i == 0 ? TB0 : i == 1 ? TB1 : i == 2 ? TB2 : i == 3 ? TB3 : TB4) + <usize>(ea - table);
+  const a = cachedAddr(ea, bytes, write);
+  if (a != 0 && (table & 0xfff) == 0) {
+    const b = a - <usize>(ea - table);
+    if (i == 0) { TM0 = table; TB0 = b; }
+    else if (i == 1) { TM1 = table; TB1 = b; }
+    else if (i == 2) { TM2 = table; TB2 = b; }
+    else if (i == 3) { TM3 = table; TB3 = b; }
+    else { TM4 = table; TB4 = b; }
+  }
+  return a;
+}
+
 /** The rest of cachedAddr: a span over two frames, a probe past the home entry, a miss. */
 function cachedAddrSlow(pa: u64, bytes: u64, write: bool): usize {
   if ((pa & 0xfff) + bytes > 0x1000) return 0;
@@ -69,6 +110,8 @@ function cachedAddrSlow(pa: u64, bytes: u64, write: bool): usize {
     if (k == 0) break;
     i = (i + 1) & MAP_MASK;
   }
+  clearTableMemo(); // fetchFrame may evict a memoised frame
+  FETCHES++;
   const a = fetchFrame(<f64>pfn, write ? 1 : 0);
   return a == 0 ? 0 : <usize>a + <usize>(pa & 0xfff);
 }

@@ -8,11 +8,10 @@ function median(tasks: readonly TaskRecord[], name: string, backend: string): nu
 
 /**
  * On tables mapping 64 GiB with 4 KiB pages, `n` (1M) addresses:
- * WASM >= 0.8x native on random and consecutive batches, ahead of TS on both and
- * >= 2x TS on consecutive; translateRange >= 10x the per-address batch.
- * WASM in its best batch mode for the input is checked against the plain C loop
- * (a naive walk per address, the calibration); C running each of the
- * engine's algorithms is shown beside it. translateRange, which walks each table
+ * WASM >= 0.8x native on random and consecutive batches in every mode (C running
+ * the same algorithm: the row is met only when each mode is), the best WASM mode
+ * >= 1.2x the best C mode on random addresses, ahead of TS on both and >= 2x TS on
+ * consecutive; translateRange >= 10x the per-address batch. translateRange, which walks each table
  * once, is judged against the batch that walks once per address (naive); its
  * ratios to the cached and interleaved batches are shown too.
  */
@@ -23,19 +22,26 @@ export function speedTargets(tasks: readonly TaskRecord[], n: number): TargetRow
     const w = median(tasks, name, 'wasm'), o = median(tasks, name, other);
     return w !== undefined && o !== undefined ? o / w : undefined;
   };
-  // The calibration is a plain C loop (naive walk per address). WASM is taken in its best mode for
-  // the input (interleaved for random addresses, cached for consecutive pages: what a caller would pick);
-  // the same-mode ratios (C running the same algorithm) are shown beside it.
+  // Same algorithm on both sides: every batch mode's WASM time against C running that mode. The row is
+  // met only when every mode is; the best mode of each side is compared in its own row.
+  const modes = ['naive', 'cached', 'interleaved'] as const;
   const vsNative = (kind: string) => {
-    const modes = ['naive', 'cached', 'interleaved'] as const;
-    const wasm = modes.map((m) => median(tasks, `translate ${N} ${kind} (${m})`, 'wasm'));
-    const known = wasm.filter((x): x is number => x !== undefined);
-    const best = known.length ? Math.min(...known) : undefined;
-    const bestMode = best === undefined ? '-' : modes[wasm.indexOf(best)]!;
-    const plain = median(tasks, `translate ${N} ${kind} (naive)`, 'native');
-    const c = best !== undefined && plain !== undefined ? plain / best : undefined;
     const same = modes.map((m) => ratio(`translate ${N} ${kind} (${m})`, 'native'));
-    return { c, text: `WASM ${bestMode} vs the plain C loop ${fmtX(c)}; same mode on both: naive ${fmtX(same[0])}, cached ${fmtX(same[1])}, interleaved ${fmtX(same[2])}` };
+    const known = same.filter((x): x is number => x !== undefined);
+    return { c: known.length === modes.length ? Math.min(...known) : undefined, text: `same mode on both: ${modes.map((m, i) => `${m} ${fmtX(same[i])}`).join(', ')}` };
+  };
+  // The best WASM mode against the best C mode for the input (what a caller who picks the mode gets).
+  const bestVsBest = (kind: string) => {
+    const best = (b: string) => {
+      const t = modes.map((m) => median(tasks, `translate ${N} ${kind} (${m})`, b));
+      const known = t.filter((x): x is number => x !== undefined);
+      if (known.length === 0) return undefined;
+      const ms = Math.min(...known);
+      return { ms, mode: modes[t.indexOf(ms)]! };
+    };
+    const w = best('wasm'), c = best('native');
+    const x = w && c ? c.ms / w.ms : undefined;
+    return { c: x, text: `WASM ${w?.mode ?? '-'} vs C ${c?.mode ?? '-'}: ${fmtX(x)}` };
   };
   const vsTs = (kind: string) => {
     const r = ['naive', 'cached', 'interleaved'].map((m) => ratio(`translate ${N} ${kind} (${m})`, 'reference'));
@@ -43,9 +49,10 @@ export function speedTargets(tasks: readonly TaskRecord[], n: number): TargetRow
   };
   const row = (target: string, r: { c?: number; text: string }, min: number, strict = false) =>
     rows.push({ target, measured: r.text, met: r.c === undefined ? null : strict ? r.c > min : r.c >= min });
-  row(`${N} random addresses: WASM >= 0.8x native`, vsNative('random'), 0.8);
+  row(`${N} random addresses: WASM >= 0.8x native in every mode`, vsNative('random'), 0.8);
+  row(`${N} random addresses: best WASM mode >= 1.2x best C mode`, bestVsBest('random'), 1.2);
   row(`${N} random addresses: WASM ahead of TS`, vsTs('random'), 1, true);
-  row(`${N} consecutive pages: WASM >= 0.8x native`, vsNative('consecutive pages'), 0.8);
+  row(`${N} consecutive pages: WASM >= 0.8x native in every mode`, vsNative('consecutive pages'), 0.8);
   row(`${N} consecutive pages: WASM >= 2x TS`, vsTs('consecutive pages'), 2);
   const range = median(tasks, `translateRange ${N} pages`, 'wasm');
   const per = (m: string) => {

@@ -76,17 +76,30 @@ function spec(A, format, fmt, name) {
   const signExtend = (flags & A.WF_SIGN_EXTEND) !== 0 && vaBits < 64;
   const cs = 64 - vaBits;
   const load = eb === 8 ? 'load<u64>(a)' : '<u64>load<u32>(a)';
-  // Deny bits of entry `e` under rights record `m` (RM_* order), as walk.ts's denyOf; masks of 0 drop out.
+  // Deny bits of entry `e` under rights record `m` (RM_* order), as walk.ts's denyOf.
+  // A mask of one bit becomes a shift and an and (no compare, no branch); a mask of 0
+  // drops out; any other mask is tested as denyOf tests it.
+  const bitOf = (mask) => (mask !== 0n && (mask & (mask - 1n)) === 0n ? mask.toString(2).length - 1 : -1);
+  const take = (src, bit, to) => (bit >= to ? `(<u32>(${src} >> ${bit - to}) & ${1 << to})` : `((<u32>${src} << ${to - bit}) & ${1 << to})`);
   const denyLines = (i, m, to) => {
     const r = (k) => u64(lvOff(i, m + k * 8));
-    const lines = [];
     const [wa, wd, ua, ud, px, ux] = [0, 1, 2, 3, 4, 5].map(r);
-    const refuse = (allow, deny) => [allow !== 0n ? `(e & ${hex(allow)}) != ${hex(allow)}` : '', deny !== 0n ? `(e & ${hex(deny)}) != 0` : ''].filter(Boolean).join(' || ');
-    if (refuse(wa, wd)) lines.push(`if (${refuse(wa, wd)}) ${to} |= ${A.R_WRITE};`);
-    if (refuse(ua, ud)) lines.push(`if (${refuse(ua, ud)}) ${to} |= ${A.R_USER};`);
-    if (px !== 0n) lines.push(`if ((e & ${hex(px)}) != 0) ${to} |= ${A.R_EXEC};`);
-    if (ux !== 0n) lines.push(`if ((e & ${hex(ux)}) != 0) ${to} |= ${A.R_UEXEC};`);
-    return lines;
+    const terms = [];
+    const refuse = (allow, deny, rbit) => {
+      const t = Math.log2(rbit);
+      if (allow !== 0n && bitOf(allow) >= 0 && deny === 0n) return terms.push(take('~e', bitOf(allow), t));
+      if (allow === 0n && bitOf(deny) >= 0) return terms.push(take('e', bitOf(deny), t));
+      const cond = [allow !== 0n ? `(e & ${hex(allow)}) != ${hex(allow)}` : '', deny !== 0n ? `(e & ${hex(deny)}) != 0` : ''].filter(Boolean).join(' || ');
+      if (cond) terms.push(`(${cond} ? ${rbit} : 0)`);
+    };
+    refuse(wa, wd, A.R_WRITE);
+    refuse(ua, ud, A.R_USER);
+    if (px !== 0n && px === ux && bitOf(px) >= 0) terms.push(`(<u32>(e >> ${bitOf(px)}) & 1) * ${A.R_EXEC | A.R_UEXEC}`);
+    else {
+      refuse(0n, px, A.R_EXEC);
+      refuse(0n, ux, A.R_UEXEC);
+    }
+    return terms.length ? [`${to} |= ${terms.join(' | ')};`] : [];
   };
   const levelBody = (i) => {
     const shift = u32(lvOff(i, A.LV_SHIFT));
@@ -121,10 +134,10 @@ function spec(A, format, fmt, name) {
         '        if ((e & rsvdLeaf) != 0) continue;',
         '        let dn = deny;',
         ...denyLines(i, A.LV_L_RIGHTS, 'dn').map((x) => `        ${x}`),
-        `        store<u64>(r + ${A.MR_VA}, ${cva});`,
-        `        store<u64>(r + ${A.MR_PA}, ${pa});`,
-        `        store<u64>(r + ${A.MR_ENTRY}, e);`,
-        `        store<u32>(r + ${A.MR_STATUS}, ${hex(status)} | ((~dn & 0xf) << ${A.ST_RIGHTS_SHIFT}));`,
+        `        store<u64>(r, ${cva}, ${A.MR_VA});`,
+        `        store<u64>(r, ${pa}, ${A.MR_PA});`,
+        `        store<u64>(r, e, ${A.MR_ENTRY});`,
+        `        store<u32>(r, ${hex(status)} | ((~dn & 0xf) << ${A.ST_RIGHTS_SHIFT}), ${A.MR_STATUS});`,
         `        r += ${A.MR_BYTES};`,
         '        continue;',
         '      }',

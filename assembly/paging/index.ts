@@ -5,6 +5,7 @@ export { abiHash } from '../../build/gen/abi-hash';
 export { translate, translateBatch, translateRange, translateRuns, setScratchSlot } from './translate';
 export { enumStart, enumNext } from './enumerate';
 export { formatTlb } from './qemu-tlb';
+export { formatMem } from './qemu-mem';
 export { mapRange, unmapRange, protectRange } from './map';
 export { contigUpdate, contigCheckStart, contigCheckNext } from './contig';
 export { relocate } from './relocate';

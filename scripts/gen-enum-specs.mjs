@@ -13,10 +13,13 @@
 // changes (table and leaf address, reserved bits) stay run-time values read once
 // per table, so one specialisation serves every MAXPHYADDR.
 
-/** Formats with a specialised enumerator: [name in the generated code, format export]. */
+/**
+ * Formats with a specialised enumerator: [name in the generated code, format export].
+ * 4-level x86-64 only: each specialisation costs about 4 KiB of wasm (the browser
+ * bundle has a budget), and LA57 tables are rare enough for the generic loop.
+ */
 const SPECS = [
   ['X86_64', 'x86_64'],
-  ['X86_64_LA57', 'x86_64_la57'],
 ];
 
 const hex = (v) => `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
@@ -31,7 +34,7 @@ export async function generateEnumSpecs(importSources) {
     "import { physAddr } from '../../assembly/shared/phys';",
     "import { walkFlags, lv } from '../../assembly/paging/params';",
     "import { dfsLevel } from '../../assembly/paging/traverse';",
-    "import { slotAt } from '../../assembly/paging/enumerate';",
+    "import { enumNextGeneric } from '../../assembly/paging/enumerate';",
     '',
   ];
   const names = [];
@@ -158,10 +161,9 @@ function spec(A, format, fmt, name) {
       );
     }
     const full = ['      if (r >= end) {', `        next = ${i};`, '        break;', '      }'];
-    // The slot loop twice in the text: over the rest of the table as one span when it
-    // lies in the image (and in one cached frame), the common case, where a slot is a
-    // pointer step; else with each slot looked up on its own (slotAt, out of line).
-    // The loop state is pointers and the running VA, few enough to stay in registers.
+    // The slot loop runs over the rest of the table as one span when it lies in the
+    // image (and in one cached frame), the common case, where a slot is a pointer step;
+    // the loop state is pointers and the running VA, few enough to stay in registers.
     b.push(
       `    const span = idx <= ${last} ? physAddr(table + <u64>(idx * ${eb}), <u64>((${last + 1} - idx) * ${eb})) : 0;`,
       '    if (span != 0) {',
@@ -177,18 +179,12 @@ function spec(A, format, fmt, name) {
       '      }',
       `      idx += <u32>((p - span) / ${eb});`,
       '    } else {',
-      `      while (idx <= ${last}) {`,
-      ...full.map((x) => `  ${x}`),
-      `        const a = slotAt(table, idx, ${eb});`,
-      '        idx++;',
-      '        if (a == 0) break;',
-      `        const e = ${eb === 8 ? 'load<u64>(a)' : '<u64>load<u32>(a)'};`,
-      '        const v = va;',
-      `        va += ${hex(1n << BigInt(shift))};`,
-      ...slot.map((x) => `  ${x}`),
-      '      }',
+      '      // Not one span (a table crossing the image\'s end or a missing cached frame): the',
+      '      // generic loop, slot by slot, takes the traversal from here for the rest of the call.',
+      `      store<i32>(${A.EN} + ${A.DFS_DEPTH}, ${i});`,
+      `      return <u32>((r - out) / ${A.MR_BYTES}) + enumNextGeneric(r, <u32>((end - r) / ${A.MR_BYTES}));`,
       '    }',
-      `    store<u32>(s + ${A.DFS_INDEX}, idx);`,
+    `    store<u32>(s + ${A.DFS_INDEX}, idx);`,
     );
     return b;
   };

@@ -1,6 +1,6 @@
-// The x86-64 formats are enumerated by loops generated with their rules compiled in
-// (build/gen/enum-specs.ts); the reference backend's enumerator reads the rules
-// from the walk parameters. Over random images (shared tables, cycles, reserved
+// 4-level x86-64 is enumerated by a loop generated with its rules compiled in
+// (build/gen/enum-specs.ts), LA57 by the generic loop; the reference backend's
+// enumerator reads the rules from the walk parameters. Over random images (shared tables, cycles, reserved
 // bits, tables outside the image) and every MAXPHYADDR and reserved-bit setting,
 // both must write the same records in the same order, whatever the batch size the
 // caller resumes with.
@@ -29,7 +29,7 @@ function records(e: Engine, root: bigint, max: number): string[] {
   return out;
 }
 
-describe.each([x86_64, x86_64_la57].map((f) => [f.name, f] as const))('%s: the generated enumerator writes what the reference one writes', (_name, format: PagingFormat) => {
+describe.each([x86_64, x86_64_la57].map((f) => [f.name, f] as const))('%s: the wasm enumerator writes what the reference one writes', (_name, format: PagingFormat) => {
   const g = geometry(format);
   const wasm = createEngine({ ramBytes: g.ramBytes, ioBytes: 1 << 20 });
   const ref = wasm.withBackend('reference');

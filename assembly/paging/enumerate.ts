@@ -30,16 +30,8 @@ export function enumNext(out: usize, max: u32): u32 {
   return enumNextGeneric(out, max);
 }
 
-/**
- * Wasm address of slot `idx` of the table at `table`, or 0 outside the image: the
- * slot-by-slot path of the specialised enumerators, kept out of their loops.
- */
-export function slotAt(table: u64, idx: u32, eb: u32): usize {
-  return physAddr(table + <u64>(idx * eb), eb);
-}
-
-/** enumNext for any format, its rules read from the walk parameters. */
-function enumNextGeneric(out: usize, max: u32): u32 {
+/** enumNext for any format, its rules read from the walk parameters (also the specialised loops' way through a table that is not one span). */
+export function enumNextGeneric(out: usize, max: u32): u32 {
   const n = levels();
   const eb = entryBytes();
   const flags = walkFlags();

@@ -6,6 +6,7 @@ export { translate, translateBatch, translateRange, translateRuns, setScratchSlo
 export { enumStart, enumNext } from './enumerate';
 export { formatTlb } from './qemu-tlb';
 export { formatMem } from './qemu-mem';
+export { formatLines } from './memwalk-lines';
 export { mapRange, unmapRange, protectRange } from './map';
 export { contigUpdate, contigCheckStart, contigCheckNext } from './contig';
 export { relocate } from './relocate';

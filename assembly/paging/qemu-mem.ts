@@ -21,9 +21,8 @@ const NONE: u64 = <u64>-1;
   store<u64>(o, hex8(<u32>x), 8);
 }
 
-/** Close the open range at `end` when the protection changes; returns the bytes written at `o` (0 or one line). */
-// @ts-ignore: decorator
-@inline function event(st: usize, o: usize, end: u64, prot: u32, bits: u64): u32 {
+/** Close the open range at `end` when the protection changes; returns the bytes written at `o` (0 or one line). Out of line: four uses. */
+function event(st: usize, o: usize, end: u64, prot: u32, bits: u64): u32 {
   const last = load<u32>(st, MS_PROT);
   if (prot == last) return 0;
   const start = load<u64>(st, MS_START);

@@ -15,24 +15,34 @@ export class ReferenceMemwalkLines {
 
   formatLines(recPtr: number, n: number, outPtr: number, tails: number): number {
     const u8 = new Uint8Array(this.memory.buffer);
-    const dv = new DataView(this.memory.buffer);
-    const hex16 = (o: number, v: bigint) => {
-      for (let k = 0; k < 16; k++) u8[o + k] = HEX[Number((v >> BigInt(60 - 4 * k)) & 0xfn)]!;
+    const u32 = new Uint32Array(this.memory.buffer);
+    const hex8 = (o: number, v: number) => {
+      for (let k = 0; k < 8; k++) u8[o + k] = HEX[(v >>> (28 - 4 * k)) & 0xf]!;
     };
     let o = outPtr;
     for (let i = 0; i < n; i++) {
-      const r = recPtr + i * A.MR_BYTES;
-      const va = dv.getBigUint64(r + A.MR_VA, true);
-      const st = dv.getUint32(r + A.MR_STATUS, true);
+      const w = (recPtr + i * A.MR_BYTES) >>> 2;
+      const vlo = u32[w + (A.MR_VA >>> 2)]!, vhi = u32[w + (A.MR_VA >>> 2) + 1]!;
+      const st = u32[w + (A.MR_STATUS >>> 2)]!;
       const shift = (st >>> A.ST_PAGE_SHIFT) & 0x3f;
-      hex16(o, va);
+      // The end wraps at 2^64, as the VA plus the size does in u64.
+      const low = vlo + (shift < 32 ? 2 ** shift : 0);
+      const carry = low >= 2 ** 32 ? 1 : 0;
+      const ehi = (vhi + carry + (shift >= 32 ? 2 ** (shift - 32) : 0)) >>> 0;
+      hex8(o, vhi);
+      hex8(o + 8, vlo);
       u8[o + 16] = 0x2d;
-      hex16(o + 17, BigInt.asUintN(64, va + (1n << BigInt(shift))));
-      u8.set([0x20, 0x2d, 0x3e, 0x20], o + 33);
-      hex16(o + 37, dv.getBigUint64(r + A.MR_PA, true));
+      hex8(o + 17, ehi);
+      hex8(o + 25, (low - carry * 2 ** 32) >>> 0);
+      u8[o + 33] = 0x20;
+      u8[o + 34] = 0x2d;
+      u8[o + 35] = 0x3e;
+      u8[o + 36] = 0x20;
+      hex8(o + 37, u32[w + (A.MR_PA >>> 2) + 1]!);
+      hex8(o + 45, u32[w + (A.MR_PA >>> 2)]!);
       const t = tails + ((shift << 4) | ((st >>> A.ST_RIGHTS_SHIFT) & 0xf)) * 32;
       const len = u8[t]!;
-      u8.copyWithin(o + HEAD, t + 1, t + 1 + len);
+      for (let k = 0; k < len; k++) u8[o + HEAD + k] = u8[t + 1 + k]!;
       o += HEAD + len;
     }
     return o - outPtr;

@@ -78,7 +78,6 @@ function spec(A, format, fmt, name) {
 
   const signExtend = (flags & A.WF_SIGN_EXTEND) !== 0 && vaBits < 64;
   const cs = 64 - vaBits;
-  const load = eb === 8 ? 'load<u64>(a)' : '<u64>load<u32>(a)';
   // Deny bits of entry `e` under rights record `m` (RM_* order), as walk.ts's denyOf.
   // A mask of one bit becomes a shift and an and (no compare, no branch); a mask of 0
   // drops out; any other mask is tested as denyOf tests it.

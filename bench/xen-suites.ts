@@ -12,6 +12,8 @@ import { buildHypervisorTables } from '../src/xen/hypervisor-tables.js';
 import { relocateHypervisorTables } from '../src/xen/relocate.js';
 import { infoMemBytes, infoTlbBytes } from '../src/images/qemu-listing.js';
 import { ByteSink } from '../src/cli/output.js';
+import { jsonLines, lineBatch, memwalkLines } from '../src/cli/mapping-bytes.js';
+import { selectedBatches } from '../src/paging/mapping-records.js';
 import { prepareWalk } from '../src/paging/prepare.js';
 import { QEMU_BARE_WALK, RELOCATE_WHOLE, RELOCATE_COLD } from '../src/perf/targets.js';
 import { Checksum, checksumOf } from '../src/perf/checksum.js';
@@ -167,13 +169,35 @@ async function qemuEngine(): Promise<{ engine: Engine; cr3: bigint; lines: numbe
   return { engine, cr3: BigInt(meta.vcpu0.cr3), lines: meta.lines.infoTlb };
 }
 
+/** The listing formats of the qemu family: QEMU's two and `memwalk mappings`' own (text lines, --json). */
+type ListingKind = 'tlb' | 'mem' | 'text' | 'json';
+
+/** `memwalk mappings` (text or --json) as the CLI writes it: the records' lines into the sink's blocks. */
+function memwalkListing(e: Engine, cr3: bigint, monitor: { format: typeof x86_64 }, json: boolean, sink: ByteSink): void {
+  const counted = { count: 0, truncated: false };
+  if (json) sink.text('{"mappings":[\n');
+  let first = true;
+  for (const b of selectedBatches(e, cr3, monitor, {}, counted, lineBatch(e))) {
+    if (json) jsonLines(e, b, sink, first);
+    else memwalkLines(e, b, sink);
+    first = false;
+  }
+  if (json) sink.text(`],"truncated":${counted.truncated},"count":${counted.count}}\n`);
+}
+
+/** The row name of a listing format (targets.ts finds the rows by these). */
+export function listingRowName(kind: ListingKind, lines: number): string {
+  if (kind === 'text' || kind === 'json') return `list a real 512 MiB Linux dump as memwalk ${kind === 'json' ? 'JSON' : 'text'} lines (one vCPU)`;
+  return `list a real 512 MiB Linux dump as QEMU's info ${kind} (one vCPU${kind === 'tlb' ? `, ${lines} lines` : ''})`;
+}
+
 /**
- * The listing as `memwalk mappings --format qemu-*` produces it: the same byte
- * chunks into the same 64 KiB blocks (the CLI hands each to stdout; here each is
- * hashed). `bare`: the enumerator's kernel calls alone over the same tables, the
- * walk every listing is made from.
+ * The listing as `memwalk mappings --format qemu-*` (or memwalk, --json) produces
+ * it: the same byte chunks into the same 64 KiB blocks (the CLI hands each to
+ * stdout; here each is hashed). `bare`: the enumerator's kernel calls alone over
+ * the same tables, the walk every listing is made from.
  */
-function qemuListingWorkload(kind: 'tlb' | 'mem' | 'bare', cr3: bigint, lines: number): Workload {
+function qemuListingWorkload(kind: ListingKind | 'bare', cr3: bigint, lines: number): Workload {
   const monitor = { format: x86_64, ignoreReserved: true, maxPhyAddr: 50 };
   let sum = '';
   // Timed: the chunks copied into blocks, one word of each block hashed (the output
@@ -187,7 +211,8 @@ function qemuListingWorkload(kind: 'tlb' | 'mem' | 'bare', cr3: bigint, lines: n
       else c.words(new Uint32Array(block.buffer, block.byteOffset, 1), 0, 4);
       return true;
     });
-    for (const chunk of (kind === 'tlb' ? infoTlbBytes : infoMemBytes)(e, cr3, monitor, false)) sink.bytes(chunk);
+    if (kind === 'text' || kind === 'json') memwalkListing(e, cr3, monitor, kind === 'json', sink);
+    else for (const chunk of (kind === 'tlb' ? infoTlbBytes : infoMemBytes)(e, cr3, monitor, false)) sink.bytes(chunk);
     sink.flush();
     sum = `${bytes}:${c.hex()}`;
     return bytes;
@@ -215,7 +240,7 @@ function qemuListingWorkload(kind: 'tlb' | 'mem' | 'bare', cr3: bigint, lines: n
     return n;
   };
   return {
-    name: kind === 'bare' ? QEMU_BARE_WALK : `list a real 512 MiB Linux dump as QEMU's info ${kind} (one vCPU${kind === 'tlb' ? `, ${lines} lines` : ''})`,
+    name: kind === 'bare' ? QEMU_BARE_WALK : listingRowName(kind, lines),
     family: 'qemu',
     items: lines,
     unit: 'leaves',
@@ -258,7 +283,7 @@ export const xenSuite: ExtraRun = async (args, native, timer, log) => {
   if (want('qemu')) {
     const q = await qemuEngine();
     result.scenario['qemu dump'] = `page tables of a real 512 MiB Linux 6.1 guest (QEMU 7.2, 4-level), ${q.lines} info tlb lines`;
-    await run(q.engine, [qemuListingWorkload('bare', q.cr3, q.lines), qemuListingWorkload('tlb', q.cr3, q.lines), qemuListingWorkload('mem', q.cr3, q.lines)]);
+    await run(q.engine, (['bare', 'tlb', 'mem', 'text', 'json'] as const).map((k) => qemuListingWorkload(k, q.cr3, q.lines)));
   }
   return result;
 };

@@ -15,6 +15,7 @@ import asc from 'assemblyscript/asc';
 import ts from 'typescript';
 import { checkExports } from './check-exports.mjs';
 import { generateWalkSpecs } from './gen-walk-specs.mjs';
+import { generateEnumSpecs } from './gen-enum-specs.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = process.argv.includes('--target') ? process.argv[process.argv.indexOf('--target') + 1] : 'release';
@@ -41,6 +42,7 @@ writeFileSync(
 );
 
 writeFileSync(join(gen, 'walk-specs.ts'), await generateWalkSpecs(importSources));
+writeFileSync(join(gen, 'enum-specs.ts'), await generateEnumSpecs(importSources));
 
 const modules = readdirSync(join(root, 'assembly'), { withFileTypes: true })
   .filter((d) => d.isDirectory() && existsSync(join(root, 'assembly', d.name, 'index.ts')))

@@ -237,6 +237,12 @@ export const MR_PA = 8; // u64
 export const MR_ENTRY = 16; // u64 raw leaf entry
 export const MR_STATUS = 24; // u32 (kind 0, level, rights, page shift)
 
+// ---- `info mem` merge state (formatMem): a block the caller keeps across batches ----
+export const MS_START = 0; // u64: start of the open range, all ones when none is open
+export const MS_CURSOR = 8; // u64: first address past the leaves seen so far
+export const MS_PROT = 16; // u32: protection of the open range (1 r, 2 w, 4 u), 0 when none
+export const MS_BYTES = 24;
+
 // ---- Depth-first traversal state (EN and CK blocks) --------------------------------
 export const DFS_DEPTH = 0; // i32: current level index, -1 when finished
 export const DFS_LEVEL_BASE = 64;

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { formatInfoMem, formatInfoTlb } from '../src/images/qemu-format.js';
 import { x86_64 } from '../src/paging/formats/x86.js';
 import { memwalk } from './helpers/cli.js';
-import { createEngine, BumpAllocator } from '../src/index.js';
+import { createEngine, BumpAllocator, type Engine } from '../src/index.js';
 import { ByteSink } from '../src/cli/output.js';
-import { jsonLines, memwalkLines } from '../src/cli/mapping-bytes.js';
+import { jsonLines, lineBatch, memwalkLines } from '../src/cli/mapping-bytes.js';
 import { selectedBatches, type RecordSelection } from '../src/paging/mapping-records.js';
 import type { Mapping } from '../src/paging/types.js';
 
@@ -32,21 +32,22 @@ const memwalkLine = (m: Mapping) =>
 const jsonLine = (m: Mapping) =>
   JSON.stringify({ va: '0x' + m.va.toString(16), pa: '0x' + m.pa.toString(16), size: m.size, level: m.level, entry: '0x' + m.entry.toString(16), rights: { write: m.rights.write, user: m.rights.user, execute: m.rights.execute } });
 
-function bytes(json: boolean, sel: RecordSelection = {}): { text: string; blocks: number } {
+function bytes(json: boolean, sel: RecordSelection = {}, x: Engine = e): { text: string; blocks: number } {
   const out: Buffer[] = [];
   const sink = new ByteSink((b) => out.push(Buffer.from(b)) > 0);
   let first = true;
-  for (const b of selectedBatches(e, 0x1000n, {}, sel, { count: 0, truncated: false })) {
-    if (json) jsonLines(e, b, sink, first);
-    else memwalkLines(e, b, sink);
+  for (const b of selectedBatches(x, 0x1000n, {}, sel, { count: 0, truncated: false }, lineBatch(x))) {
+    if (json) jsonLines(x, b, sink, first);
+    else memwalkLines(x, b, sink);
     first = false;
   }
   sink.flush();
   return { text: Buffer.concat(out).toString('latin1'), blocks: out.length };
 }
 
-describe('mapping lines as bytes', () => {
+describe.each(['wasm', 'reference'] as const)('mapping lines as bytes (%s backend: the memwalk lines are its formatLines kernel)', (backend) => {
   const all = [...e.mappingsIter(0x1000n)];
+  const x = backend === 'wasm' ? e : e.withBackend('reference');
 
   test('the tables hold what the test means (so the comparisons can fail)', () => {
     expect(all).toHaveLength(3 + 1 + 1 + 1 + 3000);
@@ -54,7 +55,7 @@ describe('mapping lines as bytes', () => {
   });
 
   test.each([false, true])('json %s: every line', (json) => {
-    const r = bytes(json);
+    const r = bytes(json, {}, x);
     expect(r.blocks).toBeGreaterThan(2);
     const want = all.map((m, i) => (json ? (i ? ',' : '') + jsonLine(m) : memwalkLine(m)) + '\n').join('');
     expect(r.text).toBe(want);
@@ -63,8 +64,8 @@ describe('mapping lines as bytes', () => {
   test('a range and a limit select the same lines as the decoded listing', () => {
     const start = 0x7fffffe00000n + 0x1000n, end = 0xffffc90000000000n + 5n * 4096n;
     const want = all.filter((m) => m.va + BigInt(m.size) > start && m.va < end);
-    expect(bytes(false, { range: { start, end } }).text).toBe(want.map((m) => memwalkLine(m) + '\n').join(''));
-    expect(bytes(false, { range: { start, end }, limit: 3 }).text).toBe(want.slice(0, 3).map((m) => memwalkLine(m) + '\n').join(''));
+    expect(bytes(false, { range: { start, end } }, x).text).toBe(want.map((m) => memwalkLine(m) + '\n').join(''));
+    expect(bytes(false, { range: { start, end }, limit: 3 }, x).text).toBe(want.slice(0, 3).map((m) => memwalkLine(m) + '\n').join(''));
   });
 });
 

@@ -16,6 +16,7 @@ import { levels, entryBytes, walkFlags, lv } from './params';
 import { physAddr } from '../shared/phys';
 import { denyOf } from './walk';
 import { dfsStart, dfsLevel } from './traverse';
+import { enumNextSpecialised } from '../../build/gen/enum-specs';
 
 export function enumStart(root: u64): void {
   dfsStart(EN, root);
@@ -23,6 +24,14 @@ export function enumStart(root: u64): void {
 
 /** Emit up to `max` records at `out`; returns how many. 0 means the walk is over. */
 export function enumNext(out: usize, max: u32): u32 {
+  // A format with its rules compiled in (build/gen/enum-specs.ts) takes its own loop.
+  const k = enumNextSpecialised(out, max);
+  if (k >= 0) return <u32>k;
+  return enumNextGeneric(out, max);
+}
+
+/** enumNext for any format, its rules read from the walk parameters (also the specialised loops' way through a table that is not one span). */
+export function enumNextGeneric(out: usize, max: u32): u32 {
   const n = levels();
   const eb = entryBytes();
   const flags = walkFlags();

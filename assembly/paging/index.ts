@@ -5,6 +5,8 @@ export { abiHash } from '../../build/gen/abi-hash';
 export { translate, translateBatch, translateRange, translateRuns, setScratchSlot } from './translate';
 export { enumStart, enumNext } from './enumerate';
 export { formatTlb } from './qemu-tlb';
+export { formatMem } from './qemu-mem';
+export { formatLines } from './memwalk-lines';
 export { mapRange, unmapRange, protectRange } from './map';
 export { contigUpdate, contigCheckStart, contigCheckNext } from './contig';
 export { relocate } from './relocate';

@@ -10,7 +10,7 @@ const LINE: u32 = 45;
 
 /** Eight lowercase hex digits of `v`, most significant first, as the bytes of a u64. */
 // @ts-ignore: decorator
-@inline function hex8(v: u32): u64 {
+@inline export function hex8(v: u32): u64 {
   // One nibble a byte, the most significant in the lowest byte: halves, then
   // bytes, then nibbles, each time the upper part into the lower lane.
   let x = <u64>(v >> 16) | (<u64>(v & 0xffff) << 32);

@@ -393,6 +393,9 @@ static uint32_t translate_runs(uint64_t root, uint64_t va, uint32_t pages, uint8
 }
 
 /* ---- mapping listing: depth-first over every slot, 32-byte records --------------- */
+/* The engine's generated enumerator (build/gen/enum-specs.ts) in C: the same
+   depth-first state, and the slots of one table scanned in an inner loop that steps
+   a pointer and the VA, records written at a pointer up to the batch's end. */
 
 struct en_slot { uint64_t table, va; uint32_t index, deny; };
 static struct en_slot en[4];
@@ -408,44 +411,87 @@ static void enum_start(uint64_t root) {
 
 static uint32_t enum_next(uint8_t *out, uint32_t max) {
   int d = en_depth;
-  uint32_t count = 0;
-  while (d >= 0 && count < max) {
+  uint8_t *r = out, *end = out + (size_t)max * 32;
+  while (d >= 0 && r < end) {
     struct en_slot *s = &en[d];
-    uint32_t idx = s->index;
-    if (idx > 511) { d--; continue; }
-    s->index = idx + 1;
+    int next = d - 1; /* the parent unless full or descending */
+    uint32_t idx = s->index, deny = s->deny;
+    uint64_t va = s->va | ((uint64_t)idx << SHIFT[d]), step = 1ull << SHIFT[d];
     uint64_t ea = s->table + ((uint64_t)idx << 3);
-    if (ea >= ram_bytes || ram_bytes - ea < 8) { d--; continue; }
-    uint64_t e = rd(ea);
-    if (!(e & P)) continue;
-    uint64_t va = s->va | ((uint64_t)idx << SHIFT[d]);
-    if (d == 3 || (d > 0 && (e & PS))) {
-      if (e & rsvd_leaf(d)) continue;
-      uint32_t rights = ~(s->deny | deny_of(e)) & 0xf;
-      uint8_t *o = out + (size_t)count * 32;
-      uint64_t cva = (uint64_t)(((int64_t)(va << 16)) >> 16);
-      uint64_t pa = e & ADDR_MASK & ~((1ull << SHIFT[d]) - 1);
-      uint32_t st = ((uint32_t)d << ST_LEVEL_SHIFT) | (rights << ST_RIGHTS_SHIFT) | ((uint32_t)SHIFT[d] << ST_PAGE_SHIFT);
-      uint32_t pad = 0;
-      memcpy(o, &cva, 8);
-      memcpy(o + 8, &pa, 8);
-      memcpy(o + 16, &e, 8);
-      memcpy(o + 24, &st, 4);
-      memcpy(o + 28, &pad, 4);
-      count++;
-      continue;
+    /* The rest of the table when it lies in the image; else it reads as zeros. */
+    if (idx <= 511 && ea < ram_bytes && ram_bytes - ea >= (uint64_t)(512 - idx) * 8) {
+      const uint8_t *p = ram + ea, *pend = ram + s->table + 4096;
+      const uint64_t rsvd = rsvd_leaf(d), pamask = ADDR_MASK & ~(step - 1);
+      const uint32_t status = ((uint32_t)d << ST_LEVEL_SHIFT) | ((uint32_t)SHIFT[d] << ST_PAGE_SHIFT);
+      while (p < pend) {
+        if (r >= end) { next = d; break; }
+        uint64_t e;
+        memcpy(&e, p, 8);
+        uint64_t v = va;
+        p += 8;
+        va += step;
+        if (!(e & P)) continue;
+        if (d == 3 || (d > 0 && (e & PS))) {
+          if (e & rsvd) continue;
+          uint32_t rights = ~(deny | deny_of(e)) & 0xf;
+          uint64_t cva = (uint64_t)(((int64_t)(v << 16)) >> 16), pa = e & pamask;
+          uint32_t st = status | (rights << ST_RIGHTS_SHIFT), pad = 0;
+          memcpy(r, &cva, 8);
+          memcpy(r + 8, &pa, 8);
+          memcpy(r + 16, &e, 8);
+          memcpy(r + 24, &st, 4);
+          memcpy(r + 28, &pad, 4);
+          r += 32;
+          continue;
+        }
+        if (d == 0 && (e & PS)) continue;
+        struct en_slot *c = &en[d + 1];
+        c->table = e & ADDR_MASK;
+        c->va = v;
+        c->index = 0;
+        c->deny = deny | deny_of(e);
+        next = d + 1;
+        break;
+      }
+      idx = (uint32_t)((p - ram - s->table) >> 3);
+    } else if (idx <= 511) {
+      /* Slot by slot: the first one outside the image ends the table. */
+      while (idx <= 511) {
+        if (r >= end) { next = d; break; }
+        ea = s->table + ((uint64_t)idx << 3);
+        idx++;
+        if (ea >= ram_bytes || ram_bytes - ea < 8) break;
+        uint64_t e = rd(ea), v = va;
+        va += step;
+        if (!(e & P)) continue;
+        if (d == 3 || (d > 0 && (e & PS))) {
+          if (e & rsvd_leaf(d)) continue;
+          uint32_t rights = ~(deny | deny_of(e)) & 0xf;
+          uint64_t cva = (uint64_t)(((int64_t)(v << 16)) >> 16), pa = e & ADDR_MASK & ~(step - 1);
+          uint32_t st = ((uint32_t)d << ST_LEVEL_SHIFT) | (rights << ST_RIGHTS_SHIFT) | ((uint32_t)SHIFT[d] << ST_PAGE_SHIFT), pad = 0;
+          memcpy(r, &cva, 8);
+          memcpy(r + 8, &pa, 8);
+          memcpy(r + 16, &e, 8);
+          memcpy(r + 24, &st, 4);
+          memcpy(r + 28, &pad, 4);
+          r += 32;
+          continue;
+        }
+        if (d == 0 && (e & PS)) continue;
+        struct en_slot *c = &en[d + 1];
+        c->table = e & ADDR_MASK;
+        c->va = v;
+        c->index = 0;
+        c->deny = deny | deny_of(e);
+        next = d + 1;
+        break;
+      }
     }
-    if (d == 0 && (e & PS)) continue;
-    if (d + 1 >= 4) continue;
-    struct en_slot *c = &en[d + 1];
-    c->table = e & ADDR_MASK;
-    c->va = va;
-    c->index = 0;
-    c->deny = s->deny | deny_of(e);
-    d++;
+    s->index = idx;
+    d = next;
   }
   en_depth = d;
-  return count;
+  return (uint32_t)((r - out) / 32);
 }
 
 /* ---- map / unmap with 4 KiB leaves, tables from a bump pool ------------------------ */

@@ -24,6 +24,18 @@ export interface PagingKernels {
   enumNext(outPtr: number, max: number): number;
   /** `n` mapping records at `recPtr` as QEMU's `info tlb` lines (45 bytes each) at `outPtr`, sign-extended from bit `vaBits`-1; returns the bytes. */
   formatTlb(recPtr: number, n: number, outPtr: number, vaBits: number): number;
+  /**
+   * `n` mapping records at `recPtr` as QEMU's `info mem` lines (55 bytes each) at `outPtr`, the
+   * ranges continued from the MS_* block at `state`; `n` = 0 closes the listing. Returns the
+   * bytes, or -1 when a record starts below the end of the one before it.
+   */
+  formatMem(recPtr: number, n: number, outPtr: number, vaBits: number, state: number): number;
+  /**
+   * `n` mapping records at `recPtr` as memwalk's listing lines at `outPtr` (85 bytes of room a
+   * line), each line's tail copied from the 32-byte slot (length, text) at `tails` for its page
+   * shift * 16 + rights. Returns the bytes.
+   */
+  formatLines(recPtr: number, n: number, outPtr: number, tails: number): number;
   mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number, journal: number, journalBytes: number): number;
   unmapRange(root: bigint, va: bigint, size: bigint, dry: number): number;
   protectRange(root: bigint, va: bigint, size: bigint, set: bigint, clear: bigint, dry: number, journal: number, journalBytes: number): number;

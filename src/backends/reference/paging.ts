@@ -1,10 +1,12 @@
 // The reference twin of assembly/paging/index.ts: the page-table kernels of one
 // backend object, each from the file that pairs with its assembly file
-// (translate.ts, enumerate.ts, qemu-tlb.ts, map.ts, contig.ts, relocate.ts).
+// (translate.ts, enumerate.ts, qemu-tlb.ts, qemu-mem.ts, memwalk-lines.ts, map.ts, contig.ts, relocate.ts).
 import type { PagingKernels, BackendContext } from '../backend.js';
 import { ReferenceTranslate } from './translate.js';
 import { ReferenceEnumerate } from './enumerate.js';
 import { ReferenceQemuTlb } from './qemu-tlb.js';
+import { ReferenceQemuMem } from './qemu-mem.js';
+import { ReferenceMemwalkLines } from './memwalk-lines.js';
 import { ReferenceMap } from './map.js';
 import { ReferenceContig } from './contig.js';
 import { ReferenceRelocate } from './relocate.js';
@@ -12,6 +14,8 @@ import { ReferenceRelocate } from './relocate.js';
 export class ReferencePaging extends ReferenceTranslate implements PagingKernels {
   private readonly enumerator: ReferenceEnumerate;
   private readonly tlb: ReferenceQemuTlb;
+  private readonly mem: ReferenceQemuMem;
+  private readonly lines: ReferenceMemwalkLines;
   private readonly mapper: ReferenceMap;
   private readonly contig: ReferenceContig;
   private readonly relocator: ReferenceRelocate;
@@ -20,6 +24,8 @@ export class ReferencePaging extends ReferenceTranslate implements PagingKernels
     super(ctx);
     this.enumerator = new ReferenceEnumerate(ctx);
     this.tlb = new ReferenceQemuTlb(ctx);
+    this.mem = new ReferenceQemuMem(ctx);
+    this.lines = new ReferenceMemwalkLines(ctx);
     this.mapper = new ReferenceMap(ctx);
     this.contig = new ReferenceContig(ctx);
     this.relocator = new ReferenceRelocate(ctx);
@@ -35,6 +41,14 @@ export class ReferencePaging extends ReferenceTranslate implements PagingKernels
 
   formatTlb(recPtr: number, n: number, outPtr: number, vaBits: number): number {
     return this.tlb.formatTlb(recPtr, n, outPtr, vaBits);
+  }
+
+  formatMem(recPtr: number, n: number, outPtr: number, vaBits: number, state: number): number {
+    return this.mem.formatMem(recPtr, n, outPtr, vaBits, state);
+  }
+
+  formatLines(recPtr: number, n: number, outPtr: number, tails: number): number {
+    return this.lines.formatLines(recPtr, n, outPtr, tails);
   }
 
   mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number, journal: number, journalBytes: number): number {

@@ -15,6 +15,7 @@ import {
   LV_LFAST_MASK, LV_LFAST_VALUE, LV_LAND_KEEP, LV_LOR_KEEP, LV_LEAF_STATUS,
 } from '../../src/abi';
 import { levels, entryBytes, walkFlags, lv, canonical, loadEntry, isValid, isLeaf } from './params';
+import { RAM_BASE, RAM_BYTES, CACHED } from '../shared/layout';
 import { physAddr } from '../shared/phys';
 
 // Results of the last walk (wasm has one return value; globals are the cheapest out-params).
@@ -249,13 +250,21 @@ export class GenericWalker {
   @inline walk(va: u64, start: i32, table: u64, and_: u64, or_: u64, acc: u32, cache: bool): u32 {
     return walkFrom(va, start, table, and_, or_, acc, cache);
   }
+  /** Does `va` have the form the format requires (else the walk is a #GP)? */
+  // @ts-ignore: decorator
+  @inline canonical(va: u64): bool { return canonical(va); }
+  /** restartLevel: the level from which `va` needs tables of its own (prevEnd >= 0). */
+  // @ts-ignore: decorator
+  @inline restart(va: u64, prev: u64, prevEnd: i32): i32 { return restartLevel(va, prev, prevEnd); }
+  // @ts-ignore: decorator
+  @inline entryBytes(): u32 { return entryBytes(); }
 }
 
 /** Walk `va` with walker W and the cache of the previous walk (caller checked canonical). */
 // @ts-ignore: decorator
 @inline export function walkCachedWith<W>(root: u64, va: u64, prev: u64, prevEnd: i32, acc: u32): u32 {
   const w = changetype<W>(0);
-  const s = prevEnd < 0 ? 0 : restartLevel(va, prev, prevEnd);
+  const s = prevEnd < 0 ? 0 : w.restart(va, prev, prevEnd);
   if (s == 0) return w.walk(va, 0, root, <u64>-1, 0, acc, true);
   const c = cacheTable(s);
   return w.walk(va, s, load<u64>(c, WC_TABLE), load<u64>(c, WC_AND), load<u64>(c, WC_OR), acc, true);

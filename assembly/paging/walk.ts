@@ -115,11 +115,42 @@ let REFUSED: u32 = 0;
   return st;
 }
 
-/** Precompute, for the access kind of the coming walks, which of the 16 rights sets refuse it. */
+/** The rights sets (bit r: rights r, r in 0..15) that contain right `b`. */
+// @ts-ignore: decorator
+@inline function setsWith(b: u32): u32 {
+  return b == 1 ? 0xaaaa : b == 2 ? 0xcccc : b == 4 ? 0xf0f0 : 0xff00;
+}
+
+// The access kind and flags REFUSED was computed for.
+let refusedAcc: u32 = 0xffffffff;
+let refusedFlags: u32 = 0;
+
+/**
+ * Precompute, for the access kind of the coming walks, which of the 16 rights sets
+ * refuse it: refused() over every set at once, as bit masks. Runs at every kernel
+ * entry, so it is kept loop-free and skipped when nothing changed: a loop here
+ * spent V8's tier-up budget a little per call until TurboFan recompiled it in the
+ * middle of some later measured batch.
+ */
 export function setAccess(acc: u32): void {
   const flags = walkFlags();
+  if (acc == refusedAcc && flags == refusedFlags) return;
+  refusedAcc = acc;
+  refusedFlags = flags;
+  const all: u32 = 0xffff;
+  const noW = all & ~setsWith(R_WRITE), noU = all & ~setsWith(R_USER), user = setsWith(R_USER);
   let m: u32 = 0;
-  for (let r: u32 = 0; r < 16; r++) if (refused(r, acc, flags)) m |= (<u32>1) << r;
+  if (acc & ACC_USER) {
+    m = noU;
+    if (acc & ACC_WRITE) m |= noW;
+    if (acc & ACC_FETCH) m |= all & ~setsWith(R_UEXEC);
+  } else {
+    if ((acc & ACC_WRITE) && (flags & WF_WP)) m |= noW;
+    if (acc & ACC_FETCH) {
+      m |= all & ~setsWith(R_EXEC);
+      if (flags & WF_SMEP) m |= user;
+    } else if (flags & WF_SMAP) m |= user;
+  }
   REFUSED = m;
 }
 

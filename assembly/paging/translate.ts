@@ -114,12 +114,7 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
     const va = next;
     // Fetch the next input before walking this one: the load overlaps the walk.
     if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
-    // The address test first: it is known at once and almost always false on random
-    // addresses. `memo` comes from the previous walk's leaf entry (often a cache
-    // miss) and is true or false at random there: a branch on it first would be
-    // mispredicted and resolved only when that miss returned, so the next walks'
-    // misses could not overlap it.
-    if (above < 64 && ((va ^ prev) >> above) == 0 && memo) {
+    if (memo && above < 64 && ((va ^ prev) >> above) == 0) {
       const idx = <u32>(va >> lshift) & imask;
       const table = load<u64>(cacheTable(last), WC_TABLE);
       if (!memoKnown) {

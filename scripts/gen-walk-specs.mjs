@@ -46,6 +46,8 @@ function spec(A, format, fmt, name, options) {
   // (the access check goes through setAccess's table), the generic path reads them.
   const fields = [[A.WP_LEVELS, 4], [A.WP_ENTRY_BYTES, 4], [A.WP_VA_BITS, 4], [A.WP_ROOT_MASK, 8]];
   for (let k = 0; k < 6; k++) fields.push([A.WP_T_RIGHTS + k * 8, 8]);
+  const vaBits = u32(A.WP_VA_BITS);
+  const signExtend = (u32(A.WP_FLAGS) & A.WF_SIGN_EXTEND) !== 0;
   const lvFields = [
     [A.LV_SHIFT, 4], [A.LV_INDEX_MASK, 4], [A.LV_TABLE_ADDR, 8], [A.LV_LEAF_ADDR, 8], [A.LV_FAST_MASK, 8], [A.LV_FAST_VALUE, 8],
     [A.LV_AND_KEEP, 8], [A.LV_OR_KEEP, 8], [A.LV_LFAST_MASK, 8], [A.LV_LFAST_VALUE, 8], [A.LV_LAND_KEEP, 8], [A.LV_LOR_KEEP, 8],
@@ -54,6 +56,20 @@ function spec(A, format, fmt, name, options) {
   for (let i = 0; i < n; i++) for (const [off, w] of lvFields) fields.push([A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE + off, w]);
   const value = (off, w) => (w === 4 ? BigInt(u32(off)) : u64(off));
   const cmp = fields.map(([off, w]) => `load<${w === 4 ? 'u32' : 'u64'}>(${A.WP} + ${off}) == ${hex(value(off, w))}`);
+  // The one flag compiled in: the canonical-address rule (canonical below).
+  cmp.push(`(load<u32>(${A.WP} + ${A.WP_FLAGS}) & ${A.WF_SIGN_EXTEND}) == ${signExtend ? A.WF_SIGN_EXTEND : 0}`);
+  const shifts = [];
+  for (let i = 0; i < n; i++) shifts.push(u32(A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE + A.LV_SHIFT));
+  // params.ts canonical() with VA_BITS and the sign rule compiled in.
+  const canonicalBody = vaBits >= 64
+    ? 'return true;'
+    : signExtend
+      ? `return <u64>(<i64>va >> ${vaBits - 1}) + 1 <= 1; /* bits VA_BITS-1 and up all 0 or all 1 */`
+      : `return (va >> ${vaBits}) == 0;`;
+  // walk.ts restartLevel() without its loop: level i's table is the previous walk's
+  // when the two addresses agree from level i-1's shift up, i.e. diff < 2^shift(i-1);
+  // the shifts fall level by level, so the levels that qualify are counted.
+  const restartTerms = shifts.slice(0, n - 1).map((sh) => `<i32>(diff < ${hex(1n << BigInt(sh))})`);
 
   const tr = (k) => hex(u64(A.WP_T_RIGHTS + k * 8)); // RM_* order: wAllow, wDeny, uAllow, uDeny, pxn, uxn
   const L = (i, off, w = 8) => hex(value(A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE + off, w));
@@ -133,6 +149,16 @@ function spec(A, format, fmt, name, options) {
     `export class Walker${name} {`,
     '  // @ts-ignore: decorator',
     `  @inline walk(va: u64, start: i32, table: u64, and_: u64, or_: u64, acc: u32, cache: bool): u32 { return walk${name}(va, start, table, and_, or_, acc, cache); }`,
+    '  // @ts-ignore: decorator',
+    `  @inline canonical(va: u64): bool { ${canonicalBody} }`,
+    '  // @ts-ignore: decorator',
+    `  @inline entryBytes(): u32 { return ${eb}; }`,
+    '  // @ts-ignore: decorator',
+    '  @inline restart(va: u64, prev: u64, prevEnd: i32): i32 {',
+    '    const diff = va ^ prev;',
+    `    const s = ${restartTerms.join(' + ')};`,
+    '    return s < prevEnd ? s : prevEnd;',
+    '  }',
     '}',
     '',
   ];

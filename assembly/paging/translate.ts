@@ -10,9 +10,9 @@ import {
 } from '../../src/abi';
 import { physAddr } from '../shared/phys';
 import { clearTableMemo, cachedAddr, FETCHES } from '../shared/frame-map';
-import { CACHED } from '../shared/layout';
+import { CACHED, RAM_BASE, RAM_BYTES } from '../shared/layout';
 import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, loadEntry, rootMask } from './params';
-import { walk, walkFrom, walkCachedWith, restartLevel, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
+import { walk, walkFrom, walkCachedWith, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
 import { matchesX86_64, matchesX86_64_LA57, WalkerX86_64, WalkerX86_64_LA57 } from '../../build/gen/walk-specs';
 
 // Which walker the batch and range kernels use: a specialised one when the walk
@@ -80,7 +80,7 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
       const va = next;
       // Fetch the next input before walking this one: the load overlaps the walk.
       if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
-      emit(outPtr + (<usize>k) * BR_BYTES, canonical(va) ? w.walk(va, 0, root, <u64>-1, 0, acc, false) : walk(root, va, acc));
+      emit(outPtr + (<usize>k) * BR_BYTES, w.canonical(va) ? w.walk(va, 0, root, <u64>-1, 0, acc, false) : walk(root, va, acc));
     }
     return;
   }
@@ -134,7 +134,7 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
       }
     }
     let st: u32;
-    if (!canonical(va)) {
+    if (!w.canonical(va)) {
       st = walk(root, va, acc);
       prevEnd = -1;
       memo = false;
@@ -230,7 +230,7 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
   let active: u32 = 0; // bit g: member g still walking
   for (let g: u32 = 0; g < m; g++) {
     const va = load<u64>(inPtr + (<usize>(k + g) << 3));
-    if (!canonical(va)) {
+    if (!w.canonical(va)) {
       emit(outPtr + (<usize>(k + g)) * BR_BYTES, walk(root, va, acc));
       continue;
     }
@@ -242,7 +242,7 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
     active |= (<u32>1) << g;
   }
   const n = levels();
-  const eb = entryBytes();
+  const eb = w.entryBytes();
   for (let i = 0; i < n && active != 0; i++) {
     const L = lv(i);
     const shift = <u64>load<u32>(L + LV_SHIFT);
@@ -282,15 +282,22 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
         rest &= rest - 1;
         const s = ig(g);
         const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
-        const a = physAddr(ea, eb);
-        if (a != 0) {
-          const e = loadEntry(a, eb);
-          if ((e & fm) == fv) {
-            store<u64>(s, e & ta, IG_TABLE);
-            store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
-            store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
-            continue;
-          }
+        // Resident: physAddr's rule with the bound as a branch (as in the generated
+        // walkers), not a select the entry's address would wait for.
+        let a: usize;
+        if (CACHED) {
+          a = physAddr(ea, eb);
+          if (a == 0) { leaving |= (<u32>1) << g; continue; }
+        } else {
+          if (ea + eb > RAM_BYTES) { leaving |= (<u32>1) << g; continue; }
+          a = RAM_BASE + <usize>ea;
+        }
+        const e = loadEntry(a, eb);
+        if ((e & fm) == fv) {
+          store<u64>(s, e & ta, IG_TABLE);
+          store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
+          store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
+          continue;
         }
         leaving |= (<u32>1) << g;
       }
@@ -428,6 +435,7 @@ export function translateRuns(root: u64, va: u64, pages: u32, outPtr: usize, max
 }
 
 function rangeWalk<T, W>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32): void {
+  const w = changetype<W>(0);
   root &= rootMask();
   setAccess(acc);
   clearTableMemo();
@@ -443,7 +451,7 @@ function rangeWalk<T, W>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32
   let k: u32 = 0;
   while (k < pages) {
     let cur = va + (<u64>k << pshift);
-    if (!canonical(cur)) {
+    if (!w.canonical(cur)) {
       sinkPage<T>(outPtr, k, walk(root, cur, acc));
       k++;
       prevEnd = -1;
@@ -451,7 +459,7 @@ function rangeWalk<T, W>(root: u64, va: u64, pages: u32, outPtr: usize, acc: u32
       continue;
     }
     // Runs: the restart level, for the walk's cost (the same test walkCachedWith makes).
-    const from = sizeof<T>() != 1 && prevEnd >= 0 ? restartLevel(cur, prev, prevEnd) : 0;
+    const from = sizeof<T>() != 1 && prevEnd >= 0 ? w.restart(cur, prev, prevEnd) : 0;
     const st = walkCachedWith<W>(root, cur, prev, prevEnd, acc);
     if (sizeof<T>() != 1) {
       const cost = ((st >> ST_LEVEL_SHIFT) & 0xf) + 1 - <u32>from;

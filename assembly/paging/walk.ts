@@ -15,6 +15,7 @@ import {
   LV_LFAST_MASK, LV_LFAST_VALUE, LV_LAND_KEEP, LV_LOR_KEEP, LV_LEAF_STATUS,
 } from '../../src/abi';
 import { levels, entryBytes, walkFlags, lv, canonical, loadEntry, isValid, isLeaf } from './params';
+import { RAM_BASE, RAM_BYTES, CACHED } from '../shared/layout';
 import { physAddr } from '../shared/phys';
 
 // Results of the last walk (wasm has one return value; globals are the cheapest out-params).
@@ -114,11 +115,42 @@ let REFUSED: u32 = 0;
   return st;
 }
 
-/** Precompute, for the access kind of the coming walks, which of the 16 rights sets refuse it. */
+/** The rights sets (bit r: rights r, r in 0..15) that contain right `b`. */
+// @ts-ignore: decorator
+@inline function setsWith(b: u32): u32 {
+  return b == 1 ? 0xaaaa : b == 2 ? 0xcccc : b == 4 ? 0xf0f0 : 0xff00;
+}
+
+// The access kind and flags REFUSED was computed for.
+let refusedAcc: u32 = 0xffffffff;
+let refusedFlags: u32 = 0;
+
+/**
+ * Precompute, for the access kind of the coming walks, which of the 16 rights sets
+ * refuse it: refused() over every set at once, as bit masks. Runs at every kernel
+ * entry, so it is kept loop-free and skipped when nothing changed: a loop here
+ * spent V8's tier-up budget a little per call until TurboFan recompiled it in the
+ * middle of some later measured batch.
+ */
 export function setAccess(acc: u32): void {
   const flags = walkFlags();
+  if (acc == refusedAcc && flags == refusedFlags) return;
+  refusedAcc = acc;
+  refusedFlags = flags;
+  const all: u32 = 0xffff;
+  const noW = all & ~setsWith(R_WRITE), noU = all & ~setsWith(R_USER), user = setsWith(R_USER);
   let m: u32 = 0;
-  for (let r: u32 = 0; r < 16; r++) if (refused(r, acc, flags)) m |= (<u32>1) << r;
+  if (acc & ACC_USER) {
+    m = noU;
+    if (acc & ACC_WRITE) m |= noW;
+    if (acc & ACC_FETCH) m |= all & ~setsWith(R_UEXEC);
+  } else {
+    if ((acc & ACC_WRITE) && (flags & WF_WP)) m |= noW;
+    if (acc & ACC_FETCH) {
+      m |= all & ~setsWith(R_EXEC);
+      if (flags & WF_SMEP) m |= user;
+    } else if (flags & WF_SMAP) m |= user;
+  }
   REFUSED = m;
 }
 
@@ -249,13 +281,21 @@ export class GenericWalker {
   @inline walk(va: u64, start: i32, table: u64, and_: u64, or_: u64, acc: u32, cache: bool): u32 {
     return walkFrom(va, start, table, and_, or_, acc, cache);
   }
+  /** Does `va` have the form the format requires (else the walk is a #GP)? */
+  // @ts-ignore: decorator
+  @inline canonical(va: u64): bool { return canonical(va); }
+  /** restartLevel: the level from which `va` needs tables of its own (prevEnd >= 0). */
+  // @ts-ignore: decorator
+  @inline restart(va: u64, prev: u64, prevEnd: i32): i32 { return restartLevel(va, prev, prevEnd); }
+  // @ts-ignore: decorator
+  @inline entryBytes(): u32 { return entryBytes(); }
 }
 
 /** Walk `va` with walker W and the cache of the previous walk (caller checked canonical). */
 // @ts-ignore: decorator
 @inline export function walkCachedWith<W>(root: u64, va: u64, prev: u64, prevEnd: i32, acc: u32): u32 {
   const w = changetype<W>(0);
-  const s = prevEnd < 0 ? 0 : restartLevel(va, prev, prevEnd);
+  const s = prevEnd < 0 ? 0 : w.restart(va, prev, prevEnd);
   if (s == 0) return w.walk(va, 0, root, <u64>-1, 0, acc, true);
   const c = cacheTable(s);
   return w.walk(va, s, load<u64>(c, WC_TABLE), load<u64>(c, WC_AND), load<u64>(c, WC_OR), acc, true);

@@ -12,7 +12,7 @@ import { buildHypervisorTables } from '../src/xen/hypervisor-tables.js';
 import { relocateHypervisorTables } from '../src/xen/relocate.js';
 import { infoMemBytes, infoTlbBytes } from '../src/images/qemu-listing.js';
 import { ByteSink } from '../src/cli/output.js';
-import { jsonLines, lineBatch, memwalkLines } from '../src/cli/mapping-bytes.js';
+import { jsonBatch, jsonLines, lineBatch, memwalkLines } from '../src/cli/mapping-bytes.js';
 import { selectedBatches } from '../src/paging/mapping-records.js';
 import { prepareWalk } from '../src/paging/prepare.js';
 import { QEMU_BARE_WALK, RELOCATE_WHOLE, RELOCATE_COLD } from '../src/perf/targets.js';
@@ -177,7 +177,7 @@ function memwalkListing(e: Engine, cr3: bigint, monitor: { format: typeof x86_64
   const counted = { count: 0, truncated: false };
   if (json) sink.text('{"mappings":[\n');
   let first = true;
-  for (const b of selectedBatches(e, cr3, monitor, {}, counted, lineBatch(e))) {
+  for (const b of selectedBatches(e, cr3, monitor, {}, counted, json ? jsonBatch(e) : lineBatch(e))) {
     if (json) jsonLines(e, b, sink, first);
     else memwalkLines(e, b, sink);
     first = false;

@@ -7,7 +7,7 @@ import { x86_64 } from '../src/paging/formats/x86.js';
 import { memwalk } from './helpers/cli.js';
 import { createEngine, BumpAllocator, type Engine } from '../src/index.js';
 import { ByteSink } from '../src/cli/output.js';
-import { jsonLines, lineBatch, memwalkLines } from '../src/cli/mapping-bytes.js';
+import { jsonBatch, jsonLines, lineBatch, memwalkLines } from '../src/cli/mapping-bytes.js';
 import { selectedBatches, type RecordSelection } from '../src/paging/mapping-records.js';
 import type { Mapping } from '../src/paging/types.js';
 
@@ -36,7 +36,7 @@ function bytes(json: boolean, sel: RecordSelection = {}, x: Engine = e): { text:
   const out: Buffer[] = [];
   const sink = new ByteSink((b) => out.push(Buffer.from(b)) > 0);
   let first = true;
-  for (const b of selectedBatches(x, 0x1000n, {}, sel, { count: 0, truncated: false }, lineBatch(x))) {
+  for (const b of selectedBatches(x, 0x1000n, {}, sel, { count: 0, truncated: false }, json ? jsonBatch(x) : lineBatch(x))) {
     if (json) jsonLines(x, b, sink, first);
     else memwalkLines(x, b, sink);
     first = false;
@@ -45,7 +45,7 @@ function bytes(json: boolean, sel: RecordSelection = {}, x: Engine = e): { text:
   return { text: Buffer.concat(out).toString('latin1'), blocks: out.length };
 }
 
-describe.each(['wasm', 'reference'] as const)('mapping lines as bytes (%s backend: the memwalk lines are its formatLines kernel)', (backend) => {
+describe.each(['wasm', 'reference'] as const)('mapping lines as bytes (%s backend: the lines are its formatLines and formatJson kernels)', (backend) => {
   const all = [...e.mappingsIter(0x1000n)];
   const x = backend === 'wasm' ? e : e.withBackend('reference');
 

@@ -201,14 +201,17 @@ function qemuListingWorkload(kind: ListingKind | 'bare', cr3: bigint, lines: num
   const monitor = { format: x86_64, ignoreReserved: true, maxPhyAddr: 50 };
   let sum = '';
   // Timed: the chunks copied into blocks, one word of each block hashed (the output
-  // consumed, as stdout would take it); the full checksum of every byte untimed, after.
+  // consumed, as stdout would take it, then released for reuse as stdout's write
+  // callback does); the full checksum of every byte untimed, after.
   const list = (e: Engine, full = false) => {
     const c = new Checksum();
     let bytes = 0;
-    const sink = new ByteSink((block) => {
+    // As stdout does, the consumer hands each block back once it has taken the bytes.
+    const sink = new ByteSink((block, release) => {
       bytes += block.length;
       if (full) c.array(padded(block));
       else c.words(new Uint32Array(block.buffer, block.byteOffset, 1), 0, 4);
+      release();
       return true;
     });
     if (kind === 'text' || kind === 'json') memwalkListing(e, cr3, monitor, kind === 'json', sink);

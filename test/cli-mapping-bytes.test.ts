@@ -93,3 +93,27 @@ describe('memwalk mappings: every format from the records, as the decoded listin
     expect(run('--limit', String(all().length)).stderr).toBe('');
   });
 });
+
+describe('ByteSink blocks', () => {
+  test('a block is taken again only after its reader released it, and its bytes are not overwritten before', () => {
+    const held: Uint8Array[] = [];
+    const releases: (() => void)[] = [];
+    const sink = new ByteSink((b, release) => (held.push(b), releases.push(release), true));
+    const chunk = new Uint8Array(40000);
+    for (let i = 0; i < 4; i++) sink.bytes(chunk.fill(0x61 + i));
+    // 160000 bytes: two full blocks written so far, none released.
+    expect(held.map((b) => b.length)).toEqual([65536, 65536]);
+    const first = Buffer.from(held[0]!);
+    releases[1]!();
+    sink.flush();
+    sink.bytes(chunk.fill(0x7a));
+    sink.flush();
+    // The third block (28928 bytes) was a fresh one; the fourth reuses the released second.
+    expect(held.map((b) => b.length)).toEqual([65536, 65536, 28928, 40000]);
+    expect(new Set(held.slice(0, 3).map((b) => b.buffer)).size).toBe(3);
+    // The released second block holds the new bytes; the first, still held, is intact.
+    expect(held[3]!.buffer).toBe(held[1]!.buffer);
+    expect(Buffer.from(held[3]!).equals(Buffer.alloc(40000, 0x7a))).toBe(true);
+    expect(Buffer.from(held[0]!).equals(first)).toBe(true);
+  });
+});

@@ -5,47 +5,33 @@
 // TS layer fills (src/cli/mapping-bytes.ts), so the decimal sizes, the levels'
 // numbers and the rights' words stay JavaScript's own (JSON.stringify's text).
 import { MR_BYTES, MR_VA, MR_PA, MR_ENTRY, MR_STATUS, ST_PAGE_SHIFT, ST_LEVEL_SHIFT, ST_RIGHTS_SHIFT } from '../../src/abi';
-import { hex8 } from './qemu-tlb';
 
 /** The slot tables at `tables`, each slot its length byte then its text. */
 const SIZES: usize = 0; // 64 slots of 48 by page shift: `","size":N,"level":`
 const LEVELS: usize = 64 * 48; // 16 slots of 16 by level index: `L,"entry":"0x`
 const RIGHTS: usize = LEVELS + 16 * 16; // 16 slots of 64 by rights: `","rights":{...}}\n`
 
-/** hex8(`v`) without its leading zeros: the digits from the lowest byte. */
+/** Lowercase hex digits by nibble, and lane numbers 0..15. */
+const DIGITS = i8x16(0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66);
+const LANES = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+
+/** `v` as hex digits without leading zeros ("0" for zero) at `o`; returns the end. Writes 16 bytes. */
 // @ts-ignore: decorator
-@inline function head(v: u32): u64 {
-  // hex8 puts the most significant digit in the lowest byte: shifting right drops leading zeros.
-  return hex8(v) >> (<u64>(clz(v) >> 2) << 3);
+@inline function hexTrim(o: usize, v: u64): usize {
+  // Each byte of v, most significant first, twice in a 16-bit lane: its high
+  // nibble from the lane shifted right by 4 into the low byte, its low nibble in the high byte.
+  const x = i8x16.shuffle(i64x2.splat(v), i64x2.splat(v), 7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  const nib = v128.and(v128.bitselect(i16x8.shr_u(x, 4), x, i16x8.splat(0x00ff)), i8x16.splat(0x0f));
+  // Drop the z leading zero digits by moving lanes down (lane numbers past 15 give 0).
+  const z = min<u32>(<u32>clz(v) >> 2, 15);
+  v128.store(o, i8x16.swizzle(i8x16.swizzle(DIGITS, nib), i8x16.add(LANES, i8x16.splat(<i8>z))));
+  return o + 16 - <usize>z;
 }
 
-/** Digits of `head(v)` (at least 1). */
+/** The slot at `t` copied to `o` in `n` 16-byte stores (its text may be shorter); returns the text's end. */
 // @ts-ignore: decorator
-@inline function headLen(v: u32): usize {
-  return 8 - <usize>min<u32>(clz(v) >> 2, 7);
-}
-
-/**
- * The u64 hi:lo as hex digits without leading zeros ("0" for zero) at `o`; returns
- * the end. `hiHead` is head(hi): neighbouring lines share their upper halves, so the
- * caller keeps it. Writes up to 16 bytes.
- */
-// @ts-ignore: decorator
-@inline function hexTrim(o: usize, hi: u32, hiHead: u64, lo: u32): usize {
-  if (hi != 0) {
-    store<u64>(o, hiHead);
-    o += headLen(hi);
-    store<u64>(o, hex8(lo));
-    return o + 8;
-  }
-  store<u64>(o, head(lo));
-  return o + headLen(lo);
-}
-
-/** The slot at `t` copied to `o` in `words` u64 stores (its text may be shorter); returns the text's end. */
-// @ts-ignore: decorator
-@inline function slot(o: usize, t: usize, words: u32): usize {
-  for (let k: u32 = 0; k < words; k++) store<u64>(o + (<usize>k << 3), load<u64>(t + 1 + (<usize>k << 3)));
+@inline function slot(o: usize, t: usize, n: u32): usize {
+  for (let k: u32 = 0; k < n; k++) v128.store(o + (<usize>k << 4), v128.load(t + 1 + (<usize>k << 4)));
   return o + <usize>load<u8>(t);
 }
 
@@ -57,36 +43,21 @@ const RIGHTS: usize = LEVELS + 16 * 16; // 16 slots of 64 by rights: `","rights"
  */
 export function formatJson(recPtr: usize, n: u32, outPtr: usize, tables: usize, first: u32): u32 {
   let o = outPtr;
-  // The upper halves of the last line's VA, PA and entry, and their digits.
-  let vaHi: u32 = 0, vaHead: u64 = 0, paHi: u32 = 0, paHead: u64 = 0, eHi: u32 = 0, eHead: u64 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const r = recPtr + <usize>i * MR_BYTES;
     const st = load<u32>(r, MR_STATUS);
-    const va = load<u64>(r, MR_VA), pa = load<u64>(r, MR_PA), e = load<u64>(r, MR_ENTRY);
-    if (<u32>(va >> 32) != vaHi) {
-      vaHi = <u32>(va >> 32);
-      vaHead = head(vaHi);
-    }
-    if (<u32>(pa >> 32) != paHi) {
-      paHi = <u32>(pa >> 32);
-      paHead = head(paHi);
-    }
-    if (<u32>(e >> 32) != eHi) {
-      eHi = <u32>(e >> 32);
-      eHead = head(eHi);
-    }
     store<u8>(o, 0x2c); // ','
     o += <usize>(i == 0 && first != 0 ? 0 : 1);
     store<u64>(o, 0x30223a226176227b); // {"va":"0
     store<u8>(o, 0x78, 8); // x
-    o = hexTrim(o + 9, vaHi, vaHead, <u32>va);
+    o = hexTrim(o + 9, load<u64>(r, MR_VA));
     store<u64>(o, 0x223a226170222c22); // ","pa":"
     store<u16>(o, 0x7830, 8); // 0x
-    o = hexTrim(o + 10, paHi, paHead, <u32>pa);
-    o = slot(o, tables + SIZES + <usize>((st >> ST_PAGE_SHIFT) & 0x3f) * 48, 5);
-    o = slot(o, tables + LEVELS + <usize>((st >> ST_LEVEL_SHIFT) & 0xf) * 16, 2);
-    o = hexTrim(o, eHi, eHead, <u32>e);
-    o = slot(o, tables + RIGHTS + <usize>((st >> ST_RIGHTS_SHIFT) & 0xf) * 64, 8);
+    o = hexTrim(o + 10, load<u64>(r, MR_PA));
+    o = slot(o, tables + SIZES + <usize>((st >> ST_PAGE_SHIFT) & 0x3f) * 48, 3);
+    o = slot(o, tables + LEVELS + <usize>((st >> ST_LEVEL_SHIFT) & 0xf) * 16, 1);
+    o = hexTrim(o, load<u64>(r, MR_ENTRY));
+    o = slot(o, tables + RIGHTS + <usize>((st >> ST_RIGHTS_SHIFT) & 0xf) * 64, 4);
   }
   return <u32>(o - outPtr);
 }

@@ -90,7 +90,11 @@ export function stdoutSink(): { sink: ByteSink; pace: () => Promise<boolean> } {
     sink.written = 0;
     if (sink.full) {
       sink.full = false;
-      await new Promise<void>((r) => out.once('drain', r).once('close', r));
+      await new Promise<void>((r) => {
+        // Whichever comes first ends the wait; the other listener goes too, so none pile up.
+        const done = () => (out.off('drain', done).off('close', done), r());
+        out.once('drain', done).once('close', done);
+      });
     } else await new Promise<void>((r) => setImmediate(r));
     return !out.destroyed;
   };

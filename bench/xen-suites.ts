@@ -12,7 +12,7 @@ import { buildHypervisorTables } from '../src/xen/hypervisor-tables.js';
 import { relocateHypervisorTables } from '../src/xen/relocate.js';
 import { infoMemBytes, infoTlbBytes } from '../src/images/qemu-listing.js';
 import { ByteSink } from '../src/cli/output.js';
-import { jsonLines, lineBatch, memwalkLines } from '../src/cli/mapping-bytes.js';
+import { jsonBatch, jsonLines, lineBatch, memwalkLines } from '../src/cli/mapping-bytes.js';
 import { selectedBatches } from '../src/paging/mapping-records.js';
 import { prepareWalk } from '../src/paging/prepare.js';
 import { QEMU_BARE_WALK, RELOCATE_WHOLE, RELOCATE_COLD } from '../src/perf/targets.js';
@@ -177,7 +177,7 @@ function memwalkListing(e: Engine, cr3: bigint, monitor: { format: typeof x86_64
   const counted = { count: 0, truncated: false };
   if (json) sink.text('{"mappings":[\n');
   let first = true;
-  for (const b of selectedBatches(e, cr3, monitor, {}, counted, lineBatch(e))) {
+  for (const b of selectedBatches(e, cr3, monitor, {}, counted, json ? jsonBatch(e) : lineBatch(e))) {
     if (json) jsonLines(e, b, sink, first);
     else memwalkLines(e, b, sink);
     first = false;
@@ -201,14 +201,17 @@ function qemuListingWorkload(kind: ListingKind | 'bare', cr3: bigint, lines: num
   const monitor = { format: x86_64, ignoreReserved: true, maxPhyAddr: 50 };
   let sum = '';
   // Timed: the chunks copied into blocks, one word of each block hashed (the output
-  // consumed, as stdout would take it); the full checksum of every byte untimed, after.
+  // consumed, as stdout would take it, then released for reuse as stdout's write
+  // callback does); the full checksum of every byte untimed, after.
   const list = (e: Engine, full = false) => {
     const c = new Checksum();
     let bytes = 0;
-    const sink = new ByteSink((block) => {
+    // As stdout does, the consumer hands each block back once it has taken the bytes.
+    const sink = new ByteSink((block, release) => {
       bytes += block.length;
       if (full) c.array(padded(block));
       else c.words(new Uint32Array(block.buffer, block.byteOffset, 1), 0, 4);
+      release();
       return true;
     });
     if (kind === 'text' || kind === 'json') memwalkListing(e, cr3, monitor, kind === 'json', sink);

@@ -7,7 +7,7 @@ import { x86_64 } from '../src/paging/formats/x86.js';
 import { memwalk } from './helpers/cli.js';
 import { createEngine, BumpAllocator, type Engine } from '../src/index.js';
 import { ByteSink } from '../src/cli/output.js';
-import { jsonLines, lineBatch, memwalkLines } from '../src/cli/mapping-bytes.js';
+import { jsonBatch, jsonLines, lineBatch, memwalkLines } from '../src/cli/mapping-bytes.js';
 import { selectedBatches, type RecordSelection } from '../src/paging/mapping-records.js';
 import type { Mapping } from '../src/paging/types.js';
 
@@ -36,7 +36,7 @@ function bytes(json: boolean, sel: RecordSelection = {}, x: Engine = e): { text:
   const out: Buffer[] = [];
   const sink = new ByteSink((b) => out.push(Buffer.from(b)) > 0);
   let first = true;
-  for (const b of selectedBatches(x, 0x1000n, {}, sel, { count: 0, truncated: false }, lineBatch(x))) {
+  for (const b of selectedBatches(x, 0x1000n, {}, sel, { count: 0, truncated: false }, json ? jsonBatch(x) : lineBatch(x))) {
     if (json) jsonLines(x, b, sink, first);
     else memwalkLines(x, b, sink);
     first = false;
@@ -45,7 +45,7 @@ function bytes(json: boolean, sel: RecordSelection = {}, x: Engine = e): { text:
   return { text: Buffer.concat(out).toString('latin1'), blocks: out.length };
 }
 
-describe.each(['wasm', 'reference'] as const)('mapping lines as bytes (%s backend: the memwalk lines are its formatLines kernel)', (backend) => {
+describe.each(['wasm', 'reference'] as const)('mapping lines as bytes (%s backend: the lines are its formatLines and formatJson kernels)', (backend) => {
   const all = [...e.mappingsIter(0x1000n)];
   const x = backend === 'wasm' ? e : e.withBackend('reference');
 
@@ -91,5 +91,29 @@ describe('memwalk mappings: every format from the records, as the decoded listin
     const j = JSON.parse(run('--limit', '4', '--json').stdout);
     expect([j.count, j.truncated, j.mappings.length]).toEqual([4, true, 4]);
     expect(run('--limit', String(all().length)).stderr).toBe('');
+  });
+});
+
+describe('ByteSink blocks', () => {
+  test('a block is taken again only after its reader released it, and its bytes are not overwritten before', () => {
+    const held: Uint8Array[] = [];
+    const releases: (() => void)[] = [];
+    const sink = new ByteSink((b, release) => (held.push(b), releases.push(release), true));
+    const chunk = new Uint8Array(40000);
+    for (let i = 0; i < 4; i++) sink.bytes(chunk.fill(0x61 + i));
+    // 160000 bytes: two full blocks written so far, none released.
+    expect(held.map((b) => b.length)).toEqual([65536, 65536]);
+    const first = Buffer.from(held[0]!);
+    releases[1]!();
+    sink.flush();
+    sink.bytes(chunk.fill(0x7a));
+    sink.flush();
+    // The third block (28928 bytes) was a fresh one; the fourth reuses the released second.
+    expect(held.map((b) => b.length)).toEqual([65536, 65536, 28928, 40000]);
+    expect(new Set(held.slice(0, 3).map((b) => b.buffer)).size).toBe(3);
+    // The released second block holds the new bytes; the first, still held, is intact.
+    expect(held[3]!.buffer).toBe(held[1]!.buffer);
+    expect(Buffer.from(held[3]!).equals(Buffer.alloc(40000, 0x7a))).toBe(true);
+    expect(Buffer.from(held[0]!).equals(first)).toBe(true);
   });
 });

@@ -7,6 +7,7 @@ export { enumStart, enumNext } from './enumerate';
 export { formatTlb } from './qemu-tlb';
 export { formatMem } from './qemu-mem';
 export { formatLines } from './memwalk-lines';
+export { formatJson } from './memwalk-json';
 export { mapRange, unmapRange, protectRange } from './map';
 export { contigUpdate, contigCheckStart, contigCheckNext } from './contig';
 export { relocate } from './relocate';

@@ -36,6 +36,12 @@ export interface PagingKernels {
    * shift * 16 + rights. Returns the bytes.
    */
   formatLines(recPtr: number, n: number, outPtr: number, tails: number): number;
+  /**
+   * `n` mapping records at `recPtr` as memwalk's JSON lines at `outPtr` (192 bytes of room a line,
+   * plus 64), a comma before each but the listing's first (`first` != 0); the size, level and
+   * rights text copied from the slot tables at `tables` (src/cli/mapping-bytes.ts). Returns the bytes.
+   */
+  formatJson(recPtr: number, n: number, outPtr: number, tables: number, first: number): number;
   mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number, journal: number, journalBytes: number): number;
   unmapRange(root: bigint, va: bigint, size: bigint, dry: number): number;
   protectRange(root: bigint, va: bigint, size: bigint, set: bigint, clear: bigint, dry: number, journal: number, journalBytes: number): number;

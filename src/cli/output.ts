@@ -19,9 +19,11 @@ const BLOCK = 1 << 16;
 /**
  * Bytes gathered into blocks of 64 KiB and handed to `write` one block at a time;
  * a listing formats into `buf` at `len` (after `room`) or copies chunks in with
- * `bytes`. A block once written is never touched again (a stream may hold it), so
- * a fresh one is taken; nothing per line is allocated. `write` returns false when
- * its reader is full: `full` is then set until `pace` has waited.
+ * `bytes`. A block once written is not touched again until its reader calls the
+ * `release` it was handed (a stream holds it until written): released blocks are
+ * taken again, so a long listing reuses a few warm blocks instead of faulting in
+ * fresh memory for every 64 KiB. `write` returns false when its reader is full:
+ * `full` is then set until `pace` has waited.
  */
 export class ByteSink {
   buf: Uint8Array = Buffer.allocUnsafe(BLOCK);
@@ -29,8 +31,9 @@ export class ByteSink {
   /** Blocks written since the last pace(). */
   written = 0;
   full = false;
+  private readonly free: Uint8Array[] = [];
 
-  constructor(private readonly write: (block: Uint8Array) => boolean) {}
+  constructor(private readonly write: (block: Uint8Array, release: () => void) => boolean) {}
 
   /** Make room for `n` more bytes at `len` (n at most 64 KiB). */
   room(n: number): void {
@@ -65,9 +68,10 @@ export class ByteSink {
   /** Hand the bytes so far to `write`. */
   flush(): void {
     if (this.len === 0) return;
-    if (!this.write(this.buf.subarray(0, this.len))) this.full = true;
+    const block = this.buf;
+    if (!this.write(block.subarray(0, this.len), () => this.free.push(block))) this.full = true;
     this.written++;
-    this.buf = Buffer.allocUnsafe(BLOCK);
+    this.buf = this.free.pop() ?? Buffer.allocUnsafe(BLOCK);
     this.len = 0;
   }
 }
@@ -79,13 +83,18 @@ export class ByteSink {
  */
 export function stdoutSink(): { sink: ByteSink; pace: () => Promise<boolean> } {
   const out = process.stdout;
-  const sink = new ByteSink((b) => (out.destroyed ? true : out.write(b)));
+  // The write callback runs once the stream is done with the block (or failed: then it is not reused).
+  const sink = new ByteSink((b, release) => (out.destroyed ? true : out.write(b, (err) => err || release())));
   const pace = async (): Promise<boolean> => {
     if (sink.written === 0) return !out.destroyed;
     sink.written = 0;
     if (sink.full) {
       sink.full = false;
-      await new Promise<void>((r) => out.once('drain', r).once('close', r));
+      await new Promise<void>((r) => {
+        // Whichever comes first ends the wait; the other listener goes too, so none pile up.
+        const done = () => (out.off('drain', done).off('close', done), r());
+        out.once('drain', done).once('close', done);
+      });
     } else await new Promise<void>((r) => setImmediate(r));
     return !out.destroyed;
   };

@@ -1,12 +1,13 @@
 // The reference twin of assembly/paging/index.ts: the page-table kernels of one
 // backend object, each from the file that pairs with its assembly file
-// (translate.ts, enumerate.ts, qemu-tlb.ts, qemu-mem.ts, memwalk-lines.ts, map.ts, contig.ts, relocate.ts).
+// (translate.ts, enumerate.ts, qemu-tlb.ts, qemu-mem.ts, memwalk-lines.ts, memwalk-json.ts, map.ts, contig.ts, relocate.ts).
 import type { PagingKernels, BackendContext } from '../backend.js';
 import { ReferenceTranslate } from './translate.js';
 import { ReferenceEnumerate } from './enumerate.js';
 import { ReferenceQemuTlb } from './qemu-tlb.js';
 import { ReferenceQemuMem } from './qemu-mem.js';
 import { ReferenceMemwalkLines } from './memwalk-lines.js';
+import { ReferenceMemwalkJson } from './memwalk-json.js';
 import { ReferenceMap } from './map.js';
 import { ReferenceContig } from './contig.js';
 import { ReferenceRelocate } from './relocate.js';
@@ -16,6 +17,7 @@ export class ReferencePaging extends ReferenceTranslate implements PagingKernels
   private readonly tlb: ReferenceQemuTlb;
   private readonly mem: ReferenceQemuMem;
   private readonly lines: ReferenceMemwalkLines;
+  private readonly json: ReferenceMemwalkJson;
   private readonly mapper: ReferenceMap;
   private readonly contig: ReferenceContig;
   private readonly relocator: ReferenceRelocate;
@@ -26,6 +28,7 @@ export class ReferencePaging extends ReferenceTranslate implements PagingKernels
     this.tlb = new ReferenceQemuTlb(ctx);
     this.mem = new ReferenceQemuMem(ctx);
     this.lines = new ReferenceMemwalkLines(ctx);
+    this.json = new ReferenceMemwalkJson(ctx);
     this.mapper = new ReferenceMap(ctx);
     this.contig = new ReferenceContig(ctx);
     this.relocator = new ReferenceRelocate(ctx);
@@ -49,6 +52,10 @@ export class ReferencePaging extends ReferenceTranslate implements PagingKernels
 
   formatLines(recPtr: number, n: number, outPtr: number, tails: number): number {
     return this.lines.formatLines(recPtr, n, outPtr, tails);
+  }
+
+  formatJson(recPtr: number, n: number, outPtr: number, tables: number, first: number): number {
+    return this.json.formatJson(recPtr, n, outPtr, tables, first);
   }
 
   mapRange(root: bigint, va: bigint, pa: bigint, size: bigint, leafBits: bigint, pool: number, poolCount: number, dry: number, journal: number, journalBytes: number): number {

@@ -3,7 +3,7 @@ import { loadImage, type ImageOptions } from '../image-engine.js';
 import { addRootOptions, addWalkOptions, parseRootOptions, refuseGiven, resolveRoot, walkFlags, WALK_OPTION_NAMES, type RootOptions, type AccessOptions } from '../walk-options.js';
 import { address, choice, integer } from '../args.js';
 import { stdoutSink, writeChunks } from '../output.js';
-import { jsonLines, lineBatch, memwalkLines } from '../mapping-bytes.js';
+import { jsonBatch, jsonLines, lineBatch, memwalkLines } from '../mapping-bytes.js';
 import { hex, quote } from '../../util/numbers.js';
 import { infoMemBytes, infoTlbBytes } from '../../images/qemu-listing.js';
 import { selectedBatches } from '../../paging/mapping-records.js';
@@ -67,7 +67,7 @@ export function register(program: Command): void {
         limitNote();
         return;
       }
-      const batches = selectedBatches(e, root, { format, ...flags }, sel, counted, lineBatch(e));
+      const batches = selectedBatches(e, root, { format, ...flags }, sel, counted, o.json ? jsonBatch(e) : lineBatch(e));
       const { sink, pace } = stdoutSink();
       if (o.json) sink.text('{"mappings":[\n');
       let first = true;

@@ -87,23 +87,27 @@ const V_NOLOCK_L4: u32 = 4; // page_lock refused a validated L4
   }
 }
 
+// @ts-ignore: decorator
+@inline const ORDINARY_MAX: u32 = 0xffff;
+
 /**
  * The hot loop of the faithful and counted kernels: visit and rotate (head to
- * tail) up to `max` frames of `d`'s list, stopping before the first L4-typed
- * frame, which the caller visits with visitHead (a slot to fill, or an L4 that
- * page_lock refused). Returns the frames done and adds the refused ones to
- * lockFailed; the list's ends stay in the domain record. It is a function of
- * its own that calls nothing because V8 saves no register across a call: a
- * call anywhere in the loop, even on its rare path, made it keep the loop's
- * values on the stack.
+ * tail) up to `max` (at most ORDINARY_MAX) frames of `d`'s list, stopping
+ * before the first L4-typed frame, which the caller visits with visitHead (a
+ * slot to fill, or an L4 that page_lock refused). Returns the frames done and
+ * adds the refused ones to lockFailed; the list's ends stay in the domain record.
+ * A function of its own that calls nothing, with few live values: V8 saves no
+ * register across a call, so any call in the loop put the loop's values on the
+ * stack, and with more values than its 12 registers it kept the frame counter
+ * there, a store and reload every frame.
  */
 function rotateOrdinary(d: u32, max: u32): u32 {
   let head = domGet(d, DOM_HEAD);
   let tail = domGet(d, DOM_TAIL);
   const types = COL_TYPE, nexts = COL_NEXT, prevs = COL_PREV, frames = FRAMES;
-  let left = max;
-  let locked: u32 = 0;
-  while (left != 0) {
+  // Frames left to do in bits 0..15, frames locked (not refused) from bit 16: one register for both.
+  let c = max;
+  while ((c & ORDINARY_MAX) != 0) {
     const f = head;
     const at = <usize>f << 2;
     const x = load<u32>(types + at);
@@ -112,7 +116,7 @@ function rotateOrdinary(d: u32, max: u32): u32 {
     if (lockable(x)) {
       store<u32>(types + at, (x + 1) | PGT_LOCKED); // page_lock
       store<u32>(types + at, x); // page_unlock
-      locked++;
+      c += 1 << 16;
     }
     if (n < frames) {
       store<u32>(prevs + (<usize>n << 2), NULL);
@@ -122,12 +126,12 @@ function rotateOrdinary(d: u32, max: u32): u32 {
       tail = f;
       head = n;
     }
-    left--;
+    c--;
   }
   domSet(d, DOM_HEAD, head);
   domSet(d, DOM_TAIL, tail);
-  const done = max - left;
-  lockFailed += done - locked;
+  const done = max - (c & ORDINARY_MAX);
+  lockFailed += done - (c >>> 16);
   return done;
 }
 

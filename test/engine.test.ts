@@ -15,7 +15,10 @@ test('a request that cannot fit in 4 GiB is refused before allocating, saying wh
 test('frame metadata is 20 bytes a frame, in five columns after the buffers', () => {
   const l = computeLayout(2 ** 20, 1000);
   expect(FRAME_BYTES).toBe(20);
-  expect([l.colCount - l.colType, l.colPrev - l.colNext, l.ramBase - l.colPrev]).toEqual([65536, 65536, 65536]);
+  // Each column one 64 KiB page plus 192 bytes after the last (so no two share an offset within a
+  // 4 KiB page); the image starts at the next page: 6 * 65536 - 4 * 65728 = 130304 after the last column.
+  expect([l.colCount - l.colType, l.colPrev - l.colNext, l.ramBase - l.colPrev]).toEqual([65728, 65728, 130304]);
+  expect(new Set([l.colType, l.colCount, l.colOwner, l.colNext, l.colPrev].map((a) => a % 4096)).size).toBe(5);
 });
 
 test('bad sizes name the input and the rule', () => {

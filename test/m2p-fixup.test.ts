@@ -201,6 +201,41 @@ describe.each(BACKENDS)('the m2p-strict fix-up on %s', (backend) => {
     expect(m2pFixup(e, 1, { strategy: 'flat' }).allFilled).toBe(true);
   });
 
+  test('page_lock refuses exactly the frames its rule names, within runs of ordinary frames and across checks', () => {
+    const V = A.PGT_VALIDATED, L = A.PGT_LOCKED, M = A.PGT_COUNT_MASK, W = A.PGT_WRITABLE << A.PGT_TYPE_SHIFT;
+    // Hand-made type words on data frames of the list, around the first check (after frame 255)
+    // and at its last frame; lockable: validated, not locked, count from 1 to M - 1.
+    const words: [number, number, boolean][] = [
+      [254, W | V | 1, true],
+      [255, W | V, false], // count 0
+      [256, W | V | M, false], // count at its maximum
+      [257, W | V | (M - 1), true],
+      [258, W | V | L | 1, false], // already locked
+      [259, W | 5, false], // not validated
+      [1023, (A.PGT_L1 << A.PGT_TYPE_SHIFT) | V | 7, true],
+    ];
+    // The rule as the spec states it, applied to the untouched guest's words.
+    const lockable = (x: number) => (x & (L | V)) === V && (x & M) !== 0 && (x & M) !== M;
+    for (const strategy of ['counted', 'faithful'] as const) {
+      const { e } = guest(backend);
+      const col = new Uint32Array(e.memory.buffer, e.layout.colType, e.layout.frames);
+      for (const [f, x] of words) {
+        expect(col[f]).toBe(0); // a data frame nobody typed
+        col[f] = x >>> 0;
+      }
+      const before = col.slice();
+      // Counted visits frames 0..1023 once; faithful then 0, 1, 2 and 3 (the first L4, already set).
+      const order = strategy === 'counted' ? [...before.keys()] : [...before.keys(), 0, 1, 2, 3];
+      const refused = order.filter((f) => !lockable(before[f]!)).length;
+      expect(words.filter(([, , ok]) => ok).every(([f]) => lockable(before[f]!))).toBe(true);
+      expect(words.filter(([, , ok]) => !ok).some(([f]) => lockable(before[f]!))).toBe(false);
+      const r = m2pFixup(e, 1, { strategy, preempt: { kind: 'every', checks: 1 } });
+      expect(r).toMatchObject({ framesVisited: order.length, lockFailed: refused, l4LockFailed: 0, l4FilledByRun: 3, allFilled: true });
+      // Lock then unlock: every word as it was (the L4s' too: their slot is in the table, not here).
+      expect([...col]).toEqual([...before]);
+    }
+  });
+
   test('a faithful loop that can never meet a lockable L4 is reported stuck, not run forever', () => {
     const { e } = guest(backend);
     for (const f of [3, 7, 11]) expect(e.frames.lock(f)).toBe(true);

@@ -1182,7 +1182,14 @@ int main(int argc, char **argv) {
       ram_bytes = (uint64_t)ram_frames << 12;
       ram = calloc(ram_bytes ? ram_bytes : 1, 1);
       if (!ram) { fprintf(stderr, "memwalk-native: fixup: cannot allocate the image\n"); return 1; }
-      uint32_t *type = malloc((size_t)frames * 4 + 4), *next = malloc((size_t)frames * 4 + 4), *prev = malloc((size_t)frames * 4 + 4);
+      /* The columns placed as the engine places them (src/engine/layout.ts): one block, type, count, owner,
+         next, prev, each 64 KiB pages plus 192 bytes after the one before, so no two share an offset within
+         a 4 KiB page. Separate mallocs left it to the allocator: page-aligned mmap chunks for the first task
+         of a run (4 KiB aliasing between the columns, twice the time), heap chunks for later ones. */
+      size_t stride = (((size_t)frames * 4 + 0xffff) & ~(size_t)0xffff) + 192;
+      uint8_t *cols = aligned_alloc(65536, (5 * stride + 0xffff) & ~(size_t)0xffff);
+      if (!cols) { fprintf(stderr, "memwalk-native: fixup: cannot allocate the columns\n"); return 1; }
+      uint32_t *type = (uint32_t *)cols, *next = (uint32_t *)(cols + 3 * stride), *prev = (uint32_t *)(cols + 4 * stride);
       /* Slots the run may fill: those of every L4-typed frame of the image. Saved once, put back after each run. */
       uint32_t nt = 0;
       for (uint32_t f = 0; f < ram_frames; f++) if (type0[f] >> 29 == T_L4) nt++;
@@ -1226,7 +1233,7 @@ int main(int argc, char **argv) {
           count = c.visited;
         }
       }
-      free(type); free(next); free(prev); free(tf); free(tslot);
+      free(cols); free(tf); free(tslot);
       free(type0); free(next0); free(prev0); free(own); free(l4next); free(l4list); free(slots);
       free(ram);
       ram = ram_saved;

@@ -7,6 +7,7 @@
 // `setVcpuContext` is the hypercall with the v1 or v2 gate around the loop.
 import * as A from '../abi.js';
 import type { Engine } from '../engine/engine.js';
+import type { FrameKernels } from '../backends/backend.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import type { ProgressCallback } from '../util/progress.js';
 import { NEVER, type PreemptPolicy } from './preemption.js';
@@ -64,24 +65,83 @@ export interface FixupReport {
 /** Checks per kernel slice when nothing preempts: 1M frames, so progress can move. */
 const NEVER_SLICE = 4096;
 
-function kernelFor(engine: Engine, strategy: FixupStrategy): (dom: number, maxChecks: number) => number {
-  const k = engine.backend.frames;
+/**
+ * One slice of the kernel of `strategy`. A switch rather than a bound kernel:
+ * the whole indexed run is a few tens of microseconds, and every allocation and
+ * extra JS function on its path showed in it.
+ */
+function runKernel(k: FrameKernels, strategy: FixupStrategy, dom: number, maxChecks: number): number {
   switch (strategy) {
     case 'faithful':
-      return k.fixFaithful.bind(k);
+      return k.fixFaithful(dom, maxChecks);
     case 'counted':
-      return k.fixCounted.bind(k);
+      return k.fixCounted(dom, maxChecks);
     case 'flat':
-      return k.fixFlat.bind(k);
-    case 'indexed':
-      return k.fixIndexed.bind(k);
+      return k.fixFlat(dom, maxChecks);
     default:
-      throw new InvalidInputError(`strategy: '${strategy as string}' is not one of ${STRATEGIES.join(', ')}`, { input: 'strategy', value: strategy });
+      return k.fixIndexed(dom, maxChecks);
+  }
+}
+
+function checkStrategy(strategy: FixupStrategy): void {
+  if (!STRATEGIES.includes(strategy)) {
+    throw new InvalidInputError(`strategy: '${strategy as string}' is not one of ${STRATEGIES.join(', ')}`, { input: 'strategy', value: strategy });
   }
 }
 
 function listLength(engine: Engine, dom: number): number {
   return engine.view.getUint32(engine.layout.domains + dom * A.DOM_STRIDE + A.DOM_COUNT, true);
+}
+
+/** Counters summed over kernel slices, calls and continuations. */
+interface Totals {
+  visited: number;
+  filled: number;
+  already: number;
+  lockFailed: number;
+  l4LockFailed: number;
+  checks: number;
+  kernelCalls: number;
+  calls: number;
+  continuations: number;
+}
+
+function emptyTotals(): Totals {
+  return { visited: 0, filled: 0, already: 0, lockFailed: 0, l4LockFailed: 0, checks: 0, kernelCalls: 0, calls: 0, continuations: 0 };
+}
+
+/**
+ * One call (see fixupCall), its counters added to `t`. `before` = frames the
+ * run visited before this call, so onProgress counts from the run's start.
+ */
+function invoke(engine: Engine, dom: number, strategy: FixupStrategy, preempt: PreemptPolicy, onProgress: ((n: number) => void) | undefined, t: Totals, before: number): FixupCall['result'] {
+  const k = engine.backend.frames;
+  const v = engine.view;
+  const slice = preempt.kind === 'never' ? NEVER_SLICE : preempt.kind === 'every' ? preempt.checks : 1;
+  const limit = 2 * listLength(engine, dom) + 2 * A.FX_CHECK_EVERY;
+  const t0 = preempt.kind === 'budget' ? performance.now() : 0;
+  let visited = 0;
+  t.calls++;
+  for (;;) {
+    const rc = runKernel(k, strategy, dom, slice);
+    t.kernelCalls++;
+    const n = v.getUint32(A.FR + A.FR_VISITED, true);
+    visited += n;
+    t.visited += n;
+    t.filled += v.getUint32(A.FR + A.FR_FILLED, true);
+    t.already += v.getUint32(A.FR + A.FR_ALREADY, true);
+    t.lockFailed += v.getUint32(A.FR + A.FR_LOCK_FAILED, true);
+    t.l4LockFailed += v.getUint32(A.FR + A.FR_L4_LOCK_FAILED, true);
+    t.checks += v.getUint32(A.FR + A.FR_CHECKS, true);
+    if (rc === A.FX_DONE) return 'done';
+    if (rc === A.FX_EMPTY) return 'empty';
+    if (rc !== A.FX_RESTART) throw new NotFoundError(`m2p fix-up: domain ${dom} does not exist`, { input: 'domain', value: dom });
+    onProgress?.(before + visited);
+    // The kernel stopped at a preemption check. Is a preemption pending?
+    if (preempt.kind === 'every') return 'restart';
+    if (preempt.kind === 'budget' && performance.now() - t0 >= preempt.ms) return 'restart';
+    if (strategy === 'faithful' && visited > limit) return 'stuck';
+  }
 }
 
 /**
@@ -94,51 +154,19 @@ function listLength(engine: Engine, dom: number): number {
 export function fixupCall(engine: Engine, dom: number, options: FixupOptions = {}): FixupCall {
   checkDomainId(dom);
   const strategy = options.strategy ?? 'faithful';
-  const preempt = options.preempt ?? NEVER;
-  const run = kernelFor(engine, strategy);
-  const v = engine.view;
-  const fr = (o: number) => v.getUint32(A.FR + o, true);
-  const slice = preempt.kind === 'never' ? NEVER_SLICE : preempt.kind === 'every' ? preempt.checks : 1;
-  const limit = 2 * listLength(engine, dom) + 2 * A.FX_CHECK_EVERY;
-  let visited = 0, filled = 0, already = 0, lockFailed = 0, l4LockFailed = 0, checks = 0, calls = 0;
-  let result: FixupCall['result'] = 'restart';
+  checkStrategy(strategy);
+  const t = emptyTotals();
   const t0 = performance.now();
-  for (;;) {
-    const rc = run(dom, slice);
-    calls++;
-    visited += fr(A.FR_VISITED);
-    filled += fr(A.FR_FILLED);
-    already += fr(A.FR_ALREADY);
-    lockFailed += fr(A.FR_LOCK_FAILED);
-    l4LockFailed += fr(A.FR_L4_LOCK_FAILED);
-    checks += fr(A.FR_CHECKS);
-    if (rc === A.FX_DONE) {
-      result = 'done';
-      break;
-    }
-    if (rc === A.FX_EMPTY) {
-      result = 'empty';
-      break;
-    }
-    if (rc !== A.FX_RESTART) throw new NotFoundError(`m2p fix-up: domain ${dom} does not exist`, { input: 'domain', value: dom });
-    options.onProgress?.(visited);
-    // The kernel stopped at a preemption check. Is a preemption pending?
-    if (preempt.kind === 'every') break;
-    if (preempt.kind === 'budget' && performance.now() - t0 >= preempt.ms) break;
-    if (strategy === 'faithful' && visited > limit) {
-      result = 'stuck';
-      break;
-    }
-  }
+  const result = invoke(engine, dom, strategy, options.preempt ?? NEVER, options.onProgress, t, 0);
   return {
     result,
-    framesVisited: visited,
-    filled,
-    alreadySet: already,
-    lockFailed,
-    l4LockFailed,
-    preemptionChecks: checks,
-    kernelCalls: calls,
+    framesVisited: t.visited,
+    filled: t.filled,
+    alreadySet: t.already,
+    lockFailed: t.lockFailed,
+    l4LockFailed: t.l4LockFailed,
+    preemptionChecks: t.checks,
+    kernelCalls: t.kernelCalls,
     elapsedMs: performance.now() - t0,
   };
 }
@@ -155,11 +183,7 @@ export interface RunOptions extends FixupOptions {
   readonly maxContinuations?: number;
 }
 
-function emptyTotals() {
-  return { visited: 0, filled: 0, already: 0, lockFailed: 0, l4LockFailed: 0, checks: 0, kernelCalls: 0, calls: 0, continuations: 0 };
-}
-
-function addCall(t: ReturnType<typeof emptyTotals>, c: FixupCall): void {
+function addCall(t: Totals, c: FixupCall): void {
   t.visited += c.framesVisited;
   t.filled += c.filled;
   t.already += c.alreadySet;
@@ -170,7 +194,7 @@ function addCall(t: ReturnType<typeof emptyTotals>, c: FixupCall): void {
   t.calls++;
 }
 
-function report(engine: Engine, dom: number, strategy: FixupStrategy, t: ReturnType<typeof emptyTotals>, stuck: boolean, elapsedMs: number): FixupReport {
+function report(engine: Engine, dom: number, strategy: FixupStrategy, t: Totals, stuck: boolean, elapsedMs: number): FixupReport {
   const s = l4Status(engine, dom);
   return {
     strategy,
@@ -197,16 +221,18 @@ function report(engine: Engine, dom: number, strategy: FixupStrategy, t: ReturnT
  * benchmark times it. See setVcpuContext for the hypercall with its gate.
  */
 export function m2pFixup(engine: Engine, dom: number, options: RunOptions = {}): FixupReport {
+  checkDomainId(dom);
   const strategy = options.strategy ?? 'faithful';
+  checkStrategy(strategy);
+  const preempt = options.preempt ?? NEVER;
   const t = emptyTotals();
   // The faithful loop ends within two rounds of its list, however it is sliced.
   const bound = 2 * listLength(engine, dom) + 2 * A.FX_CHECK_EVERY;
   let stuck = false;
   const t0 = performance.now();
   for (;;) {
-    const c = fixupCall(engine, dom, { ...options, onProgress: options.onProgress && ((n) => options.onProgress!(t.visited + n)) });
-    addCall(t, c);
-    if (c.result === 'restart') {
+    const result = invoke(engine, dom, strategy, preempt, options.onProgress, t, t.visited);
+    if (result === 'restart') {
       t.continuations++;
       if (options.maxContinuations !== undefined && t.continuations > options.maxContinuations) {
         stuck = true;
@@ -218,7 +244,7 @@ export function m2pFixup(engine: Engine, dom: number, options: RunOptions = {}):
       }
       continue;
     }
-    stuck = c.result === 'stuck';
+    stuck = result === 'stuck';
     break;
   }
   return report(engine, dom, strategy, t, stuck, performance.now() - t0);

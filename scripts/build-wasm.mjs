@@ -8,7 +8,7 @@
 // The boundary is checked twice: the hash of src/abi.ts is compiled into every
 // module (the loader compares it), and the typings asc emits are type-checked
 // against the TS kernel interfaces (scripts/check-exports.mjs).
-import { readdirSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, existsSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import asc from 'assemblyscript/asc';
@@ -54,6 +54,8 @@ let failed = false;
 for (const [i, name] of modules.entries()) {
   for (const shared of [false, true]) {
     const out = `build/${name}${shared ? '.shared' : ''}`;
+    // A failed compile must not leave the last good module behind for the tests to load.
+    rmSync(`${out}.wasm`, { force: true });
     const { error } = await asc.main(
       [
         `assembly/${name}/index.ts`,

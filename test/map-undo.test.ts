@@ -107,6 +107,7 @@ const ERROR_OF: Record<RefusalKind, new (...a: never[]) => MemwalkError> = {
   'bad-entry': MappingConflictError,
   'outside-image': OutsideImageError,
   capacity: CapacityError,
+  'tables-changed': MappingConflictError,
 };
 
 function runOracle(mem: OracleMemory, f: OracleFormat, q: Request, alloc: BumpAllocator) {
@@ -192,6 +193,27 @@ describe.each(FORMATS.map((format) => [format.name, format] as const))('%s', (na
     );
     // The images must reach the case this test is for: some request refused midway.
     expect(midway).toBeGreaterThan(0);
+  });
+});
+
+// The allocator hands out frame 1, the PAE root itself: the real run zeroes the root
+// to make its new directory, so its second pass meets tables its dry run never saw.
+describe.each(['wasm', 'reference'] as const)('%s: an allocator that hands out a live table', (backend) => {
+  test('the run is refused as needing more tables than counted, and nothing changes', () => {
+    const e = createEngine({ ramBytes: RAM, backend, ioBytes: 1 << 20 });
+    // A shrunk random image: PDPT[1] -> 0x5000, tables in frames 1..6 pointing at each other, two garbage entries;
+    // 2 MiB of 4 KiB pages from 0x3fe87000 cross from PDPT[0] (empty: a new directory, in frame 1) into PDPT[1].
+    const writes: Array<[bigint, bigint]> = [
+      [0x2438n, 0xa9958edb5eba289cn], [0x38f0n, 0x6003n], [0x2ff8n, 0x3001n], [0x5f58n, 0x1007n], [0x4fd0n, 0xdb809f6645a690den],
+      [0x18b0n, 0x1001n], [0x1008n, 0x5001n], [0x2010n, 0x2007n], [0x4010n, 0x4007n],
+    ];
+    for (const [at, v] of writes) e.phys.write64(at, v);
+    const before = image(e);
+    const alloc = new BumpAllocator(1, 4);
+    const allocBefore = stateOf(alloc);
+    expect(() => e.map(ROOT, 0x3fe87000n, 0n, 0x200000n, { write: false, user: false }, alloc, { format: x86_pae })).toThrow(/^map: the run needed more new tables than its dry run counted at 0x[0-9a-f]+: .*nothing was changed$/);
+    expect(Buffer.compare(image(e), before)).toBe(0);
+    expect(stateOf(alloc)).toBe(allocBefore);
   });
 });
 

@@ -127,6 +127,7 @@ function refusalOf(err: unknown): Refusal {
     [/covers only part/, 'splits-leaf'],
     [/cannot hold its physical address/, 'pa-unrepresentable'],
     [/reserved bits/, 'bad-entry'],
+    [/more new tables than its dry run counted/, 'tables-changed'],
   ];
   let refused: RefusalKind | undefined;
   if (err.code === 'invalid-input') refused = 'invalid-input';

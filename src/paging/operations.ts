@@ -507,6 +507,9 @@ function conflictError(ctx: EngineContext, p: WalkParams, op: string, code: numb
       return new MappingConflictError(`${op}: the range covers only part of the large leaf that maps ${hex(va)} (${at})`, details);
     case A.MAP_PA_UNREPRESENTABLE:
       return new MappingConflictError(`${op}: a leaf for ${hex(va)} cannot hold its physical address (above what this format's leaves of that size reach)`, details);
+    case A.MAP_POOL_EMPTY:
+      // Only a table the run made itself can change what its second pass reads.
+      return new MappingConflictError(`${op}: the run needed more new tables than its dry run counted at ${hex(va)}: a table frame it was given is one the walk goes through (is the allocator handing out live table frames?); nothing was changed`, details);
     case A.MAP_BAD_ENTRY:
       return new MappingConflictError(`${op}: the table entry for ${hex(va)} has reserved bits set (${at})`, details);
     default:

@@ -20,7 +20,8 @@ export type RefusalKind =
   | 'pa-unrepresentable' // the leaf cannot hold its output address
   | 'bad-entry' // a table entry on the way has reserved bits
   | 'outside-image' // a table on the way lies outside the image
-  | 'capacity'; // the allocator ran short
+  | 'capacity' // the allocator ran short
+  | 'tables-changed'; // the real run needed more new tables than its dry run counted (it made a table the walk goes through)
 
 export interface Refusal {
   readonly refused: RefusalKind;
@@ -100,7 +101,7 @@ export function oracleMap(
   // One pass over the tree, for the dry run (`newTable` undefined: count the tables
   // needed; a table yet to be made is empty) and for the real one.
   let leaves = 0, tablesNeeded = 0;
-  const place = (i: number, table: bigint | undefined, cva: bigint, cpa: bigint, len: bigint, newTable?: () => bigint): Refusal | undefined => {
+  const place = (i: number, table: bigint | undefined, cva: bigint, cpa: bigint, len: bigint, newTable?: () => bigint | undefined): Refusal | undefined => {
     const l = f.levels[i]!;
     for (const c of chunks(f, i, cva, len)) {
       const at = cpa + c.off;
@@ -130,6 +131,7 @@ export function oracleMap(
         tablesNeeded++;
         if (newTable) {
           next = newTable();
+          if (next === undefined) return refusal('tables-changed', c.va);
           mem.zero(next, f.tableBytes);
           mem.write(ea!, f.entryBytes, f.newTable(i, next));
         }
@@ -159,11 +161,9 @@ export function oracleMap(
   }
   let used = 0;
   leaves = 0;
-  // Only tables that alias each other can make the real pass differ from the dry one.
-  const take = () => {
-    if (used === frames.length) throw new Error('oracle: the real pass needs more tables than the dry run counted');
-    return BigInt(frames[used++]!) * 4096n;
-  };
+  // Only tables that alias each other (an allocator handing out a live table frame,
+  // for one) can make the real pass need more tables than the dry one counted.
+  const take = () => (used === frames.length ? undefined : BigInt(frames[used++]!) * 4096n);
   const real = mem.attempt(() => place(0, rootTable, va, pa, size, take));
   if (real) {
     giveBack(allocator, frames, framesPerTable);

@@ -170,6 +170,13 @@ let IG_BASE: usize = SCRATCH + IG_OFFSET;
 // @ts-ignore: decorator
 @inline function ig(g: u32): usize { return IG_BASE + <usize>g * IG_STRIDE; }
 
+/** A group member whose entry is a table goes one level down, the entry's rights folded into its own. */
+@inline function descendMember(s: usize, e: u64, ta: u64, ak: u64, ok: u64): void {
+  store<u64>(s, e & ta, IG_TABLE);
+  store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
+  store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
+}
+
 /**
  * Use scratch slot `slot` (0 = the engine's own instances) for the walk cache and
  * the interleaving state. Kernel instances in worker threads over one shared
@@ -264,9 +271,7 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
         if (a != 0) {
           const e = loadEntry(a, eb);
           if ((e & fm) == fv) {
-            store<u64>(s, e & ta, IG_TABLE);
-            store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
-            store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
+            descendMember(s, e, ta, ak, ok);
             continue;
           }
         }
@@ -294,9 +299,7 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
         }
         const e = loadEntry(a, eb);
         if ((e & fm) == fv) {
-          store<u64>(s, e & ta, IG_TABLE);
-          store<u64>(s, load<u64>(s, IG_AND) & (e | ak), IG_AND);
-          store<u64>(s, load<u64>(s, IG_OR) | (e & ok), IG_OR);
+          descendMember(s, e, ta, ak, ok);
           continue;
         }
         leaving |= (<u32>1) << g;

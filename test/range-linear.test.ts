@@ -5,7 +5,8 @@
 // of many lengths (so a stretch ends at each position of a group of pages), must
 // be what the independent oracle's walk of that page finds, on both backends.
 import { describe, test, expect } from 'vitest';
-import { createEngine, type TranslateResult } from '../src/index.js';
+import { createEngine, x86_64, type TranslateResult } from '../src/index.js';
+import * as A from '../src/abi.js';
 import { oracleFormat } from './helpers/oracle-formats.js';
 import { OracleMemory, oracleTranslate } from './helpers/oracle-walk.js';
 
@@ -60,6 +61,27 @@ describe.each(['wasm', 'reference'] as const)('translateRange over linear stretc
       }
     }
     expect(pages).toBeGreaterThan(10000);
+  });
+
+  test("the kernel's raw records: each OK page's record holds its address and its own leaf entry's low half", () => {
+    const entry = new Map(writes);
+    e.prepare({ format: x86_64 });
+    const out = e.layout.ioBase;
+    for (const start of [0, 1, 2, 3, 6, 99, 505]) {
+      const n = 1024 - start;
+      e.backend.paging.translateRange(0x1000n, BigInt(start) * 4096n, n, out, 0);
+      for (let i = 0; i < n; i++) {
+        const page = start + i;
+        const w = want(BigInt(page) * 4096n);
+        if (!w.ok) continue;
+        const leaf = entry.get(BigInt(0x4000 + page * 8))!;
+        const at = out + i * A.BR_BYTES;
+        expect([e.u32[(at + A.BR_PA) / 4]! + e.u32[(at + A.BR_PA) / 4 + 1]! * 2 ** 32, e.u32[(at + A.BR_ENTRY_LO) / 4]]).toEqual([
+          Number(w.pa),
+          Number(leaf & 0xffffffffn),
+        ]);
+      }
+    }
   });
 
   test('spot checks typed from the tables: a linear page, the backwards frames, the hole, the dirty page', () => {

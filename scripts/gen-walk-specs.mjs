@@ -73,6 +73,14 @@ function spec(A, format, fmt, name, options) {
 
   const tr = (k) => hex(u64(A.WP_T_RIGHTS + k * 8)); // RM_* order: wAllow, wDeny, uAllow, uDeny, pxn, uxn
   const L = (i, off, w = 8) => hex(value(A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE + off, w));
+  // The level fields the interleaved group reads, as the GenericWalker methods of
+  // the same names (i is a constant there, so the chain folds to one value).
+  const levelGetters = [
+    ['shift', 'u64', A.LV_SHIFT, 4], ['indexMask', 'u32', A.LV_INDEX_MASK, 4], ['fastMask', 'u64', A.LV_FAST_MASK, 8],
+    ['fastValue', 'u64', A.LV_FAST_VALUE, 8], ['andKeep', 'u64', A.LV_AND_KEEP, 8], ['orKeep', 'u64', A.LV_OR_KEEP, 8],
+    ['tableAddr', 'u64', A.LV_TABLE_ADDR, 8],
+  ];
+  const perLevel = (off, w) => Array.from({ length: n }, (_, i) => `i == ${i} ? ${L(i, off, w)} : `).join('') + '0';
   const body = [];
   for (let i = 0; i < n; i++) {
     const fm = value(A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE + A.LV_FAST_MASK, 8);
@@ -153,6 +161,12 @@ function spec(A, format, fmt, name, options) {
     `  @inline canonical(va: u64): bool { ${canonicalBody} }`,
     '  // @ts-ignore: decorator',
     `  @inline entryBytes(): u32 { return ${eb}; }`,
+    '  // @ts-ignore: decorator',
+    `  @inline levels(): i32 { return ${n}; }`,
+    ...levelGetters.flatMap(([method, type, off, w]) => [
+      '  // @ts-ignore: decorator',
+      `  @inline ${method}(i: i32): ${type} { return ${perLevel(off, w)}; }`,
+    ]),
     '  // @ts-ignore: decorator',
     '  @inline restart(va: u64, prev: u64, prevEnd: i32): i32 {',
     '    const diff = va ^ prev;',

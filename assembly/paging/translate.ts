@@ -230,10 +230,13 @@ function lookups(i: i32, shift: u64, imask: u32, eb: u32): bool {
  * Walk addresses [k, k+m) of a batch together, one level at a time. A member
  * leaves the group at the first entry that is not a plain valid table pointer
  * (a leaf, a fault, anything unusual) and is finished by the ordinary walk from
- * that level, so every answer is exactly walkFrom's.
+ * that level, so every answer is exactly walkFrom's. The levels are unrolled
+ * (groupLevel with a constant level index), so a generated walker's level
+ * constants are immediates and a leaving member enters its walker at a known level.
  */
 function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc: u32): void {
   const w = changetype<W>(0);
+  const base = IG_BASE;
   let active: u32 = 0; // bit g: member g still walking
   for (let g: u32 = 0; g < m; g++) {
     const va = load<u64>(inPtr + (<usize>(k + g) << 3));
@@ -241,32 +244,47 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
       emit(outPtr + (<usize>(k + g)) * BR_BYTES, walk(root, va, acc));
       continue;
     }
-    const s = ig(g);
+    const s = base + <usize>g * IG_STRIDE;
     store<u64>(s, root, IG_TABLE);
     store<u64>(s, <u64>-1, IG_AND);
     store<u64>(s, 0, IG_OR);
     store<u64>(s, va, IG_VA);
     active |= (<u32>1) << g;
   }
-  const n = levels();
+  const n = w.levels();
+  // Up to five levels (the most any format has); a generated walker's n is a constant.
+  active = groupLevel<W>(0, active, base, outPtr, k, acc);
+  if (n > 1 && active != 0) active = groupLevel<W>(1, active, base, outPtr, k, acc);
+  if (n > 2 && active != 0) active = groupLevel<W>(2, active, base, outPtr, k, acc);
+  if (n > 3 && active != 0) active = groupLevel<W>(3, active, base, outPtr, k, acc);
+  if (n > 4 && active != 0) groupLevel<W>(4, active, base, outPtr, k, acc);
+}
+
+/** Level `i` of the interleaved group: returns the members still walking below it. */
+// @ts-ignore: decorator
+@inline function groupLevel<W>(i: i32, active: u32, base: usize, outPtr: usize, k: u32, acc: u32): u32 {
+  const w = changetype<W>(0);
   const eb = w.entryBytes();
-  for (let i = 0; i < n && active != 0; i++) {
-    const L = lv(i);
-    const shift = <u64>load<u32>(L + LV_SHIFT);
-    const imask = load<u32>(L + LV_INDEX_MASK);
-    const fm = load<u64>(L + LV_FAST_MASK), fv = load<u64>(L + LV_FAST_VALUE);
-    const ak = load<u64>(L + LV_AND_KEEP), ok = load<u64>(L + LV_OR_KEEP), ta = load<u64>(L + LV_TABLE_ADDR);
+  const shift = w.shift(i);
+  const imask = w.indexMask(i);
+  const fm = w.fastMask(i), fv = w.fastValue(i);
+  const ak = w.andKeep(i), ok = w.orKeep(i), ta = w.tableAddr(i);
+  let leaving: u32 = 0;
+  if (false && (fv & ~fm) != 0) {
+    // No entry at this level is a plain table pointer (the last level): every
+    // member leaves here, its walker reads the entry.
+    leaving = active;
+  } else if (CACHED) {
     igActive = active;
-    let leaving: u32 = 0;
     // Over a source, when the lookups fault nothing in: first every member's frame
     // lookup (hash, map entry: independent of the other members'), then the entry
     // reads, so the reads are not held up behind the lookups and overlap as many.
-    if (CACHED && !lookups(i, shift, imask, eb)) {
+    if (!lookups(i, shift, imask, eb)) {
       let rest = active;
       while (rest != 0) {
         const g = <u32>ctz(rest);
         rest &= rest - 1;
-        const s = ig(g);
+        const s = base + <usize>g * IG_STRIDE;
         const a = <usize>load<u32>(s, IG_INSIDE);
         if (a != 0) {
           const e = loadEntry(a, eb);
@@ -278,41 +296,53 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
         leaving |= (<u32>1) << g;
       }
     } else {
-      // Resident (or a lookup faulted a frame in, which may have evicted another
-      // member's): one pass; each member's entry read does not depend on another's,
-      // so their cache misses overlap.
+      // A lookup faulted a frame in, which may have evicted another member's.
       let rest = active;
       while (rest != 0) {
         const g = <u32>ctz(rest);
         rest &= rest - 1;
-        const s = ig(g);
+        const s = base + <usize>g * IG_STRIDE;
         const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
-        // Resident: physAddr's rule with the bound as a branch (as in the generated
-        // walkers), not a select the entry's address would wait for.
-        let a: usize;
-        if (CACHED) {
-          a = physAddr(ea, eb);
-          if (a == 0) { leaving |= (<u32>1) << g; continue; }
-        } else {
-          if (ea + eb > RAM_BYTES) { leaving |= (<u32>1) << g; continue; }
-          a = RAM_BASE + <usize>ea;
-        }
-        const e = loadEntry(a, eb);
-        if ((e & fm) == fv) {
-          descendMember(s, e, ta, ak, ok);
-          continue;
+        const a = physAddr(ea, eb);
+        if (a != 0) {
+          const e = loadEntry(a, eb);
+          if ((e & fm) == fv) {
+            descendMember(s, e, ta, ak, ok);
+            continue;
+          }
         }
         leaving |= (<u32>1) << g;
       }
     }
-    active &= ~leaving;
-    while (leaving != 0) {
-      const g = <u32>ctz(leaving);
-      leaving &= leaving - 1;
-      const s = ig(g);
-      emit(outPtr + (<usize>(k + g)) * BR_BYTES, w.walk(load<u64>(s, IG_VA), i, load<u64>(s, IG_TABLE), load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
+  } else {
+    // Resident: one pass; each member's entry read does not depend on another's,
+    // so their cache misses overlap. physAddr's rule with the bound as a branch (as
+    // in the generated walkers), not a select the entry's address would wait for.
+    const ramBase = RAM_BASE, ramBytes = RAM_BYTES;
+    let rest = active;
+    while (rest != 0) {
+      const g = <u32>ctz(rest);
+      rest &= rest - 1;
+      const s = base + <usize>g * IG_STRIDE;
+      const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
+      if (ea + eb <= ramBytes) {
+        const e = loadEntry(ramBase + <usize>ea, eb);
+        if ((e & fm) == fv) {
+          descendMember(s, e, ta, ak, ok);
+          continue;
+        }
+      }
+      leaving |= (<u32>1) << g;
     }
   }
+  const left = active & ~leaving;
+  while (leaving != 0) {
+    const g = <u32>ctz(leaving);
+    leaving &= leaving - 1;
+    const s = base + <usize>g * IG_STRIDE;
+    emit(outPtr + (<usize>(k + g)) * BR_BYTES, w.walk(load<u64>(s, IG_VA), i, load<u64>(s, IG_TABLE), load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
+  }
+  return left;
 }
 
 // ---- Range sink: one 16-byte record per page (translateRange), or runs (translateRuns).

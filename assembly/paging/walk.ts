@@ -289,6 +289,23 @@ export class GenericWalker {
   @inline restart(va: u64, prev: u64, prevEnd: i32): i32 { return restartLevel(va, prev, prevEnd); }
   // @ts-ignore: decorator
   @inline entryBytes(): u32 { return entryBytes(); }
+  // @ts-ignore: decorator
+  @inline levels(): i32 { return levels(); }
+  // Level i's fields (the interleaved group reads them with i a constant).
+  // @ts-ignore: decorator
+  @inline shift(i: i32): u64 { return <u64>load<u32>(lv(i) + LV_SHIFT); }
+  // @ts-ignore: decorator
+  @inline indexMask(i: i32): u32 { return load<u32>(lv(i) + LV_INDEX_MASK); }
+  // @ts-ignore: decorator
+  @inline fastMask(i: i32): u64 { return load<u64>(lv(i) + LV_FAST_MASK); }
+  // @ts-ignore: decorator
+  @inline fastValue(i: i32): u64 { return load<u64>(lv(i) + LV_FAST_VALUE); }
+  // @ts-ignore: decorator
+  @inline andKeep(i: i32): u64 { return load<u64>(lv(i) + LV_AND_KEEP); }
+  // @ts-ignore: decorator
+  @inline orKeep(i: i32): u64 { return load<u64>(lv(i) + LV_OR_KEEP); }
+  // @ts-ignore: decorator
+  @inline tableAddr(i: i32): u64 { return load<u64>(lv(i) + LV_TABLE_ADDR); }
 }
 
 /** Walk `va` with walker W and the cache of the previous walk (caller checked canonical). */

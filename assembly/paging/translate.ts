@@ -12,7 +12,7 @@ import { physAddr } from '../shared/phys';
 import { clearTableMemo, cachedAddr, FETCHES } from '../shared/frame-map';
 import { CACHED, RAM_BASE, RAM_BYTES } from '../shared/layout';
 import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, loadEntry, rootMask } from './params';
-import { walk, walkFrom, walkCachedWith, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
+import { walk, walkFrom, walkCachedWith, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, leafKeyMask, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
 import { matchesX86_64, matchesX86_64_LA57, WalkerX86_64, WalkerX86_64_LA57 } from '../../build/gen/walk-specs';
 
 // Which walker the batch and range kernels use: a specialised one when the walk
@@ -89,16 +89,16 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
   // Cached mode: when an address uses the same leaf table as the previous one and
   // that walk ended OK at the last level, an entry whose key (see leafKeyMask)
   // equals the previous entry's has the previous status: no walk at all.
-  const last = levels() - 1;
-  const eb = entryBytes();
-  const L = lv(last);
-  const keyMask = leafKeyMask(last);
-  const laddr = load<u64>(L + LV_LEAF_ADDR);
-  const xmask = load<u64>(L + LV_LEAF_EXT_MASK);
-  const xshift = <u64>load<u32>(L + LV_LEAF_EXT_SHIFT);
-  const lshift = <u64>load<u32>(L + LV_SHIFT);
-  const imask = load<u32>(L + LV_INDEX_MASK);
-  const above = last > 0 ? shiftOf(last - 1) : <u64>64; // va bits from here up select the leaf table
+  // The leaf level's fields: for a generated walker, constants.
+  const last = w.levels() - 1;
+  const eb = w.entryBytes();
+  const keyMask = w.leafKeyMask(last);
+  const laddr = w.leafAddr(last);
+  const xmask = w.leafExtMask(last);
+  const xshift = w.leafExtShift(last);
+  const lshift = w.shift(last);
+  const imask = w.indexMask(last);
+  const above = last > 0 ? w.shift(last - 1) : <u64>64; // va bits from here up select the leaf table
   const pmask = (<u64>1 << lshift) - 1;
   const tableBytes = <u64>(imask + 1) * eb;
   let memo = false;
@@ -149,20 +149,6 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
     }
     emit(outPtr + (<usize>k) * BR_BYTES, st);
   }
-}
-
-/**
- * Bits of a valid leaf at level index `i` that decide its status for a fixed
- * access and fixed table rights above it: every bit outside the output address,
- * and every bit its checks read (valid, reserved, required, rights).
- */
-function leafKeyMask(i: i32): u64 {
-  const L = lv(i);
-  const rm = L + LV_L_RIGHTS;
-  return ~load<u64>(L + LV_LEAF_ADDR) | <u64>load<u32>(L + LV_VALID_MASK) | load<u64>(L + LV_LEAF_EXT_MASK) |
-    load<u64>(L + LV_RSVD_LEAF) | load<u64>(L + LV_LEAF_REQUIRE) |
-    load<u64>(rm + RM_W_ALLOW) | load<u64>(rm + RM_W_DENY) | load<u64>(rm + RM_U_ALLOW) | load<u64>(rm + RM_U_DENY) |
-    load<u64>(rm + RM_PXN) | load<u64>(rm + RM_UXN);
 }
 
 // Group member g's IG_* record in this instance's scratch slot (see setScratchSlot).

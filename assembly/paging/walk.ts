@@ -1,7 +1,7 @@
 // The generic page walk: one loop over the levels of whatever format the walk
 // parameters describe (x86-64 4/5-level, PAE, 32-bit, AArch64 granules).
 import {
-  LV_INDEX_MASK,
+  LV_INDEX_MASK, LV_VALID_MASK,
   LV_LEAF_EXT_SHIFT, LV_TABLE_ADDR, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_RSVD_TABLE, LV_RSVD_LEAF,
   LV_L_RIGHTS, LV_SHIFT,
   WF_CHECK_RSVD, WF_WP, WF_SMEP, WF_SMAP, WF_NXE,
@@ -306,6 +306,28 @@ export class GenericWalker {
   @inline orKeep(i: i32): u64 { return load<u64>(lv(i) + LV_OR_KEEP); }
   // @ts-ignore: decorator
   @inline tableAddr(i: i32): u64 { return load<u64>(lv(i) + LV_TABLE_ADDR); }
+  // @ts-ignore: decorator
+  @inline leafAddr(i: i32): u64 { return load<u64>(lv(i) + LV_LEAF_ADDR); }
+  // @ts-ignore: decorator
+  @inline leafExtMask(i: i32): u64 { return load<u64>(lv(i) + LV_LEAF_EXT_MASK); }
+  // @ts-ignore: decorator
+  @inline leafExtShift(i: i32): u64 { return <u64>load<u32>(lv(i) + LV_LEAF_EXT_SHIFT); }
+  // @ts-ignore: decorator
+  @inline leafKeyMask(i: i32): u64 { return leafKeyMask(i); }
+}
+
+/**
+ * Bits of a valid leaf at level index `i` that decide its status for a fixed
+ * access and fixed table rights above it: every bit outside the output address,
+ * and every bit its checks read (valid, reserved, required, rights).
+ */
+export function leafKeyMask(i: i32): u64 {
+  const L = lv(i);
+  const rm = L + LV_L_RIGHTS;
+  return ~load<u64>(L + LV_LEAF_ADDR) | <u64>load<u32>(L + LV_VALID_MASK) | load<u64>(L + LV_LEAF_EXT_MASK) |
+    load<u64>(L + LV_RSVD_LEAF) | load<u64>(L + LV_LEAF_REQUIRE) |
+    load<u64>(rm + RM_W_ALLOW) | load<u64>(rm + RM_W_DENY) | load<u64>(rm + RM_U_ALLOW) | load<u64>(rm + RM_U_DENY) |
+    load<u64>(rm + RM_PXN) | load<u64>(rm + RM_UXN);
 }
 
 /** Walk `va` with walker W and the cache of the previous walk (caller checked canonical). */

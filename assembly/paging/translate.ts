@@ -88,67 +88,71 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
   let prevEnd: i32 = -1;
   // Cached mode: when an address uses the same leaf table as the previous one and
   // that walk ended OK at the last level, an entry whose key (see leafKeyMask)
-  // equals the previous entry's has the previous status: no walk at all.
-  // The leaf level's fields: for a generated walker, constants.
+  // equals the previous entry's has the previous status: no walk at all (memoHit).
   const last = w.levels() - 1;
-  const eb = w.entryBytes();
-  const keyMask = w.leafKeyMask(last);
-  const laddr = w.leafAddr(last);
-  const xmask = w.leafExtMask(last);
-  const xshift = w.leafExtShift(last);
-  const lshift = w.shift(last);
-  const imask = w.indexMask(last);
   const above = last > 0 ? w.shift(last - 1) : <u64>64; // va bits from here up select the leaf table
-  const pmask = (<u64>1 << lshift) - 1;
-  const tableBytes = <u64>(imask + 1) * eb;
-  let memo = false;
-  let memoKey: u64 = 0;
-  let memoSt: u32 = 0;
-  // The memo's leaf table as a wasm address (0: not in one piece), taken at the
-  // first address that uses the memo (random addresses seldom do): nothing else
-  // reads physical memory between the walk that set the memo and the next walk,
-  // so it stays valid, and an engine over a source skips its frame lookup.
-  let memoTable: usize = 0;
-  let memoKnown = false;
+  memoTablePa = <u64>-1; // between calls the frame cache may have been changed from TS
   for (let k: u32 = 0; k < n; k++) {
     const va = next;
     // Fetch the next input before walking this one: the load overlaps the walk.
     if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
-    if (memo && above < 64 && ((va ^ prev) >> above) == 0) {
-      const idx = <u32>(va >> lshift) & imask;
-      const table = load<u64>(cacheTable(last), WC_TABLE);
-      if (!memoKnown) {
-        memoTable = physAddr(table, tableBytes);
-        memoKnown = true;
-      }
-      const ea = table + <u64>(idx * eb);
-      const a = memoTable != 0 ? memoTable + <usize>(idx * eb) : physAddr(ea, eb); // a table may end past the image (large granules)
-      const e = a != 0 ? loadEntry(a, eb) : 0;
-      if (a != 0 && (e & keyMask) == memoKey) {
-        const out = outPtr + (<usize>k) * BR_BYTES;
-        store<u64>(out + BR_PA, (e & laddr) | ((e & xmask) << xshift) | (va & pmask));
-        store<u32>(out + BR_STATUS, memoSt);
-        store<u32>(out + BR_ENTRY_LO, <u32>e);
-        prev = va;
-        continue;
-      }
+    if (prevEnd == last && above < 64 && ((va ^ prev) >> above) == 0 && memoHit<W>(va, outPtr + (<usize>k) * BR_BYTES)) {
+      prev = va;
+      continue;
     }
     let st: u32;
     if (!w.canonical(va)) {
       st = walk(root, va, acc);
       prevEnd = -1;
-      memo = false;
     } else {
       st = walkCachedWith<W>(root, va, prev, prevEnd, acc);
       prev = va;
       prevEnd = wEnd;
-      memo = wEnd == last && (st & ST_KIND_MASK) == K_OK;
-      memoKey = wEntry & keyMask;
       memoSt = st;
-      memoKnown = false;
     }
     emit(outPtr + (<usize>k) * BR_BYTES, st);
   }
+}
+
+// The cached batch's memo, kept in globals rather than in the batch loop's locals:
+// random addresses seldom use it, and its locals made V8 spill the walk's values.
+let memoSt: u32 = 0; // status of the last walk (its entry is wEntry)
+let memoTablePa: u64 = <u64>-1; // the leaf table memoTable was found for
+let memoTable: usize = 0; // it as a wasm address (0: not in one piece)
+let memoFetches: u32 = 0; // FETCHES then: a frame fetched since may have evicted it
+
+/**
+ * The last walk ended OK at the last level in the leaf table `va` uses (the
+ * caller checked the level and the table bits): when va's entry has the same key
+ * as that walk's entry, write va's record (that walk's status, va's address) and
+ * return true; else false (walk va).
+ */
+// @ts-ignore: decorator
+@inline function memoHit<W>(va: u64, out: usize): bool {
+  const w = changetype<W>(0);
+  const st = memoSt;
+  if ((st & ST_KIND_MASK) != K_OK) return false;
+  const last = w.levels() - 1;
+  const eb = w.entryBytes();
+  const lshift = w.shift(last);
+  const imask = w.indexMask(last);
+  const keyMask = w.leafKeyMask(last);
+  const idx = <u32>(va >> lshift) & imask;
+  const table = load<u64>(cacheTable(last), WC_TABLE);
+  if (table != memoTablePa || FETCHES != memoFetches) {
+    memoTable = physAddr(table, <u64>(imask + 1) * eb);
+    memoTablePa = table;
+    memoFetches = FETCHES;
+  }
+  const ea = table + <u64>(idx * eb);
+  const a = memoTable != 0 ? memoTable + <usize>(idx * eb) : physAddr(ea, eb); // a table may end past the image (large granules)
+  if (a == 0) return false;
+  const e = loadEntry(a, eb);
+  if ((e & keyMask) != (wEntry & keyMask)) return false;
+  store<u64>(out + BR_PA, (e & w.leafAddr(last)) | ((e & w.leafExtMask(last)) << w.leafExtShift(last)) | (va & ((<u64>1 << lshift) - 1)));
+  store<u32>(out + BR_STATUS, st);
+  store<u32>(out + BR_ENTRY_LO, <u32>e);
+  return true;
 }
 
 // Group member g's IG_* record in this instance's scratch slot (see setScratchSlot).

@@ -52,6 +52,9 @@ function spec(A, format, fmt, name, options) {
     [A.LV_SHIFT, 4], [A.LV_INDEX_MASK, 4], [A.LV_TABLE_ADDR, 8], [A.LV_LEAF_ADDR, 8], [A.LV_FAST_MASK, 8], [A.LV_FAST_VALUE, 8],
     [A.LV_AND_KEEP, 8], [A.LV_OR_KEEP, 8], [A.LV_LFAST_MASK, 8], [A.LV_LFAST_VALUE, 8], [A.LV_LAND_KEEP, 8], [A.LV_LOR_KEEP, 8],
     [A.LV_LEAF_STATUS, 4],
+    // The cached batch's leaf memo (leafKeyMask and the output address).
+    [A.LV_VALID_MASK, 4], [A.LV_LEAF_EXT_MASK, 8], [A.LV_LEAF_EXT_SHIFT, 4], [A.LV_RSVD_LEAF, 8], [A.LV_LEAF_REQUIRE, 8],
+    ...[0, 1, 2, 3, 4, 5].map((k) => [A.LV_L_RIGHTS + k * 8, 8]),
   ];
   for (let i = 0; i < n; i++) for (const [off, w] of lvFields) fields.push([A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE + off, w]);
   const value = (off, w) => (w === 4 ? BigInt(u32(off)) : u64(off));
@@ -73,6 +76,22 @@ function spec(A, format, fmt, name, options) {
 
   const tr = (k) => hex(u64(A.WP_T_RIGHTS + k * 8)); // RM_* order: wAllow, wDeny, uAllow, uDeny, pxn, uxn
   const L = (i, off, w = 8) => hex(value(A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE + off, w));
+  // The level fields the interleaved group reads, as the GenericWalker methods of
+  // the same names (i is a constant there, so the chain folds to one value).
+  const levelGetters = [
+    ['shift', 'u64', A.LV_SHIFT, 4], ['indexMask', 'u32', A.LV_INDEX_MASK, 4], ['fastMask', 'u64', A.LV_FAST_MASK, 8],
+    ['fastValue', 'u64', A.LV_FAST_VALUE, 8], ['andKeep', 'u64', A.LV_AND_KEEP, 8], ['orKeep', 'u64', A.LV_OR_KEEP, 8],
+    ['tableAddr', 'u64', A.LV_TABLE_ADDR, 8], ['leafAddr', 'u64', A.LV_LEAF_ADDR, 8], ['leafExtMask', 'u64', A.LV_LEAF_EXT_MASK, 8],
+    ['leafExtShift', 'u64', A.LV_LEAF_EXT_SHIFT, 4],
+  ];
+  // walk.ts leafKeyMask(i), from the same fields.
+  const keyMask = (i) => {
+    const f = (off, w = 8) => value(A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE + off, w);
+    let m = BigInt.asUintN(64, ~f(A.LV_LEAF_ADDR)) | f(A.LV_VALID_MASK, 4) | f(A.LV_LEAF_EXT_MASK) | f(A.LV_RSVD_LEAF) | f(A.LV_LEAF_REQUIRE);
+    for (let k = 0; k < 6; k++) m |= f(A.LV_L_RIGHTS + k * 8);
+    return hex(m);
+  };
+  const perLevel = (off, w) => Array.from({ length: n }, (_, i) => `i == ${i} ? ${L(i, off, w)} : `).join('') + '0';
   const body = [];
   for (let i = 0; i < n; i++) {
     const fm = value(A.WP_LEVEL_BASE + i * A.WP_LEVEL_STRIDE + A.LV_FAST_MASK, 8);
@@ -153,6 +172,14 @@ function spec(A, format, fmt, name, options) {
     `  @inline canonical(va: u64): bool { ${canonicalBody} }`,
     '  // @ts-ignore: decorator',
     `  @inline entryBytes(): u32 { return ${eb}; }`,
+    '  // @ts-ignore: decorator',
+    `  @inline levels(): i32 { return ${n}; }`,
+    ...levelGetters.flatMap(([method, type, off, w]) => [
+      '  // @ts-ignore: decorator',
+      `  @inline ${method}(i: i32): ${type} { return ${perLevel(off, w)}; }`,
+    ]),
+    '  // @ts-ignore: decorator',
+    `  @inline leafKeyMask(i: i32): u64 { return ${Array.from({ length: n }, (_, i) => `i == ${i} ? ${keyMask(i)} : `).join('')}0; }`,
     '  // @ts-ignore: decorator',
     '  @inline restart(va: u64, prev: u64, prevEnd: i32): i32 {',
     '    const diff = va ^ prev;',

@@ -12,7 +12,7 @@ import { physAddr } from '../shared/phys';
 import { clearTableMemo, cachedAddr, FETCHES } from '../shared/frame-map';
 import { CACHED, RAM_BASE, RAM_BYTES } from '../shared/layout';
 import { levels, entryBytes, walkFlags, lv, shiftOf, canonical, loadEntry, rootMask } from './params';
-import { walk, walkFrom, walkCachedWith, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
+import { walk, walkFrom, walkCachedWith, entryStatus, cacheTable, tableDeny, setAccess, setWalkCache, leafKeyMask, wPa, wEntryAddr, wEntry, wEnd, GenericWalker } from './walk';
 import { matchesX86_64, matchesX86_64_LA57, WalkerX86_64, WalkerX86_64_LA57 } from '../../build/gen/walk-specs';
 
 // Which walker the batch and range kernels use: a specialised one when the walk
@@ -88,81 +88,71 @@ function batch<W>(root: u64, inPtr: usize, outPtr: usize, n: u32, acc: u32, mode
   let prevEnd: i32 = -1;
   // Cached mode: when an address uses the same leaf table as the previous one and
   // that walk ended OK at the last level, an entry whose key (see leafKeyMask)
-  // equals the previous entry's has the previous status: no walk at all.
-  const last = levels() - 1;
-  const eb = entryBytes();
-  const L = lv(last);
-  const keyMask = leafKeyMask(last);
-  const laddr = load<u64>(L + LV_LEAF_ADDR);
-  const xmask = load<u64>(L + LV_LEAF_EXT_MASK);
-  const xshift = <u64>load<u32>(L + LV_LEAF_EXT_SHIFT);
-  const lshift = <u64>load<u32>(L + LV_SHIFT);
-  const imask = load<u32>(L + LV_INDEX_MASK);
-  const above = last > 0 ? shiftOf(last - 1) : <u64>64; // va bits from here up select the leaf table
-  const pmask = (<u64>1 << lshift) - 1;
-  const tableBytes = <u64>(imask + 1) * eb;
-  let memo = false;
-  let memoKey: u64 = 0;
-  let memoSt: u32 = 0;
-  // The memo's leaf table as a wasm address (0: not in one piece), taken at the
-  // first address that uses the memo (random addresses seldom do): nothing else
-  // reads physical memory between the walk that set the memo and the next walk,
-  // so it stays valid, and an engine over a source skips its frame lookup.
-  let memoTable: usize = 0;
-  let memoKnown = false;
+  // equals the previous entry's has the previous status: no walk at all (memoHit).
+  const last = w.levels() - 1;
+  const above = last > 0 ? w.shift(last - 1) : <u64>64; // va bits from here up select the leaf table
+  memoTablePa = <u64>-1; // between calls the frame cache may have been changed from TS
   for (let k: u32 = 0; k < n; k++) {
     const va = next;
     // Fetch the next input before walking this one: the load overlaps the walk.
     if (k + 1 < n) next = load<u64>(inPtr + (<usize>(k + 1) << 3));
-    if (memo && above < 64 && ((va ^ prev) >> above) == 0) {
-      const idx = <u32>(va >> lshift) & imask;
-      const table = load<u64>(cacheTable(last), WC_TABLE);
-      if (!memoKnown) {
-        memoTable = physAddr(table, tableBytes);
-        memoKnown = true;
-      }
-      const ea = table + <u64>(idx * eb);
-      const a = memoTable != 0 ? memoTable + <usize>(idx * eb) : physAddr(ea, eb); // a table may end past the image (large granules)
-      const e = a != 0 ? loadEntry(a, eb) : 0;
-      if (a != 0 && (e & keyMask) == memoKey) {
-        const out = outPtr + (<usize>k) * BR_BYTES;
-        store<u64>(out + BR_PA, (e & laddr) | ((e & xmask) << xshift) | (va & pmask));
-        store<u32>(out + BR_STATUS, memoSt);
-        store<u32>(out + BR_ENTRY_LO, <u32>e);
-        prev = va;
-        continue;
-      }
+    if (prevEnd == last && above < 64 && ((va ^ prev) >> above) == 0 && memoHit<W>(va, outPtr + (<usize>k) * BR_BYTES)) {
+      prev = va;
+      continue;
     }
     let st: u32;
     if (!w.canonical(va)) {
       st = walk(root, va, acc);
       prevEnd = -1;
-      memo = false;
     } else {
       st = walkCachedWith<W>(root, va, prev, prevEnd, acc);
       prev = va;
       prevEnd = wEnd;
-      memo = wEnd == last && (st & ST_KIND_MASK) == K_OK;
-      memoKey = wEntry & keyMask;
       memoSt = st;
-      memoKnown = false;
     }
     emit(outPtr + (<usize>k) * BR_BYTES, st);
   }
 }
 
+// The cached batch's memo, kept in globals rather than in the batch loop's locals:
+// random addresses seldom use it, and its locals made V8 spill the walk's values.
+let memoSt: u32 = 0; // status of the last walk (its entry is wEntry)
+let memoTablePa: u64 = <u64>-1; // the leaf table memoTable was found for
+let memoTable: usize = 0; // it as a wasm address (0: not in one piece)
+let memoFetches: u32 = 0; // FETCHES then: a frame fetched since may have evicted it
+
 /**
- * Bits of a valid leaf at level index `i` that decide its status for a fixed
- * access and fixed table rights above it: every bit outside the output address,
- * and every bit its checks read (valid, reserved, required, rights).
+ * The last walk ended OK at the last level in the leaf table `va` uses (the
+ * caller checked the level and the table bits): when va's entry has the same key
+ * as that walk's entry, write va's record (that walk's status, va's address) and
+ * return true; else false (walk va).
  */
-function leafKeyMask(i: i32): u64 {
-  const L = lv(i);
-  const rm = L + LV_L_RIGHTS;
-  return ~load<u64>(L + LV_LEAF_ADDR) | <u64>load<u32>(L + LV_VALID_MASK) | load<u64>(L + LV_LEAF_EXT_MASK) |
-    load<u64>(L + LV_RSVD_LEAF) | load<u64>(L + LV_LEAF_REQUIRE) |
-    load<u64>(rm + RM_W_ALLOW) | load<u64>(rm + RM_W_DENY) | load<u64>(rm + RM_U_ALLOW) | load<u64>(rm + RM_U_DENY) |
-    load<u64>(rm + RM_PXN) | load<u64>(rm + RM_UXN);
+// @ts-ignore: decorator
+@inline function memoHit<W>(va: u64, out: usize): bool {
+  const w = changetype<W>(0);
+  const st = memoSt;
+  if ((st & ST_KIND_MASK) != K_OK) return false;
+  const last = w.levels() - 1;
+  const eb = w.entryBytes();
+  const lshift = w.shift(last);
+  const imask = w.indexMask(last);
+  const keyMask = w.leafKeyMask(last);
+  const idx = <u32>(va >> lshift) & imask;
+  const table = load<u64>(cacheTable(last), WC_TABLE);
+  if (table != memoTablePa || FETCHES != memoFetches) {
+    memoTable = physAddr(table, <u64>(imask + 1) * eb);
+    memoTablePa = table;
+    memoFetches = FETCHES;
+  }
+  const ea = table + <u64>(idx * eb);
+  const a = memoTable != 0 ? memoTable + <usize>(idx * eb) : physAddr(ea, eb); // a table may end past the image (large granules)
+  if (a == 0) return false;
+  const e = loadEntry(a, eb);
+  if ((e & keyMask) != (wEntry & keyMask)) return false;
+  store<u64>(out + BR_PA, (e & w.leafAddr(last)) | ((e & w.leafExtMask(last)) << w.leafExtShift(last)) | (va & ((<u64>1 << lshift) - 1)));
+  store<u32>(out + BR_STATUS, st);
+  store<u32>(out + BR_ENTRY_LO, <u32>e);
+  return true;
 }
 
 // Group member g's IG_* record in this instance's scratch slot (see setScratchSlot).
@@ -230,10 +220,13 @@ function lookups(i: i32, shift: u64, imask: u32, eb: u32): bool {
  * Walk addresses [k, k+m) of a batch together, one level at a time. A member
  * leaves the group at the first entry that is not a plain valid table pointer
  * (a leaf, a fault, anything unusual) and is finished by the ordinary walk from
- * that level, so every answer is exactly walkFrom's.
+ * that level, so every answer is exactly walkFrom's. The levels are unrolled
+ * (groupLevel with a constant level index), so a generated walker's level
+ * constants are immediates and a leaving member enters its walker at a known level.
  */
 function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, acc: u32): void {
   const w = changetype<W>(0);
+  const base = IG_BASE;
   let active: u32 = 0; // bit g: member g still walking
   for (let g: u32 = 0; g < m; g++) {
     const va = load<u64>(inPtr + (<usize>(k + g) << 3));
@@ -241,32 +234,47 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
       emit(outPtr + (<usize>(k + g)) * BR_BYTES, walk(root, va, acc));
       continue;
     }
-    const s = ig(g);
+    const s = base + <usize>g * IG_STRIDE;
     store<u64>(s, root, IG_TABLE);
     store<u64>(s, <u64>-1, IG_AND);
     store<u64>(s, 0, IG_OR);
     store<u64>(s, va, IG_VA);
     active |= (<u32>1) << g;
   }
-  const n = levels();
+  const n = w.levels();
+  // Up to five levels (the most any format has); a generated walker's n is a constant.
+  active = groupLevel<W>(0, active, base, outPtr, k, acc);
+  if (n > 1 && active != 0) active = groupLevel<W>(1, active, base, outPtr, k, acc);
+  if (n > 2 && active != 0) active = groupLevel<W>(2, active, base, outPtr, k, acc);
+  if (n > 3 && active != 0) active = groupLevel<W>(3, active, base, outPtr, k, acc);
+  if (n > 4 && active != 0) groupLevel<W>(4, active, base, outPtr, k, acc);
+}
+
+/** Level `i` of the interleaved group: returns the members still walking below it. */
+// @ts-ignore: decorator
+@inline function groupLevel<W>(i: i32, active: u32, base: usize, outPtr: usize, k: u32, acc: u32): u32 {
+  const w = changetype<W>(0);
   const eb = w.entryBytes();
-  for (let i = 0; i < n && active != 0; i++) {
-    const L = lv(i);
-    const shift = <u64>load<u32>(L + LV_SHIFT);
-    const imask = load<u32>(L + LV_INDEX_MASK);
-    const fm = load<u64>(L + LV_FAST_MASK), fv = load<u64>(L + LV_FAST_VALUE);
-    const ak = load<u64>(L + LV_AND_KEEP), ok = load<u64>(L + LV_OR_KEEP), ta = load<u64>(L + LV_TABLE_ADDR);
+  const shift = w.shift(i);
+  const imask = w.indexMask(i);
+  const fm = w.fastMask(i), fv = w.fastValue(i);
+  const ak = w.andKeep(i), ok = w.orKeep(i), ta = w.tableAddr(i);
+  let leaving: u32 = 0;
+  if (false && (fv & ~fm) != 0) {
+    // No entry at this level is a plain table pointer (the last level): every
+    // member leaves here, its walker reads the entry.
+    leaving = active;
+  } else if (CACHED) {
     igActive = active;
-    let leaving: u32 = 0;
     // Over a source, when the lookups fault nothing in: first every member's frame
     // lookup (hash, map entry: independent of the other members'), then the entry
     // reads, so the reads are not held up behind the lookups and overlap as many.
-    if (CACHED && !lookups(i, shift, imask, eb)) {
+    if (!lookups(i, shift, imask, eb)) {
       let rest = active;
       while (rest != 0) {
         const g = <u32>ctz(rest);
         rest &= rest - 1;
-        const s = ig(g);
+        const s = base + <usize>g * IG_STRIDE;
         const a = <usize>load<u32>(s, IG_INSIDE);
         if (a != 0) {
           const e = loadEntry(a, eb);
@@ -278,41 +286,53 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
         leaving |= (<u32>1) << g;
       }
     } else {
-      // Resident (or a lookup faulted a frame in, which may have evicted another
-      // member's): one pass; each member's entry read does not depend on another's,
-      // so their cache misses overlap.
+      // A lookup faulted a frame in, which may have evicted another member's.
       let rest = active;
       while (rest != 0) {
         const g = <u32>ctz(rest);
         rest &= rest - 1;
-        const s = ig(g);
+        const s = base + <usize>g * IG_STRIDE;
         const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
-        // Resident: physAddr's rule with the bound as a branch (as in the generated
-        // walkers), not a select the entry's address would wait for.
-        let a: usize;
-        if (CACHED) {
-          a = physAddr(ea, eb);
-          if (a == 0) { leaving |= (<u32>1) << g; continue; }
-        } else {
-          if (ea + eb > RAM_BYTES) { leaving |= (<u32>1) << g; continue; }
-          a = RAM_BASE + <usize>ea;
-        }
-        const e = loadEntry(a, eb);
-        if ((e & fm) == fv) {
-          descendMember(s, e, ta, ak, ok);
-          continue;
+        const a = physAddr(ea, eb);
+        if (a != 0) {
+          const e = loadEntry(a, eb);
+          if ((e & fm) == fv) {
+            descendMember(s, e, ta, ak, ok);
+            continue;
+          }
         }
         leaving |= (<u32>1) << g;
       }
     }
-    active &= ~leaving;
-    while (leaving != 0) {
-      const g = <u32>ctz(leaving);
-      leaving &= leaving - 1;
-      const s = ig(g);
-      emit(outPtr + (<usize>(k + g)) * BR_BYTES, w.walk(load<u64>(s, IG_VA), i, load<u64>(s, IG_TABLE), load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
+  } else {
+    // Resident: one pass; each member's entry read does not depend on another's,
+    // so their cache misses overlap. physAddr's rule with the bound as a branch (as
+    // in the generated walkers), not a select the entry's address would wait for.
+    const ramBase = RAM_BASE, ramBytes = RAM_BYTES;
+    let rest = active;
+    while (rest != 0) {
+      const g = <u32>ctz(rest);
+      rest &= rest - 1;
+      const s = base + <usize>g * IG_STRIDE;
+      const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
+      if (ea + eb <= ramBytes) {
+        const e = loadEntry(ramBase + <usize>ea, eb);
+        if ((e & fm) == fv) {
+          descendMember(s, e, ta, ak, ok);
+          continue;
+        }
+      }
+      leaving |= (<u32>1) << g;
     }
   }
+  const left = active & ~leaving;
+  while (leaving != 0) {
+    const g = <u32>ctz(leaving);
+    leaving &= leaving - 1;
+    const s = base + <usize>g * IG_STRIDE;
+    emit(outPtr + (<usize>(k + g)) * BR_BYTES, w.walk(load<u64>(s, IG_VA), i, load<u64>(s, IG_TABLE), load<u64>(s, IG_AND), load<u64>(s, IG_OR), acc, false));
+  }
+  return left;
 }
 
 // ---- Range sink: one 16-byte record per page (translateRange), or runs (translateRuns).

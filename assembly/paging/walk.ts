@@ -1,7 +1,7 @@
 // The generic page walk: one loop over the levels of whatever format the walk
 // parameters describe (x86-64 4/5-level, PAE, 32-bit, AArch64 granules).
 import {
-  LV_INDEX_MASK,
+  LV_INDEX_MASK, LV_VALID_MASK,
   LV_LEAF_EXT_SHIFT, LV_TABLE_ADDR, LV_LEAF_ADDR, LV_LEAF_EXT_MASK, LV_RSVD_TABLE, LV_RSVD_LEAF,
   LV_L_RIGHTS, LV_SHIFT,
   WF_CHECK_RSVD, WF_WP, WF_SMEP, WF_SMAP, WF_NXE,
@@ -289,6 +289,45 @@ export class GenericWalker {
   @inline restart(va: u64, prev: u64, prevEnd: i32): i32 { return restartLevel(va, prev, prevEnd); }
   // @ts-ignore: decorator
   @inline entryBytes(): u32 { return entryBytes(); }
+  // @ts-ignore: decorator
+  @inline levels(): i32 { return levels(); }
+  // Level i's fields (the interleaved group reads them with i a constant).
+  // @ts-ignore: decorator
+  @inline shift(i: i32): u64 { return <u64>load<u32>(lv(i) + LV_SHIFT); }
+  // @ts-ignore: decorator
+  @inline indexMask(i: i32): u32 { return load<u32>(lv(i) + LV_INDEX_MASK); }
+  // @ts-ignore: decorator
+  @inline fastMask(i: i32): u64 { return load<u64>(lv(i) + LV_FAST_MASK); }
+  // @ts-ignore: decorator
+  @inline fastValue(i: i32): u64 { return load<u64>(lv(i) + LV_FAST_VALUE); }
+  // @ts-ignore: decorator
+  @inline andKeep(i: i32): u64 { return load<u64>(lv(i) + LV_AND_KEEP); }
+  // @ts-ignore: decorator
+  @inline orKeep(i: i32): u64 { return load<u64>(lv(i) + LV_OR_KEEP); }
+  // @ts-ignore: decorator
+  @inline tableAddr(i: i32): u64 { return load<u64>(lv(i) + LV_TABLE_ADDR); }
+  // @ts-ignore: decorator
+  @inline leafAddr(i: i32): u64 { return load<u64>(lv(i) + LV_LEAF_ADDR); }
+  // @ts-ignore: decorator
+  @inline leafExtMask(i: i32): u64 { return load<u64>(lv(i) + LV_LEAF_EXT_MASK); }
+  // @ts-ignore: decorator
+  @inline leafExtShift(i: i32): u64 { return <u64>load<u32>(lv(i) + LV_LEAF_EXT_SHIFT); }
+  // @ts-ignore: decorator
+  @inline leafKeyMask(i: i32): u64 { return leafKeyMask(i); }
+}
+
+/**
+ * Bits of a valid leaf at level index `i` that decide its status for a fixed
+ * access and fixed table rights above it: every bit outside the output address,
+ * and every bit its checks read (valid, reserved, required, rights).
+ */
+export function leafKeyMask(i: i32): u64 {
+  const L = lv(i);
+  const rm = L + LV_L_RIGHTS;
+  return ~load<u64>(L + LV_LEAF_ADDR) | <u64>load<u32>(L + LV_VALID_MASK) | load<u64>(L + LV_LEAF_EXT_MASK) |
+    load<u64>(L + LV_RSVD_LEAF) | load<u64>(L + LV_LEAF_REQUIRE) |
+    load<u64>(rm + RM_W_ALLOW) | load<u64>(rm + RM_W_DENY) | load<u64>(rm + RM_U_ALLOW) | load<u64>(rm + RM_U_DENY) |
+    load<u64>(rm + RM_PXN) | load<u64>(rm + RM_UXN);
 }
 
 /** Walk `va` with walker W and the cache of the previous walk (caller checked canonical). */

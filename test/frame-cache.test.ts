@@ -4,7 +4,7 @@ import { FrameCache, frameHash } from '../src/memory/frame-cache.js';
 import { FrameState, type PhysicalSource } from '../src/memory/source.js';
 import { memorySource } from '../src/memory/memory-source.js';
 import { CapacityError } from '../src/errors.js';
-import { FM_ENTRY_BYTES, FM_KEY_LO, FM_KEY_HI, FM_ADDR } from '../src/abi.js';
+import { FM_ENTRY_BYTES, FM_KEY_LO, FM_KEY_HI, FM_ADDR, FT_BYTES } from '../src/abi.js';
 
 const PAGE = 4096;
 
@@ -31,11 +31,13 @@ function patternSource(): PhysicalSource & { readsOf: Map<number, number> } {
 
 function setup(slots: number, source: PhysicalSource = patternSource()) {
   const mapBits = Math.ceil(Math.log2(slots * 2));
+  const homeBits = Math.floor(Math.log2(slots));
   const mapBase = 0x10000;
-  const slotsBase = mapBase + 2 ** mapBits * FM_ENTRY_BYTES;
+  const tagBase = mapBase + 2 ** mapBits * FM_ENTRY_BYTES;
+  const slotsBase = tagBase + 2 ** homeBits * FT_BYTES;
   const memory = new WebAssembly.Memory({ initial: Math.ceil((slotsBase + slots * PAGE) / 65536) });
-  const cache = new FrameCache(memory, { slotsBase, slots, mapBase, mapBits }, source);
-  return { memory, cache, mapBase, mapBits, slotsBase };
+  const cache = new FrameCache(memory, { slotsBase, slots, mapBase, mapBits, tagBase, homeBits }, source);
+  return { memory, cache, mapBase, mapBits, slotsBase, tagBase, homeBits };
 }
 
 /** Every frame the map holds, by scanning it (an oracle independent of find()). */

@@ -88,6 +88,7 @@ export class FrameCache {
   private readonly slotPrivate: Uint8Array;
   /** Slots holding a frame the dump left out (zeros in the slot; a reader of guest memory names it). */
   private readonly slotExcluded: Uint8Array;
+  private readonly scratch = new Uint8Array(FRAME_SIZE);
   /** Free slots (a stack; `freeAt[slot]` is its place, -1 when taken), so the home of a frame can be taken out of it. */
   private readonly free: Int32Array;
   private readonly freeAt: Int32Array;
@@ -138,7 +139,9 @@ export class FrameCache {
     this.fifo = new Float64Array(region.slots);
     this.slotPrivate = new Uint8Array(region.slots);
     this.slotExcluded = new Uint8Array(region.slots);
-    this.absentLimit = Math.max(64, region.slots >>> 2);
+    // Absent records share the map with the frames: at most a quarter of the slots'
+    // worth (8 for the smallest caches), so the map always keeps an empty entry to end a probe.
+    this.absentLimit = Math.max(8, region.slots >>> 2);
     this.readSlots = Math.max(4, region.slots >>> 4);
     // The map and the tags start empty (all zero) because the memory is new: WebAssembly zeroes it.
     // Clearing it again here would write every page of it (2 MiB for the default cache),
@@ -184,23 +187,18 @@ export class FrameCache {
       this.remove(e);
       this.absentEntries--;
     }
-    const slot = this.place(home);
-    const addr = this.region.slotsBase + slot * FRAME_SIZE;
-    const out = this.u8.subarray(addr, addr + FRAME_SIZE);
-    let state: FrameState;
-    try {
-      state = this.source.readFrame(pfn, out);
-    } catch (err) {
-      this.release(slot); // a failed read (a corrupt dump) must not lose the slot
-      throw err;
-    }
+    // Read first, into a scratch frame: a frame the source does not have (or a
+    // failed read) then takes no slot and evicts or moves nothing.
+    const state = this.source.readFrame(pfn, this.scratch);
     this.stats.reads++;
     if (state === FrameState.Absent && !write) {
-      this.release(slot);
       this.absentFrame(pfn);
       return 0;
     }
-    if (state === FrameState.Absent) out.fill(0);
+    if (state === FrameState.Absent) this.scratch.fill(0);
+    const slot = this.place(home);
+    const addr = this.region.slotsBase + slot * FRAME_SIZE;
+    this.u8.set(this.scratch, addr);
     e = this.insert(pfn, addr, 0);
     this.hold(slot, pfn);
     this.slotExcluded[slot] = state === FrameState.Excluded ? 1 : 0;

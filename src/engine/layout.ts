@@ -151,7 +151,8 @@ export function computeCachedLayout(cacheBytes: number, frames = 0, ioBytes = DE
   const mapBase = end;
   const tagBase = mapBase + 2 ** mapBits * FM_ENTRY_BYTES;
   const slotsBase = align(tagBase + 2 ** homeBits * FT_BYTES, WASM_PAGE);
-  const totalBytes = slotsBase + cacheBytes;
+  // Whole wasm pages: a cache of any multiple of 4 KiB has all its slots in the memory.
+  const totalBytes = align(slotsBase + cacheBytes, WASM_PAGE);
   if (totalBytes > MAX_MEMORY) {
     throw new CapacityError(
       `engine does not fit in 4 GiB: a frame cache of ${mib(cacheBytes)} with its map and tags of ${mib(slotsBase - mapBase)} ` +

@@ -3,8 +3,8 @@
 // and docs/api.md): memwalk/images, memwalk/frames, memwalk/xen, memwalk/compare,
 // memwalk/parallel, memwalk/perf, memwalk/address.
 export { createEngine, Engine, type EngineOptions, type PagingOptions } from './engine/engine.js';
-export { computeLayout, FRAME_BYTES, MAX_MEMORY, type Layout } from './engine/layout.js';
-export { PhysicalMemory } from './engine/phys.js';
+export { computeLayout, FRAME_BYTES, MAX_MEMORY, type Layout } from './memory/layout.js';
+export { PhysicalMemory } from './core/phys.js';
 export { openDump, openDumpBytes, type Dump, type OpenDumpOptions } from './engine/open-dump.js';
 export { memorySource } from './memory/memory-source.js';
 export { FrameState, type PhysicalSource, type PhysRange, type SourceDescription } from './memory/source.js';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { speedTargets } from '../src/perf/targets.js';
+import { speedTargets, backendTargets } from '../src/perf/targets.js';
 import type { TaskRecord } from '../src/perf/report.js';
 
 // Hand-made medians: the ratios below are worked out by hand from them.
@@ -30,5 +30,34 @@ describe('speed targets', () => {
     const tasks = batch('random', [10, 10, 5], [20, 6, 10]).filter((t) => !(t.backend === 'native' && t.name.includes('(cached)')));
     const row = speedTargets(tasks, 4096).find((r) => r.target.startsWith('4K random addresses: WASM >= 0.8x'))!;
     expect(row.met).toBeNull();
+  });
+});
+
+describe('WASM against the TS backend', () => {
+  const timed = (name: string, backend: string, medianMs: number, madMs: number) => ({ name, backend, medianMs, madMs }) as unknown as TaskRecord;
+  const row = (tasks: TaskRecord[], target: string) => backendTargets(tasks).find((r) => r.target === target)!;
+
+  test('a task under 1x by less than the two spreads counts as not slower, and is named', () => {
+    // 10.0 / 10.2 = 0.98x; the gap, 0.2 ms, is inside 0.3 + 0.2 ms.
+    const tasks = [timed('scan', 'wasm', 10, 0.1), timed('scan', 'reference', 20, 0.1), timed('chase', 'wasm', 10.2, 0.3), timed('chase', 'reference', 10, 0.2)];
+    const r = row(tasks, 'WASM >= TS on every task both backends ran');
+    expect(r.met).toBe(true);
+    expect(r.measured).toBe('2 tasks, lowest 0.98x (chase); under 1x: chase 0.98x (within the spread)');
+  });
+
+  test('a task slower by more than the spreads fails the row', () => {
+    // 10 / 11 = 0.91x; the gap, 1 ms, is outside 0.1 + 0.1 ms.
+    const tasks = [timed('chase', 'wasm', 11, 0.1), timed('chase', 'reference', 10, 0.1), timed('native only', 'native', 1, 0)];
+    const r = row(tasks, 'WASM >= TS on every task both backends ran');
+    expect(r.met).toBe(false);
+    expect(r.measured).toBe('1 tasks, lowest 0.91x (chase); under 1x: chase 0.91x');
+  });
+
+  test('direct-map setup is met only when every layout is at least 2x TS', () => {
+    const tasks = [timed('direct map, a', 'wasm', 1, 0), timed('direct map, a', 'reference', 2.5, 0), timed('direct map, b', 'wasm', 1, 0), timed('direct map, b', 'reference', 1.9, 0)];
+    const r = row(tasks, 'direct-map setup: WASM >= 2x TS');
+    expect(r.measured).toBe('a 2.50x; b 1.90x');
+    expect(r.met).toBe(false);
+    expect(row(tasks.slice(0, 2), 'direct-map setup: WASM >= 2x TS').met).toBe(true);
   });
 });

@@ -1,13 +1,13 @@
 import { beforeAll, describe, test, expect } from 'vitest';
-import { linkSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, BumpAllocator, openDump } from '../src/index.js';
 import { memwalk, expectUserError } from './helpers/cli.js';
+import { tempDir } from './helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'memwalk-spaces-'));
+const dir = tempDir('memwalk-spaces-');
 const img = join(dir, 'spaces.raw');
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const hasXxd = spawnSync('xxd', ['-v']).status === 0;

@@ -1,11 +1,10 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEngine, BumpAllocator } from '../src/index.js';
 import { escapeText, parseAddress, parseInteger, parseNumber, parseSize, type NumberKind } from '../src/util/numbers.js';
 import { InvalidInputError } from '../src/errors.js';
 import { memwalk, expectUserError } from './helpers/cli.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 // The one number grammar: 0x... hex, bare digits decimal, `_` between digits,
 // K/M/G/T/P (KiB, KB) suffixes for sizes only; spellings a writer likely meant
@@ -88,7 +87,7 @@ describe('parseNumber', () => {
 });
 
 describe('the CLI reads every number by the same rule', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'memwalk-num-'));
+  const dir = tempDir('memwalk-num-');
   const img = join(dir, 'tables.raw');
 
   beforeAll(async () => {

@@ -1,17 +1,17 @@
 import { beforeAll, describe, expect, test } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine, BumpAllocator } from '../src/index.js';
 import { writeQemuCore } from './helpers/qemu-core-writer.js';
 import { buildBzImage } from './fixtures/dom0/build-kernel.js';
 import { memwalk, expectUserError } from './helpers/cli.js';
 import { readFileSync } from 'node:fs';
+import { tempDir } from './helpers/temp-dir.js';
 
 // What the commands print on ordinary input: no stray notes, one way to show
 // rights, summaries whose numbers add up, defaults that work.
 
-const dir = mkdtempSync(join(tmpdir(), 'memwalk-out-'));
+const dir = tempDir('memwalk-out-');
 
 describe('translate and mappings', () => {
   const img = join(dir, 'tables.raw');

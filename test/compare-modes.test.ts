@@ -4,7 +4,7 @@
 // kernel reuse the previous entry's status).
 import { describe, test, expect } from 'vitest';
 import { resolveScenario } from '../src/compare/compare.js';
-import { Rng } from '../src/perf/scenario.js';
+import { Rng } from '../src/util/rng.js';
 import { x86_64 } from '../src/paging/formats/x86.js';
 
 describe.each(['wasm', 'reference'] as const)('batch modes on %s', (backend) => {

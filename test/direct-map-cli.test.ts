@@ -1,11 +1,11 @@
 // The real `memwalk` binary: direct-map and boot-params (run `npx tsc -p tsconfig.json` first).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { buildBootParams } from '../src/xen/boot-params.js';
 import { writeQemuCore } from './helpers/qemu-core-writer.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const MAIN = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 
@@ -102,7 +102,7 @@ describe('memwalk boot-params', () => {
     { addr: 0x100000n, size: 0x3ff00000n, type: 1 },
   ];
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'memwalk-bp-'));
+    dir = tempDir('memwalk-bp-');
     const raw = new Uint8Array(0x20000);
     raw.set(buildBootParams({ hardwareSubarch: 2, hardwareSubarchData: 0x42n, e820: E820 }), 0x9000);
     writeFileSync(join(dir, 'raw.bin'), raw);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, openSync, writeSync, ftruncateSync, closeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync, openSync, writeSync, ftruncateSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { ElfFile, PT_NOTE } from '../src/images/elf.js';
 import { imageFromBuffer, openImage } from '../src/images/loader.js';
@@ -9,6 +8,7 @@ import { pagingState } from '../src/images/qemu-core.js';
 import { CapacityError, MalformedFileError, MemwalkError } from '../src/errors.js';
 import { patternByte, qemuCoreLayout, writeQemuCore } from './helpers/qemu-core-writer.js';
 import type { CoreOptions } from './helpers/qemu-core-writer.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const MiB = 1 << 20;
 
@@ -382,7 +382,7 @@ describe('image loader', () => {
   });
 
   it('opens raw images: file offset = physical address', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'memwalk-raw-'));
+    const dir = tempDir('memwalk-raw-');
     const file = path.join(dir, 'ram.bin');
     const data = new Uint8Array(3 * MiB + 123).map((_, i) => (i * 13) & 0xff);
     data[0] = 0; // not the ELF magic
@@ -399,7 +399,7 @@ describe('image loader', () => {
   });
 
   it('opens a QEMU core from a file and loads it', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'memwalk-core-'));
+    const dir = tempDir('memwalk-core-');
     const file = path.join(dir, 'dump.elf');
     writeFileSync(file, writeQemuCore(holes));
     const img: MemoryImage = openImage(file);
@@ -410,7 +410,7 @@ describe('image loader', () => {
   });
 
   it('reports a file truncated after it was opened', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'memwalk-trunc-'));
+    const dir = tempDir('memwalk-trunc-');
     const file = path.join(dir, 'dump.elf');
     const bytes = writeQemuCore(holes);
     writeFileSync(file, bytes);
@@ -432,7 +432,7 @@ describe('real QEMU 7.2 dumps (fixture headers)', () => {
     const head = readFileSync(path.join(dir, 'dump-head.bin'));
 
     it(`${variant}: parses QEMU's own headers and notes (sparse file of the real size)`, () => {
-      const tmp = mkdtempSync(path.join(tmpdir(), 'memwalk-real-'));
+      const tmp = tempDir('memwalk-real-');
       const file = path.join(tmp, 'dump.elf');
       const fd = openSync(file, 'w');
       writeSync(fd, head, 0, head.length, 0);

@@ -16,10 +16,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 export const LAYERS: readonly { readonly name: string; readonly paths: readonly string[] }[] = [
   {
     name: 'core',
-    paths: ['src/abi.ts', 'src/errors.ts', 'src/util/', 'src/engine/context.ts', 'src/engine/layout.ts', 'src/engine/phys.ts', 'src/engine/scratch-lease.ts', 'src/backends/', 'src/memory/'],
+    paths: ['src/abi.ts', 'src/errors.ts', 'src/util/', 'src/memory/', 'src/backends/', 'src/core/'],
   },
   { name: 'models', paths: ['src/paging/', 'src/frames/', 'src/dumps/', 'src/images/'] },
-  { name: 'facade', paths: ['src/engine/engine.ts', 'src/engine/open-dump.ts', 'src/address/'] },
+  { name: 'facade', paths: ['src/engine/', 'src/address/'] },
   { name: 'xen', paths: ['src/xen/'] },
   { name: 'top', paths: ['src/cli/', 'src/perf/', 'src/compare/', 'src/parallel/', 'src/index.ts', 'src/browser/', 'bench/'] },
 ];

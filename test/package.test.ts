@@ -10,12 +10,12 @@
 import { beforeAll, describe, expect, test } from 'vitest';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ROOT, docFiles, examplesOf, matchesShown, transcriptsOf, type Example } from './helpers/doc-blocks.js';
+import { tempDir } from './helpers/temp-dir.js';
 
-const work = mkdtempSync(join(tmpdir(), 'memwalk-package-'));
+const work = tempDir('memwalk-package-');
 const project = join(work, 'project');
 const modules = join(project, 'node_modules');
 const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');

@@ -1,17 +1,17 @@
 // The public surface refuses what it cannot answer with a typed error naming the
 // argument, bounds what it answers, and keeps per-call state per handle.
 import { describe, test, expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   createEngine, BumpAllocator, x86_64, x86_32, aarch64_4k, aarch64_64k, x86_64_la57, Engine, PhysicalMemory, computeLayout, openDumpBytes, memorySource, checkContiguous,
   MemwalkError, InvalidInputError, CapacityError, NotFoundError, OutsideImageError, type Engine,
 } from '../src/index.js';
 import { MAX_RANGE_PAGES } from '../src/paging/operations.js';
+import { tempDir } from './helpers/temp-dir.js';
 
 const K4 = 4096n;
-const dir = mkdtempSync(join(tmpdir(), 'memwalk-rel-'));
+const dir = tempDir('memwalk-rel-');
 
 function engine(backend: 'wasm' | 'reference' = 'wasm'): Engine {
   return createEngine({ ramBytes: '8M', backend, ioBytes: 1 << 20 });

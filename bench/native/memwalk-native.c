@@ -268,6 +268,38 @@ static void translate_range(uint64_t root, uint64_t va, uint32_t pages, uint8_t 
     uint64_t memo_key = 0;
     uint32_t memo_st = 0;
     while (k < pages && idx < 511) {
+      /* The engine's stretch loop: with the whole table in the image, while entries keep the
+       * memo's key, four pages a step (one test of four keys, four records), then one at a time. */
+      if (memo && table <= ram_bytes && ram_bytes - table >= 4096) {
+        const uint64_t *t = (const uint64_t *)(ram + table) + idx + 1;
+        uint32_t lim = pages - k < 511 - idx ? pages - k : 511 - idx, j = 0;
+        uint8_t *o = out + (size_t)k * 16;
+        for (; j + 4 <= lim; j += 4, o += 64) {
+          uint64_t e0 = t[j], e1 = t[j + 1], e2 = t[j + 2], e3 = t[j + 3];
+          if (((e0 & ~PTE_ADDR) ^ memo_key) | ((e1 & ~PTE_ADDR) ^ memo_key) | ((e2 & ~PTE_ADDR) ^ memo_key) | ((e3 & ~PTE_ADDR) ^ memo_key)) break;
+          uint64_t e[4] = {e0, e1, e2, e3};
+          for (int q = 0; q < 4; q++) {
+            uint64_t a = (e[q] & PTE_ADDR) | poff;
+            uint32_t lo = (uint32_t)e[q];
+            memcpy(o + 16 * q, &a, 8);
+            memcpy(o + 16 * q + 8, &memo_st, 4);
+            memcpy(o + 16 * q + 12, &lo, 4);
+          }
+        }
+        for (; j < lim; j++, o += 16) {
+          uint64_t e = t[j];
+          if ((e & ~PTE_ADDR) != memo_key) break;
+          uint64_t a = (e & PTE_ADDR) | poff;
+          uint32_t lo = (uint32_t)e;
+          memcpy(o, &a, 8);
+          memcpy(o + 8, &memo_st, 4);
+          memcpy(o + 12, &lo, 4);
+        }
+        idx += j;
+        k += j;
+        cur += (uint64_t)j << 12;
+        if (k >= pages || idx >= 511) break;
+      }
       idx++;
       cur += 4096;
       uint64_t ea = table + ((uint64_t)idx << 3);

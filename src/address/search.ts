@@ -1,7 +1,7 @@
 // Searching memory for a byte pattern: the spans of an address space (or of
 // physical memory) go to the search kernel in batches through the I/O buffer, each
 // batch followed by enough spans for a match to run on into them.
-import { assertScratchFree } from '../engine/scratch-lease.js';
+import { assertScratchFree } from '../core/scratch-lease.js';
 import * as A from '../abi.js';
 import type { Engine, PagingOptions } from '../engine/engine.js';
 import { InvalidInputError } from '../errors.js';

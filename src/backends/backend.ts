@@ -1,4 +1,4 @@
-import type { Layout } from '../engine/layout.js';
+import type { Layout } from '../memory/layout.js';
 import type { FrameCache } from '../memory/frame-cache.js';
 
 /**

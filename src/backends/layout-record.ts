@@ -2,7 +2,7 @@
 // are, written before any kernel module is instantiated (each module's `init`
 // reads it).
 import * as A from '../abi.js';
-import type { Layout } from '../engine/layout.js';
+import type { Layout } from '../memory/layout.js';
 
 export function writeLayoutRecord(memory: WebAssembly.Memory, l: Layout): void {
   const v = new DataView(memory.buffer, A.LAYOUT, A.LAYOUT_BYTES);

@@ -10,7 +10,7 @@ import { DUMP_FORMATS, type DumpFormat } from '../dumps/detect.js';
 import { InvalidInputError } from '../errors.js';
 import { quote } from '../util/numbers.js';
 import { choice, inputFile, size } from './args.js';
-import { MIN_CACHE_BYTES } from '../engine/layout.js';
+import { MIN_CACHE_BYTES } from '../memory/layout.js';
 
 export interface LoadedImage {
   readonly dump: Dump;

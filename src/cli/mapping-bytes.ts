@@ -4,7 +4,7 @@
 // is what describe() and JSON.stringify of a Mapping print
 // (test/cli-mapping-bytes.test.ts compares them line by line).
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 import { RECORD_BATCH, type RecordBatch } from '../paging/mapping-records.js';
 import { sizeAndRights } from './output.js';
 import type { ByteSink } from './output.js';

@@ -11,7 +11,7 @@ import { x86_64 } from '../paging/formats/x86.js';
 import type { MapFlags } from '../paging/format.js';
 import type { BatchStrategy } from '../paging/operations.js';
 import { MemwalkError } from '../errors.js';
-import { Rng } from '../perf/scenario.js';
+import { Rng } from '../util/rng.js';
 
 export type ScenarioResults = Record<string, unknown>;
 

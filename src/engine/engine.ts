@@ -1,8 +1,8 @@
-import { computeLayout, computeCachedLayout, DEFAULT_CACHE_BYTES, type Layout } from './layout.js';
+import { computeLayout, computeCachedLayout, DEFAULT_CACHE_BYTES, type Layout } from '../memory/layout.js';
 import { FrameCache } from '../memory/frame-cache.js';
 import type { PhysicalSource } from '../memory/source.js';
-import type { PhysicalMemory } from './phys.js';
-import { adoptContext, createContext, type EngineContext, type SourceBacking } from './context.js';
+import type { PhysicalMemory } from '../core/phys.js';
+import { adoptContext, createContext, type EngineContext, type SourceBacking } from '../core/context.js';
 import type { Backend, BackendName } from '../backends/backend.js';
 import type { WalkParams } from '../paging/format.js';
 import { InvalidInputError } from '../errors.js';

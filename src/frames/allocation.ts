@@ -2,9 +2,9 @@
 // every frame whose owner is OWNER_NONE; a pattern names which frames, the
 // order says in which order they join the domain's page list. The kernels do the
 // per-frame work; a large allocation runs in slices so a progress bar can move.
-import { assertScratchFree } from '../engine/scratch-lease.js';
+import { assertScratchFree } from '../core/scratch-lease.js';
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 import { InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 import type { ProgressCallback } from '../util/progress.js';

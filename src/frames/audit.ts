@@ -3,7 +3,7 @@
 // Each violation names the frame (or domain), the field, what was expected and
 // what was found.
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 import { NO_FRAME, typeName } from './frame-info.js';
 
 export interface Violation {

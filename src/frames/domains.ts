@@ -1,7 +1,7 @@
 // Domains: the per-domain record (page list, tot_pages, nr_l4_pages, the
 // m2p-strict VM assist, the L4 index) at layout.domains + id * DOM_STRIDE.
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 import { InvalidInputError, NotFoundError } from '../errors.js';
 import { PageList } from './page-list.js';
 import { NO_FRAME } from './frame-info.js';

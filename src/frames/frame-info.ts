@@ -2,7 +2,7 @@
 // "Frames and domains"), decoded for people and tests.
 import * as A from '../abi.js';
 import { InvalidInputError } from '../errors.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 
 /** Xen's page types: none, the four x86-64 page-table levels, segment descriptors, writable. */
 export type FrameType = 'none' | 'L1' | 'L2' | 'L3' | 'L4' | 'seg-desc' | 'writable';

@@ -1,9 +1,9 @@
 // The frame table: one metadata record per frame, stored column-wise in the
 // engine's memory (type_info, count_info, owner, next, prev; 20 bytes a frame),
 // with the operations on it gathered behind `engine.frames`.
-import { assertScratchFree } from '../engine/scratch-lease.js';
+import { assertScratchFree } from '../core/scratch-lease.js';
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 import { InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 import { decodeTypeInfo, typeCode, checkFrameNumber, NO_FRAME, type FrameInfo, type FrameType, type TableType } from './frame-info.js';

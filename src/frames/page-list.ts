@@ -1,8 +1,8 @@
 // A domain's page list (xen-mm.md §2): add at head or tail, remove the head or a
 // given frame, iterate, and the chase that walks the next column only.
-import { assertScratchFree } from '../engine/scratch-lease.js';
+import { assertScratchFree } from '../core/scratch-lease.js';
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 import { frameError } from './refusal.js';
 import { NO_FRAME, checkFrameNumber } from './frame-info.js';
 

@@ -4,7 +4,7 @@ import * as A from '../abi.js';
 import { TypeViolationError, InvalidInputError, NotFoundError, MemwalkError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 import { describeTypeInfo, typeName, NO_FRAME } from './frame-info.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 
 /** The rule behind each TE_* code, as named in messages and in `details.rule`. */
 export const RULES: Readonly<Record<number, string>> = {

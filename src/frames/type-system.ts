@@ -2,7 +2,7 @@
 // page_lock. Validation runs in the kernels; here the inputs are checked and a
 // refusal becomes a TypeViolationError naming the frame, the type and the rule.
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 import { InvalidInputError } from '../errors.js';
 import { typeCode, type FrameType, type TableType, checkFrameNumber } from './frame-info.js';
 import { typeViolation } from './refusal.js';

@@ -3,7 +3,7 @@
 // kernel (formatTlb, formatMem) into the I/O buffer beside the records. The output is the formatters' of qemu-format.ts, byte for byte (the
 // tests compare both against real QEMU output).
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 import type { PagingOptions } from '../paging/prepare.js';
 import { RECORD_BATCH, selectedBatches, type RecordSelection, type SelectionCount } from '../paging/mapping-records.js';
 import { hex16 as hexOf } from '../util/numbers.js';

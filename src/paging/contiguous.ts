@@ -2,10 +2,10 @@
 // have it, and the check that lists every group whose hint breaks the rules.
 // The kernels are contigUpdate / contigCheckStart / contigCheckNext.
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 import { prepareWalk, type PagingOptions } from './prepare.js';
 import type { WalkParams } from './format.js';
-import { engineContext } from '../engine/context.js';
+import { engineContext } from '../core/context.js';
 import * as V from './arguments.js';
 
 /** Does any level of this format carry a contiguous hint? */

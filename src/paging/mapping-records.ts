@@ -2,7 +2,7 @@
 // the I/O buffer): what the decoded listing (mappingsIter) is made from, and what
 // listings read directly to turn leaves into bytes without an object per leaf.
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 import { prepareWalk, type PagingOptions } from './prepare.js';
 import type { WalkParams } from './format.js';
 import * as V from './arguments.js';

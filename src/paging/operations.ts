@@ -1,7 +1,7 @@
 // The paging API over any backend: validation, typed errors and decoding live
 // here; the kernels only see numbers and buffers.
 import * as A from '../abi.js';
-import { physicalLimit, writing, type EngineContext } from '../engine/context.js';
+import { physicalLimit, writing, type EngineContext } from '../core/context.js';
 import { prepareWalk, type PagingOptions } from './prepare.js';
 import type { WalkParams, MapFlags } from './format.js';
 import type { AccessKind, FaultKind, Mapping, Rights, TranslateResult } from './types.js';

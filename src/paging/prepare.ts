@@ -1,11 +1,11 @@
 // The walk parameters a paging call runs with: resolved from the call's options
 // and written to the control block, where both backends read them.
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 import { writeWalkParams, type PagingFormat, type WalkParams } from './format.js';
 import { x86_64 } from './formats/x86.js';
 import type { WalkOptions } from './types.js';
 import * as A from '../abi.js';
-import { assertScratchFree } from '../engine/scratch-lease.js';
+import { assertScratchFree } from '../core/scratch-lease.js';
 
 /** Options of a paging call: the walk options plus the table format (default x86_64). */
 export interface PagingOptions extends WalkOptions {

@@ -5,7 +5,7 @@
 // restores what was there when it was taken, and any later write to the same
 // bytes has its own note, replayed before it.
 import * as A from '../abi.js';
-import type { EngineContext } from '../engine/context.js';
+import type { EngineContext } from '../core/context.js';
 
 /** Replay the `bytes` of journal at `start` backwards; `mask`: the protect mask (JK_RIGHTS notes). */
 export function undo(ctx: EngineContext, start: number, bytes: number, entryBytes: number, mask = 0n): void {

@@ -13,8 +13,8 @@ import type { BackendName } from '../backends/backend.js';
 import { MAX_SCAN_WORKERS } from '../backends/wasm.js';
 import { BatchResult, accessFlags, type AccessKind, type BatchStrategy } from '../paging/operations.js';
 import { InvalidInputError } from '../errors.js';
-import { engineContext } from '../engine/context.js';
-import { withScratchLease } from '../engine/scratch-lease.js';
+import { engineContext } from '../core/context.js';
+import { withScratchLease } from '../core/scratch-lease.js';
 import * as V from '../paging/arguments.js';
 import type { ScanReply, ScanTask, WorkerInit } from './worker.js';
 
@@ -105,7 +105,7 @@ export class ScanPool {
    * The kernel-level call: translate `n` u64 addresses at `inPtr` into records
    * at `outPtr`, in `parts` contiguous slices run concurrently. Walk parameters
    * must be in place (engine.prepare). Returns the workers' replies. Holds the
-   * engine's scratch while the workers run (see src/engine/scratch-lease.ts).
+   * engine's scratch while the workers run (see src/core/scratch-lease.ts).
    */
   translateBatchRaw(root: bigint, inPtr: number, outPtr: number, n: number, access = 0, mode: number = A.BATCH_INTERLEAVED, parts = this.workers): Promise<ScanReply[]> {
     return withScratchLease(this.engine.memory, 'a parallel translateBatch', (hold) => hold(this.slices(root, inPtr, outPtr, n, access, mode, parts)));

@@ -7,7 +7,7 @@ import { instantiate, ENGINE_SCRATCH_SLOT } from '../backends/wasm.js';
 import { ReferencePaging } from '../backends/reference/paging.js';
 import { ReferenceFrames } from '../backends/reference/frames.js';
 import type { PagingKernels, FrameKernels, BackendContext, BackendName } from '../backends/backend.js';
-import type { Layout } from '../engine/layout.js';
+import type { Layout } from '../memory/layout.js';
 
 export interface WorkerInit {
   readonly memory: WebAssembly.Memory;

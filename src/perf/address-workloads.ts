@@ -16,7 +16,8 @@ import { readVirtual } from '../address/virtual-memory.js';
 import { searchVirtual } from '../address/search.js';
 import { reverseLookup } from '../address/reverse.js';
 import { Checksum } from './checksum.js';
-import { buildWalkScenario, Rng, PAGE, type WalkScenario } from './scenario.js';
+import { buildWalkScenario, PAGE, type WalkScenario } from './scenario.js';
+import { Rng } from '../util/rng.js';
 import type { Workload } from './workload.js';
 
 const MiB = 2 ** 20;

@@ -4,9 +4,10 @@ export { Checksum, checksumOf } from './checksum.js';
 export { median, stats, warmUp, timeRuns, type Stats, type WarmUpOptions, type WarmUpReport } from './measure.js';
 export { backendsOf, type Workload, type NativeTask, type BackendKind } from './workload.js';
 export {
-  buildWalkScenario, randomAddresses, consecutivePages, sortedCopy, tableFramesFor, Rng, DIRECT_MAP_VA,
+  buildWalkScenario, randomAddresses, consecutivePages, sortedCopy, tableFramesFor, DIRECT_MAP_VA,
   type WalkScenario, type WalkScenarioOptions,
 } from './scenario.js';
+export { Rng } from '../util/rng.js';
 export { pagingInputs, pagingWorkloads, type PagingInputs, type PagingWorkloadOptions } from './paging-workloads.js';
 export { buildGuestScenario, frameWorkloads, type GuestScenario, type GuestScenarioOptions, type FrameWorkloadOptions } from './frame-workloads.js';
 export { runWorkloads, simpleTimer, assertNoMismatch, type Timer, type RunOptions, type RunResult } from './runner.js';

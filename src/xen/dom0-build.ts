@@ -22,7 +22,7 @@ import * as A from '../abi.js';
 import type { Engine, EngineOptions } from '../engine/engine.js';
 import { CapacityError, InvalidInputError, TypeViolationError } from '../errors.js';
 import { hex } from '../util/numbers.js';
-import { computeLayout, MAX_MEMORY } from '../engine/layout.js';
+import { computeLayout, MAX_MEMORY } from '../memory/layout.js';
 import { allocate } from '../frames/allocation.js';
 import { encodeTypeInfo, typeCode, typeName, type FrameType, type TableType } from '../frames/frame-info.js';
 import { getType } from '../frames/type-system.js';

@@ -8,7 +8,7 @@ import type { Engine, EngineOptions } from '../engine/engine.js';
 import { CapacityError, InvalidInputError } from '../errors.js';
 import { hex, parseBig, sizeName } from '../util/numbers.js';
 import { startProgress, type ProgressCallback } from '../util/progress.js';
-import { computeLayout, MAX_MEMORY } from '../engine/layout.js';
+import { computeLayout, MAX_MEMORY } from '../memory/layout.js';
 import { allocate, patternFrame, type FramePattern } from '../frames/allocation.js';
 import { pin } from '../frames/type-system.js';
 import * as X86 from '../paging/formats/x86-bits.js';

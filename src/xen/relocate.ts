@@ -1,6 +1,6 @@
 import * as A from '../abi.js';
 import type { Engine } from '../engine/engine.js';
-import { physicalLimit, writing } from '../engine/context.js';
+import { physicalLimit, writing } from '../core/context.js';
 import type { PagingFormat } from '../paging/format.js';
 import { x86_64 } from '../paging/formats/x86.js';
 import { prepareWalk } from '../paging/prepare.js';

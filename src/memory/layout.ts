@@ -1,7 +1,7 @@
 import { CapacityError, InvalidInputError } from '../errors.js';
 import { wholeNumber } from '../util/validate.js';
 import { IO_BASE, DOM_MAX, DOM_STRIDE, FRAME_COLUMNS, FM_ENTRY_BYTES, FT_BYTES } from '../abi.js';
-import type { FrameCacheRegion } from '../memory/frame-cache.js';
+import type { FrameCacheRegion } from './frame-cache.js';
 
 export const PAGE_SIZE = 4096;
 const WASM_PAGE = 65536;

@@ -1,7 +1,7 @@
 // The engine context: what every model (paging, frames, domains) needs of one
 // machine's memory, and nothing else. Models take a context, never the Engine
 // facade, so that the facade can be built from them without a circle.
-import type { Layout } from './layout.js';
+import type { Layout } from '../memory/layout.js';
 import { PhysicalMemory } from './phys.js';
 import { createWasmBackend } from '../backends/wasm.js';
 import { createReferenceBackend } from '../backends/reference/index.js';

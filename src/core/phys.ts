@@ -2,7 +2,7 @@ import { OutsideImageError, InvalidInputError } from '../errors.js';
 import { hex } from '../util/numbers.js';
 import * as V from '../util/validate.js';
 import type { ProgressCallback } from '../util/progress.js';
-import type { Layout } from './layout.js';
+import type { Layout } from '../memory/layout.js';
 import { FrameCache } from '../memory/frame-cache.js';
 
 const PAGE = 4096;

@@ -51,7 +51,7 @@ export interface FrameCacheStats {
   readonly reads: number;
   /** Clean frames dropped to make room. */
   readonly evictions: number;
-  /** Clean frames copied out of a slot that another frame's home (no source read). */
+  /** Clean frames copied out of the home slot of a frame coming in (no source read). */
   readonly moves: number;
   /** Frames made private by a write (pinned until the engine is dropped). */
   readonly privateFrames: number;

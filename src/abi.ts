@@ -83,6 +83,9 @@ export const LY_CACHED = 48; // u32: 1 = physical memory is the frame cache (FM_
 export const LY_MAP_BASE = 52; // u32: the frame map
 export const LY_MAP_BITS = 56; // u32: log2 of its entries
 export const LY_WRITE_INTENT = 60; // u32: 1 while a write operation runs: every frame it reads is made private first, so its dry run fails before anything is written
+export const LY_SLOTS_BASE = 64; // u32: slot 0 of the frame cache (slots are 4 KiB apart)
+export const LY_TAG_BASE = 68; // u32: the home tags (FT_* below)
+export const LY_HOME_BITS = 72; // u32: log2 of the home slots (the largest power of two <= slots)
 
 // ---- Walk parameters (WP block) --------------------------------------------------
 export const WP_LEVELS = 0; // u32: number of levels (2..MAX_LEVELS)
@@ -436,6 +439,11 @@ export const FM_PRIVATE = 1; // written in the engine: pinned, never evicted
 // Fibonacci hashing: home = ((lo ^ hi * MIX) * MULT) >>> (32 - bits), 32-bit products.
 export const FM_HASH_MULT = -1640531535; // 0x9e3779b1 as i32
 export const FM_HASH_MIX = -2048144789; // 0x85ebca6b as i32
+// Home tags: frame pfn's home slot is pfn & (2^HOME_BITS - 1), and its tag (a u64,
+// written only by the TS frame cache) is pfn + 1 while the frame sits in that slot,
+// else 0. A reader that finds its tag knows the slot without the map; every cached
+// frame is in the map all the same.
+export const FT_BYTES = 8;
 
 // ---- Search kernels (assembly/search, src/backends/reference/search.ts) ------------
 // A scan runs over spans: stretches of physical memory in the order of a logical

@@ -24,9 +24,10 @@ describe('interleaved batch over a source whose lookups evict each other', () =>
 
   test.each(BACKENDS)('a member whose table frame a later member evicted gets its own answer (%s)', (backend) => {
     // 16 frames: region 0's walk fetches the root, the level-3 table and region 0's
-    // two tables (slots 0-3); regions 1-6 fill slots 4-15. In the group below, region
-    // 0's level-2 table is found in slot 2, then regions 7, 8 and 9 miss and evict
-    // slots 0, 1 and 2: the frame region 0's lookup found is gone before its read.
+    // two tables; regions 1-6 bring 12 more. In the group below, region 0's level-2
+    // table is found, then regions 7, 8 and 9 miss and evict the three oldest frames
+    // (the root, the level-3 table and region 0's level-2 table): the frame region 0's
+    // lookup found is gone before its read.
     const cached = createEngine({ source: memorySource(bytes.slice()), cacheBytes: 65536, backend, ioBytes: 1 << 20 });
     const opts = { format: x86_64, strategy: 'interleaved' } as const;
     cached.translateBatch(root, [va(0, 5)], opts);

@@ -5,11 +5,14 @@
 // source has no such frame). Callers never keep a slot address across another
 // physical access, so an eviction can never pull a frame from under them.
 //
-// The hit is inlined into every kernel: one load of the frame's map entry (the
-// key and the slot address share it) before the table entry itself, no call, no
-// loop. Frame numbers are hashed by groups of 16: frames that follow each other
-// (page tables are allocated together) sit in one run of map entries, so the map
-// lines a walk touches stay few and cached; the probe loop is out of line.
+// The hit is inlined into every kernel. Most frames sit in their home slot (the
+// low bits of the frame number; see src/memory/frame-cache.ts): the address then
+// follows from the frame number alone, and the home tag is only compared, so the
+// load of the table entry does not wait for it. Other frames take one load of
+// their map entry (the key and the slot address share it) before the table entry,
+// no call, no loop. Frame numbers are hashed by groups of 16: frames that follow
+// each other (page tables are allocated together) sit in one run of map entries,
+// so the map lines a walk touches stay few and cached; the probe loop is out of line.
 import { FM_KEY_LO, FM_ADDR, FM_FLAGS, FM_PRIVATE, FM_HASH_MULT, FM_HASH_MIX } from '../../src/abi';
 
 // @ts-ignore: decorator
@@ -20,11 +23,17 @@ let MAP_BASE: usize = 0;
 let MAP_MASK: u32 = 0;
 /** 36 - log2(entries): shifts a 32-bit hash down to a group of 16 entries. */
 let GROUP_SHIFT: u32 = 32;
+let SLOTS_BASE: usize = 0;
+let TAG_BASE: usize = 0;
+let HOME_MASK: u32 = 0;
 
-export function setFrameMap(base: usize, bits: u32): void {
+export function setFrameMap(base: usize, bits: u32, slotsBase: usize, tagBase: usize, homeBits: u32): void {
   MAP_BASE = base;
   MAP_MASK = (<u32>1 << bits) - 1;
   GROUP_SHIFT = 36 - bits;
+  SLOTS_BASE = slotsBase;
+  TAG_BASE = tagBase;
+  HOME_MASK = (<u32>1 << homeBits) - 1;
 }
 
 /** Home entry of `pfn`: its group of 16 frames hashed (both halves), then its place in the group. */
@@ -41,6 +50,11 @@ export function setFrameMap(base: usize, bits: u32): void {
 // @ts-ignore: decorator
 @inline export function cachedAddr(pa: u64, bytes: u64, write: bool): usize {
   const pfn = pa >> 12;
+  const h = <usize>(<u32>pfn & HOME_MASK);
+  // At home (a write may need the frame made private first: the map path decides).
+  if (load<u64>(TAG_BASE + (h << 3)) == pfn + 1 && (pa & 0xfff) + bytes <= 0x1000 && !write) {
+    return SLOTS_BASE + (h << 12) + <usize>(pa & 0xfff);
+  }
   const e = MAP_BASE + (<usize>home(pfn) << 4);
   const k = load<u64>(e, FM_KEY_LO);
   const v = load<u64>(e, FM_ADDR); // slot address, then flags

@@ -2,7 +2,7 @@
 // from the LAYOUT block (written by the TS layer; see src/backends/layout-record.ts).
 import {
   LAYOUT, LY_RAM_BASE, LY_RAM_BYTES, LY_FRAMES, LY_COL_TYPE, LY_COL_COUNT, LY_COL_OWNER, LY_COL_NEXT, LY_COL_PREV,
-  LY_DOMAINS, LY_L4_NEXT, LY_L4_PREV, LY_CACHED, LY_MAP_BASE, LY_MAP_BITS,
+  LY_DOMAINS, LY_L4_NEXT, LY_L4_PREV, LY_CACHED, LY_MAP_BASE, LY_MAP_BITS, LY_SLOTS_BASE, LY_TAG_BASE, LY_HOME_BITS,
 } from '../../src/abi';
 import { setFrameMap } from './frame-map';
 
@@ -38,5 +38,5 @@ export function initLayout(): void {
   L4_NEXT = field(LY_L4_NEXT);
   L4_PREV = field(LY_L4_PREV);
   CACHED = field(LY_CACHED) != 0;
-  if (CACHED) setFrameMap(field(LY_MAP_BASE), <u32>field(LY_MAP_BITS));
+  if (CACHED) setFrameMap(field(LY_MAP_BASE), <u32>field(LY_MAP_BITS), field(LY_SLOTS_BASE), field(LY_TAG_BASE), <u32>field(LY_HOME_BITS));
 }

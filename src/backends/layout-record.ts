@@ -21,5 +21,8 @@ export function writeLayoutRecord(memory: WebAssembly.Memory, l: Layout): void {
   u32(A.LY_CACHED, l.cache ? 1 : 0);
   u32(A.LY_MAP_BASE, l.cache?.mapBase ?? 0);
   u32(A.LY_MAP_BITS, l.cache?.mapBits ?? 0);
+  u32(A.LY_SLOTS_BASE, l.cache?.slotsBase ?? 0);
+  u32(A.LY_TAG_BASE, l.cache?.tagBase ?? 0);
+  u32(A.LY_HOME_BITS, l.cache?.homeBits ?? 0);
   u32(A.LY_WRITE_INTENT, 0);
 }

@@ -31,7 +31,7 @@ export interface Dump {
   readonly vcpus: readonly QemuVcpu[];
   /** Physical ranges the dump holds, ascending. */
   readonly ranges: readonly PhysRange[];
-  /** What the frame cache has done so far: frames read from the file, evictions, private frames. */
+  /** What the frame cache has done so far: frames read from the file, evictions, moves, private frames. */
   statistics(): FrameCacheStats;
   /** Release the file (the engine must not be used afterwards). */
   close(): void;

@@ -5,9 +5,19 @@
  *
  * The frame map is an open-addressing hash table in the engine's memory, keyed by
  * frame number. The kernels (wasm and TS alike) only look it up; on a miss they
- * call `fetch`, which reads the frame from the source into a slot (evicting the
- * oldest clean slot), records it in the map and returns the slot's address. Only
- * this class writes the map, so the two backends see the same cache.
+ * call `fetch`, which reads the frame from the source into a slot (a free one, else
+ * the one of the oldest clean frame), records it in the map and returns the slot's
+ * address. Only this class writes the map, so the two backends see the same cache.
+ *
+ * Home slots: frame pfn's home is slot pfn & (P - 1), P the largest power of two
+ * <= slots, and a tag per home slot says which frame sits there at home. A reader
+ * whose frame has its tag set knows the slot's address from the frame number
+ * alone, so the table entry load need not wait for a map lookup (the dependent
+ * load that made walks over a source slower than resident ones). A frame goes
+ * home when its home is free or holds a clean frame that is not at its own home
+ * (that one moves to another slot: a 4 KiB copy, no source read); otherwise it
+ * lives elsewhere, found through the map as before, so two frames with one home
+ * never evict each other.
  *
  * Writes never reach the source: a frame about to be written is made private
  * (pinned in its slot, never evicted), so a write to a dump-backed engine is
@@ -18,7 +28,7 @@ import { CapacityError } from '../errors.js';
 import { hex, sizeName } from '../util/numbers.js';
 import { FRAME_SIZE, FrameState, type PhysicalSource } from './source.js';
 import {
-  FM_ENTRY_BYTES, FM_KEY_LO, FM_KEY_HI, FM_ADDR, FM_FLAGS, FM_PRIVATE, FM_HASH_MULT, FM_HASH_MIX,
+  FM_ENTRY_BYTES, FM_KEY_LO, FM_KEY_HI, FM_ADDR, FM_FLAGS, FM_PRIVATE, FM_HASH_MULT, FM_HASH_MIX, FT_BYTES,
 } from '../abi.js';
 
 /** Where the cache lives in the engine's memory. */
@@ -30,6 +40,10 @@ export interface FrameCacheRegion {
   readonly mapBase: number;
   /** log2 of the frame map's entries (at least log2(2 * slots): load stays <= 1/2). */
   readonly mapBits: number;
+  /** Byte offset of the home tags (2^homeBits u64s). */
+  readonly tagBase: number;
+  /** log2 of the home slots: the largest power of two <= slots. */
+  readonly homeBits: number;
 }
 
 export interface FrameCacheStats {
@@ -37,6 +51,8 @@ export interface FrameCacheStats {
   readonly reads: number;
   /** Clean frames dropped to make room. */
   readonly evictions: number;
+  /** Clean frames copied out of the home slot of a frame coming in (no source read). */
+  readonly moves: number;
   /** Frames made private by a write (pinned until the engine is dropped). */
   readonly privateFrames: number;
   /** Frames found absent from the source. */
@@ -66,19 +82,27 @@ export class FrameCache {
   private readonly u8: Uint8Array;
   private readonly u32: Uint32Array;
   private readonly mask: number;
+  private readonly homeMask: number;
   /** Frame held by each slot (NO_FRAME: free). */
   private readonly slotFrame: Float64Array;
   private readonly slotPrivate: Uint8Array;
   /** Slots holding a frame the dump left out (zeros in the slot; a reader of guest memory names it). */
   private readonly slotExcluded: Uint8Array;
-  /** Next slot the FIFO hand looks at for a victim. */
-  private hand = 0;
+  private readonly scratch = new Uint8Array(FRAME_SIZE);
+  /** Free slots (a stack; `freeAt[slot]` is its place, -1 when taken), so the home of a frame can be taken out of it. */
+  private readonly free: Int32Array;
+  private readonly freeAt: Int32Array;
+  private freeCount: number;
+  /** Clean frames in the order they came in (a ring): the oldest is evicted first. Frames made private since are skipped. */
+  private readonly fifo: Float64Array;
+  private fifoHead = 0;
+  private fifoCount = 0;
   private used = 0;
   private absentEntries = 0;
   private readonly absentLimit: number;
   /** Slots never pinned by writes, so reads always find room. */
   private readonly readSlots: number;
-  private stats = { reads: 0, evictions: 0, privateFrames: 0, absent: 0 };
+  private stats = { reads: 0, evictions: 0, moves: 0, privateFrames: 0, absent: 0 };
 
   /** The name (a path, for a dump file) the source was opened from. */
   get sourceName(): string {
@@ -93,17 +117,33 @@ export class FrameCache {
     if (2 ** region.mapBits < 2 * region.slots || region.mapBits > 30) {
       throw new CapacityError(`frame cache: a map of 2^${region.mapBits} entries cannot index ${region.slots} slots`, { ...region });
     }
+    if (2 ** region.homeBits > region.slots || 2 ** (region.homeBits + 1) <= region.slots) {
+      throw new CapacityError(`frame cache: 2^${region.homeBits} home slots is not the largest power of two <= ${region.slots} slots`, { ...region });
+    }
     this.region = region;
     this.source = source;
     this.u8 = new Uint8Array(memory.buffer);
     this.u32 = new Uint32Array(memory.buffer);
     this.mask = 2 ** region.mapBits - 1;
+    this.homeMask = 2 ** region.homeBits - 1;
     this.slotFrame = new Float64Array(region.slots).fill(NO_FRAME);
+    // Slots that are no frame's home are taken first by frames that cannot go home:
+    // nothing will ask them to move. The stack's top is its end.
+    this.free = new Int32Array(region.slots);
+    this.freeAt = new Int32Array(region.slots);
+    let k = 0;
+    for (let slot = this.homeMask; slot >= 0; slot--) this.free[k++] = slot;
+    for (let slot = region.slots - 1; slot > this.homeMask; slot--) this.free[k++] = slot;
+    for (let i = 0; i < k; i++) this.freeAt[this.free[i]!] = i;
+    this.freeCount = k;
+    this.fifo = new Float64Array(region.slots);
     this.slotPrivate = new Uint8Array(region.slots);
     this.slotExcluded = new Uint8Array(region.slots);
-    this.absentLimit = Math.max(64, region.slots >>> 2);
+    // Absent records share the map with the frames: at most a quarter of the slots'
+    // worth (8 for the smallest caches), so the map always keeps an empty entry to end a probe.
+    this.absentLimit = Math.max(8, region.slots >>> 2);
     this.readSlots = Math.max(4, region.slots >>> 4);
-    // The map starts empty (all zero) because the memory is new: WebAssembly zeroes it.
+    // The map and the tags start empty (all zero) because the memory is new: WebAssembly zeroes it.
     // Clearing it again here would write every page of it (2 MiB for the default cache),
     // page faults that a one-address translate, which uses a few entries, never needs.
   }
@@ -132,6 +172,9 @@ export class FrameCache {
    * The kernels call this on a miss (or on a write to a clean frame).
    */
   fetch(pfn: number, write: boolean): number {
+    // The kernels' fast path (assembly/shared/frame-map.ts), here for the TS callers.
+    const home = this.homeOf(pfn);
+    if (!write && this.tagged(home, pfn)) return this.region.slotsBase + home * FRAME_SIZE;
     let e = this.find(pfn);
     if (e >= 0) {
       const addr = this.u32[(e + FM_ADDR) >>> 2]!;
@@ -144,22 +187,105 @@ export class FrameCache {
       this.remove(e);
       this.absentEntries--;
     }
-    const slot = this.takeSlot();
-    const addr = this.region.slotsBase + slot * FRAME_SIZE;
-    const out = this.u8.subarray(addr, addr + FRAME_SIZE);
-    const state = this.source.readFrame(pfn, out);
+    // Read first, into a scratch frame: a frame the source does not have (or a
+    // failed read) then takes no slot and evicts or moves nothing.
+    const state = this.source.readFrame(pfn, this.scratch);
     this.stats.reads++;
     if (state === FrameState.Absent && !write) {
       this.absentFrame(pfn);
       return 0;
     }
-    if (state === FrameState.Absent) out.fill(0);
+    if (state === FrameState.Absent) this.scratch.fill(0);
+    const slot = this.place(home);
+    const addr = this.region.slotsBase + slot * FRAME_SIZE;
+    this.u8.set(this.scratch, addr);
     e = this.insert(pfn, addr, 0);
-    this.slotFrame[slot] = pfn;
+    this.hold(slot, pfn);
     this.slotExcluded[slot] = state === FrameState.Excluded ? 1 : 0;
     this.used++;
+    // In the fifo even when written: should makePrivate refuse, the frame stays clean and evictable.
+    this.fifoPush(pfn);
     if (write) this.makePrivate(slot, e);
     return addr;
+  }
+
+  /** Home slot of `pfn`: its low bits (a frame number below 2^52 keeps them through >>> 0). */
+  private homeOf(pfn: number): number {
+    return (pfn >>> 0) & this.homeMask;
+  }
+
+  /** Whether `pfn` sits in `slot` at home (the slot's tag). */
+  private tagged(slot: number, pfn: number): boolean {
+    const t = (this.region.tagBase + slot * FT_BYTES) >>> 2;
+    const key = pfn + 1;
+    return this.u32[t] === key >>> 0 && this.u32[t + 1] === Math.floor(key / 2 ** 32);
+  }
+
+  private setTag(slot: number, key: number): void {
+    if (slot > this.homeMask) return;
+    const t = (this.region.tagBase + slot * FT_BYTES) >>> 2;
+    this.u32[t] = key >>> 0;
+    this.u32[t + 1] = Math.floor(key / 2 ** 32);
+  }
+
+  /** `slot` now holds `pfn` (its tag set when that is the frame's home). */
+  private hold(slot: number, pfn: number): void {
+    this.slotFrame[slot] = pfn;
+    this.setTag(slot, this.homeOf(pfn) === slot ? pfn + 1 : 0);
+  }
+
+  /** `slot` holds nothing: back on the free stack. */
+  private release(slot: number): void {
+    this.slotFrame[slot] = NO_FRAME;
+    this.setTag(slot, 0);
+    this.freeAt[slot] = this.freeCount;
+    this.free[this.freeCount++] = slot;
+  }
+
+  /**
+   * The slot for a frame whose home is `home`: the home itself when it is free or
+   * holds a clean frame away from its own home (moved out first), else any other.
+   */
+  private place(home: number): number {
+    const there = this.slotFrame[home]!;
+    if (there === NO_FRAME) {
+      this.unfree(home);
+      return home;
+    }
+    if (this.slotPrivate[home] || this.homeOf(there) === home) return this.takeSlot();
+    const to = this.takeSlot();
+    // The oldest clean frame may be the one at `home`: then it is gone, not moved.
+    if (to !== home) this.move(home, to);
+    return home;
+  }
+
+  /** Copy the clean frame in slot `from` to the taken slot `to`; its map entry follows, `from` is left taken and empty. */
+  private move(from: number, to: number): void {
+    const pfn = this.slotFrame[from]!;
+    const src = this.region.slotsBase + from * FRAME_SIZE;
+    const dst = this.region.slotsBase + to * FRAME_SIZE;
+    this.u8.copyWithin(dst, src, src + FRAME_SIZE);
+    this.u32[(this.find(pfn) + FM_ADDR) >>> 2] = dst;
+    this.hold(to, pfn);
+    this.slotExcluded[to] = this.slotExcluded[from]!;
+    this.slotFrame[from] = NO_FRAME;
+    this.setTag(from, 0);
+    this.stats.moves++;
+  }
+
+  /** Take free slot `slot` out of the free stack. */
+  private unfree(slot: number): void {
+    const i = this.freeAt[slot]!;
+    const last = this.free[--this.freeCount]!;
+    this.free[i] = last;
+    this.freeAt[last] = i;
+    this.freeAt[slot] = -1;
+  }
+
+  private fifoPush(pfn: number): void {
+    const n = this.region.slots;
+    this.fifo[(this.fifoHead + this.fifoCount) % n] = pfn;
+    this.fifoCount++;
   }
 
   /**
@@ -216,17 +342,28 @@ export class FrameCache {
     this.stats.absent++;
   }
 
-  /** A free slot, evicting the oldest clean frame when none is free. */
+  /**
+   * A slot to fill, taken: a free one, else that of the oldest clean frame, evicted.
+   * The fifo holds every clean frame once (each came in once and leaves only here),
+   * so it never overflows.
+   */
   private takeSlot(): number {
+    if (this.freeCount > 0) {
+      const slot = this.free[--this.freeCount]!;
+      this.freeAt[slot] = -1;
+      return slot;
+    }
     const n = this.region.slots;
-    for (let tries = 0; tries < n; tries++) {
-      const slot = this.hand;
-      this.hand = (this.hand + 1) % n;
-      const pfn = this.slotFrame[slot]!;
-      if (pfn === NO_FRAME) return slot;
-      if (this.slotPrivate[slot]) continue;
-      this.remove(this.find(pfn));
+    while (this.fifoCount > 0) {
+      const pfn = this.fifo[this.fifoHead]!;
+      this.fifoHead = (this.fifoHead + 1) % n;
+      this.fifoCount--;
+      const e = this.find(pfn);
+      const slot = (this.u32[(e + FM_ADDR) >>> 2]! - this.region.slotsBase) / FRAME_SIZE;
+      if (this.slotPrivate[slot]) continue; // written since it came in: pinned
+      this.remove(e);
       this.slotFrame[slot] = NO_FRAME;
+      this.setTag(slot, 0);
       this.used--;
       this.stats.evictions++;
       return slot;

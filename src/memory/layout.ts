@@ -1,6 +1,6 @@
 import { CapacityError, InvalidInputError } from '../errors.js';
 import { wholeNumber } from '../util/validate.js';
-import { IO_BASE, DOM_MAX, DOM_STRIDE, FRAME_COLUMNS, FM_ENTRY_BYTES } from '../abi.js';
+import { IO_BASE, DOM_MAX, DOM_STRIDE, FRAME_COLUMNS, FM_ENTRY_BYTES, FT_BYTES } from '../abi.js';
 import type { FrameCacheRegion } from './frame-cache.js';
 
 export const PAGE_SIZE = 4096;
@@ -26,7 +26,7 @@ export interface Layout {
   /** Resident engines: physical [0, ramBytes) at ramBase. Engines over a source: 0 (see cache). */
   readonly ramBase: number;
   readonly ramBytes: number;
-  /** Engines over a source: the frame cache's slots and frame map (see src/memory/frame-cache.ts). */
+  /** Engines over a source: the frame cache's slots, frame map and home tags (see src/memory/frame-cache.ts). */
   readonly cache?: FrameCacheRegion;
   readonly totalBytes: number;
 }
@@ -129,7 +129,8 @@ export const MIN_CACHE_BYTES = 2 ** 16;
 /**
  * Regions of an engine whose physical memory is a cache over a source: the same
  * control block, buffers, domain records and frame columns as a resident engine
- * (`frames` of them, none by default), then the frame map and `cacheBytes` of slots.
+ * (`frames` of them, none by default), then the frame map, the home tags and
+ * `cacheBytes` of slots.
  */
 export function computeCachedLayout(cacheBytes: number, frames = 0, ioBytes = DEFAULT_IO_BYTES): Layout {
   if (!Number.isSafeInteger(cacheBytes) || cacheBytes < MIN_CACHE_BYTES || cacheBytes % PAGE_SIZE !== 0) {
@@ -146,15 +147,18 @@ export function computeCachedLayout(cacheBytes: number, frames = 0, ioBytes = DE
   const { regions, end, col } = columns(io, frames, frames);
   const slots = cacheBytes / PAGE_SIZE;
   const mapBits = Math.ceil(Math.log2(2 * slots));
+  const homeBits = Math.floor(Math.log2(slots));
   const mapBase = end;
-  const slotsBase = align(mapBase + 2 ** mapBits * FM_ENTRY_BYTES, WASM_PAGE);
-  const totalBytes = slotsBase + cacheBytes;
+  const tagBase = mapBase + 2 ** mapBits * FM_ENTRY_BYTES;
+  const slotsBase = align(tagBase + 2 ** homeBits * FT_BYTES, WASM_PAGE);
+  // Whole wasm pages: a cache of any multiple of 4 KiB has all its slots in the memory.
+  const totalBytes = align(slotsBase + cacheBytes, WASM_PAGE);
   if (totalBytes > MAX_MEMORY) {
     throw new CapacityError(
-      `engine does not fit in 4 GiB: a frame cache of ${mib(cacheBytes)} with its map of ${mib(2 ** mapBits * FM_ENTRY_BYTES)} ` +
+      `engine does not fit in 4 GiB: a frame cache of ${mib(cacheBytes)} with its map and tags of ${mib(slotsBase - mapBase)} ` +
         `and ${frames} frames of metadata (${mib(FRAME_COLUMNS * col + 2 * col)}) need ${mib(totalBytes)}; choose a smaller cacheBytes`,
       { cacheBytes, frames, totalBytes },
     );
   }
-  return { ...regions, ramBase: 0, ramBytes: 0, cache: { slotsBase, slots, mapBase, mapBits }, totalBytes };
+  return { ...regions, ramBase: 0, ramBytes: 0, cache: { slotsBase, slots, mapBase, mapBits, tagBase, homeBits }, totalBytes };
 }

@@ -1,6 +1,7 @@
 // The one way the reference kernels reach physical memory, as assembly/shared/phys.ts
 // is for the wasm ones: a resident RAM image is a compare and an add; an engine over
-// a source finds the frame through its frame cache (faulting it in). The offset
+// a source finds the frame through its frame cache (faulting it in): FrameCache.fetch
+// looks at the frame's home slot first, then the frame map, as the kernels do. The offset
 // returned is valid for `bytes` bytes until the next physical access.
 import * as A from '../../abi.js';
 import type { BackendContext } from '../backend.js';

@@ -6,7 +6,7 @@
 //
 //   node dist/bench/translate-cpu.js [ROUNDS] [row filter...]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildWalkScenario, GiB } from '../src/perf/scenario.js';
@@ -86,3 +86,4 @@ for (const r of rows) {
   console.log(`| ${r.name} | ${f(r.w)} | ${f(r.s)} | ${r.c.length ? f(r.c) : '-'} | ${x(r.c, r.w)} | ${x(r.w, r.s)} |${r.bad ? ` MISMATCH ${r.bad}` : ''}`);
 }
 if (rows.some((r) => r.bad)) process.exitCode = 1;
+rmSync(dir, { recursive: true, force: true }); // the image and inputs are rebuilt every run

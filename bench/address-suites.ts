@@ -6,8 +6,7 @@
 //            vs `node -e 0` and `memwalk --help`; `mappings --format qemu-tlb` of a
 //            12 GiB dump: wall time and peak RSS. MEMWALK_BENCH_DUMP=path adds the
 //            same rows for a real dump (vCPU 0's root).
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { NativeStatus } from '../src/perf/native.js';
 import { packageRoot } from '../src/perf/native.js';
@@ -18,6 +17,7 @@ import { buildAddressScenario, readWorkloads, reverseWorkloads, searchWorkloads 
 import { BENCH_DUMP_VA, topTables, writeElfDump, writeKdumpDump } from '../src/perf/dump-files.js';
 import { startProgress } from '../src/util/progress.js';
 import type { SuiteArgs, SuiteResult } from './suite.js';
+import { timeProcess, timeProcesses, type ProcessRow, type ProcessSample } from './process-timer.js';
 
 const GiB = 2 ** 30;
 /** Pages the startup dumps map: about the lines QEMU's `info tlb` prints for a 12 GiB Linux guest. */
@@ -58,27 +58,7 @@ export async function addressSuite(args: SuiteArgs, native: NativeStatus, timer:
   return result;
 }
 
-interface Sample {
-  ms: number;
-  /** Peak RSS of the child in KiB (from /usr/bin/time), when measured. */
-  rssKiB?: number;
-  out: string;
-}
-
-/** One run of a command as a whole process; with `rss`, through /usr/bin/time for the child's peak RSS. */
-function timeProcess(cmd: string, argv: readonly string[], rss = false, keepStdout = true): Sample {
-  const useTime = rss && existsSync('/usr/bin/time');
-  const t0 = performance.now();
-  const r = useTime
-    ? spawnSync('/usr/bin/time', ['-f', 'maxrss=%M', cmd, ...argv], { encoding: 'utf8', stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 64 * 2 ** 20 })
-    : spawnSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', keepStdout ? 'pipe' : 'ignore', 'pipe'], maxBuffer: 64 * 2 ** 20 });
-  const ms = performance.now() - t0;
-  if (r.error || r.status !== 0) throw new Error(`startup bench: ${cmd} ${argv.join(' ')}: ${r.error?.message ?? r.stderr.split('\n').find((l) => l.trim()) ?? `exit ${r.status}`}`);
-  const m = useTime ? /maxrss=(\d+)/.exec(r.stderr) : null;
-  return { ms, out: r.stdout ?? '', ...(m ? { rssKiB: Number(m[1]) } : {}) };
-}
-
-function record(name: string, samples: readonly Sample[], items: number, unit: string, checksum: string): TaskRecord {
+function record(name: string, samples: readonly ProcessSample[], items: number, unit: string, checksum: string): TaskRecord {
   const ms = samples.map((s) => s.ms);
   const st = stats(ms);
   return { name, family: 'startup', backend: 'wasm', ...st, samples: ms.map((x) => Math.round(x * 100) / 100), runs: ms.length, items, unit, itemsPerSec: items / (st.medianMs / 1000), checksum };
@@ -100,7 +80,7 @@ function startupTasks(args: SuiteArgs, log: (s: string) => void, scenario: Recor
   const cr3 = (t: { rootPfn: number }) => '0x' + (BigInt(t.rootPfn) * 4096n).toString(16);
   const va = '0x' + (BENCH_DUMP_VA + 0x1234n).toString(16);
   scenario.startup = `sparse dumps, x86-64 tables in the top frames mapping ${LISTED_PAGES} 4 KiB pages: 6 GiB ELF core and kdump (zlib, only the table frames dumped), 12 GiB ELF core`;
-  type Row = { name: string; cmd: string; argv: string[]; rss?: boolean; keep?: boolean; items?: number; unit?: string };
+  type Row = ProcessRow & { name: string; items?: number; unit?: string };
   const rows: Row[] = [
     { name: 'node -e 0', cmd: node, argv: ['-e', '0'] },
     { name: 'memwalk --help', cmd: node, argv: [cli, '--help'] },
@@ -111,23 +91,15 @@ function startupTasks(args: SuiteArgs, log: (s: string) => void, scenario: Recor
   const real = process.env.MEMWALK_BENCH_DUMP;
   if (real) {
     // vCPU 0's root; the address: the first mapping's (found untimed).
-    const first = timeProcess(node, [cli, 'mappings', '--image', real, '--limit', '1', '--json']).out;
+    const first = timeProcess({ cmd: node, argv: [cli, 'mappings', '--image', real, '--limit', '1', '--json'] }).out;
     const m = /"va"\s*:\s*"(0x[0-9a-f]+)"/i.exec(first);
     if (m) rows.push({ name: `memwalk translate, MEMWALK_BENCH_DUMP (process)`, cmd: node, argv: [cli, 'translate', '--image', real, m[1]!] });
     rows.push({ name: 'memwalk mappings --format qemu-tlb, MEMWALK_BENCH_DUMP (process)', cmd: node, argv: [cli, 'mappings', '--image', real, '--format', 'qemu-tlb', '--limit', '0'], rss: true, keep: false, unit: 'lines' });
     scenario.realDump = real;
   }
   const runs = Math.max(3, Math.min(args.runs, 10));
-  const samples = rows.map(() => [] as Sample[]);
-  const bar = startProgress('startup', (runs + 1) * rows.length);
-  for (let r = -1; r < runs; r++) {
-    rows.forEach((row, i) => {
-      const s = timeProcess(row.cmd, row.argv, row.rss, row.keep ?? true);
-      if (r >= 0) samples[i]!.push(s);
-      bar.update((r + 1) * rows.length + i + 1);
-    });
-  }
-  bar.stop();
+  log(`startup: ${rows.length} commands, ${runs + 1} rounds, timed from a fresh process`);
+  const samples = timeProcesses(rows, runs);
   const out: TaskRecord[] = [];
   rows.forEach((row, i) => {
     const ss = samples[i]!;

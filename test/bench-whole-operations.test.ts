@@ -9,13 +9,13 @@ import { ensureNative } from '../src/perf/native.js';
 import { simpleTimer } from '../src/perf/runner.js';
 import { wholeOperationTargets, RELOCATE_WHOLE, RELOCATE_COLD } from '../src/perf/targets.js';
 import type { TaskRecord } from '../src/perf/report.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 const native = ensureNative();
 
 describe('whole operations in the benchmark', () => {
   test('both relocation rows agree on every backend (the C program too when a compiler is present)', async () => {
-    const out = tempDir('memwalk-reloc-');
+    const out = testDir('memwalk-reloc-');
     const r = await xenSuite({ quick: true, only: ['relocate'], runs: 1, out }, native, simpleTimer, () => {});
     expect(r.mismatches).toEqual([]);
     for (const name of [RELOCATE_WHOLE, RELOCATE_COLD]) {

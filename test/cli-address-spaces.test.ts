@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, BumpAllocator, openDump } from '../src/index.js';
 import { memwalk, expectUserError } from './helpers/cli.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
-const dir = tempDir('memwalk-spaces-');
+const dir = testDir('memwalk-spaces-');
 const img = join(dir, 'spaces.raw');
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
 const hasXxd = spawnSync('xxd', ['-v']).status === 0;

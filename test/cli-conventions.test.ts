@@ -2,14 +2,14 @@ import { beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { memwalk, expectUserError } from './helpers/cli.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 // What every command shares: --help, --version, and one line `memwalk: ...` with
 // exit 1 for every usage error commander finds (unknown option, missing required
 // option or argument, conflicting options, too many arguments, a value on a flag).
 
 const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-const dir = tempDir('memwalk-conv-');
+const dir = testDir('memwalk-conv-');
 const raw = join(dir, 'ram.raw');
 
 beforeAll(() => {

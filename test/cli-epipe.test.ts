@@ -3,13 +3,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createEngine, BumpAllocator } from '../src/index.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 // A reader that goes away (`memwalk mappings ... | head`) must end memwalk
 // quietly: exit status 0, nothing on stderr, no "Error: write EPIPE".
 
 const BIN = fileURLToPath(new URL('../dist/src/cli/main.js', import.meta.url));
-const dir = tempDir('memwalk-epipe-');
+const dir = testDir('memwalk-epipe-');
 const img = join(dir, 'many.raw');
 /** 64 MiB of 4 KiB pages: 16384 mappings, about 1.4 MB of listing, far beyond a pipe's buffer. */
 const PAGES = 16384;

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 // memwalk as a user gets it: packed (what `npm publish` would upload) and
 // installed into a fresh project, then its bin and its import used from there.
@@ -41,7 +41,7 @@ function run(cmd: string, args: string[], cwd: string, timeoutMs: number): Promi
 
 /** A fresh ESM project with memwalk installed from `spec`. */
 async function project(spec: string, timeoutMs: number): Promise<string> {
-  const dir = tempDir('memwalk-user-');
+  const dir = testDir('memwalk-user-');
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'memwalk-user', version: '1.0.0', private: true, type: 'module' }));
   const r = await run(NPM, ['install', '--prefer-offline', '--no-audit', '--no-fund', spec], dir, timeoutMs);
   expect(r.status, r.stderr).toBe(0);
@@ -73,7 +73,7 @@ describe('installed from the packed tarball', () => {
 
   beforeAll(async () => {
     // The suite's build (pretest) is what gets packed; --ignore-scripts keeps `prepare` from building again.
-    const out = tempDir('memwalk-pack-');
+    const out = testDir('memwalk-pack-');
     const p = await run(NPM, ['pack', '--ignore-scripts', '--json', '--pack-destination', out], ROOT, 60_000);
     expect(p.status, p.stderr).toBe(0);
     const info = (JSON.parse(p.stdout) as { filename: string; files: { path: string }[] }[])[0]!;
@@ -109,7 +109,7 @@ describe('installed from the packed tarball', () => {
 // Run it with MEMWALK_SLOW_TESTS=1.
 describe.skipIf(process.env.MEMWALK_SLOW_TESTS !== '1')('installed from a git+file:// URL (slow: builds from source; MEMWALK_SLOW_TESTS=1)', () => {
   test('prepare builds dist/ and build/, and the bin and the import work', async () => {
-    const base = tempDir('memwalk-git-');
+    const base = testDir('memwalk-git-');
     const clone = join(base, 'memwalk');
     mkdirSync(clone);
     // A clone of the committed tree: what a user's `npm install github:...` fetches.

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildProgram, COMMAND_FILES } from '../src/cli/main.js';
 import { commands } from '../src/cli/commands/index.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 const BUNDLE = fileURLToPath(new URL('../dist/cli/memwalk-cli.cjs', import.meta.url));
 const BIN = fileURLToPath(new URL('../dist/cli/memwalk.cjs', import.meta.url));
@@ -31,7 +31,7 @@ test('the bundled bin has the same commands in its lazy table, and runs in stric
 });
 
 test('a one-address translate through the bin loads none of the deferred built-ins', () => {
-  const dir = tempDir('memwalk-lazy-');
+  const dir = testDir('memwalk-lazy-');
   // x86-64 tables by hand: PML4 0x1000 -> PDPT 0x2000 -> PD 0x3000, entry 2 a 2 MiB page at 0x200000.
   const image = Buffer.alloc(0x4000);
   image.writeBigUInt64LE(0x2003n, 0x1000);

@@ -8,7 +8,7 @@ import { ByteSink } from '../src/cli/output.js';
 import { jsonBatch, jsonLines, lineBatch, memwalkLines } from '../src/cli/mapping-bytes.js';
 import { selectedBatches, type RecordSelection } from '../src/paging/mapping-records.js';
 import type { Mapping } from '../src/paging/types.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 // The mappings command writes its lines as bytes from the enumerator's records;
 // here each line is rebuilt from the decoded Mapping with BigInt and
@@ -69,7 +69,7 @@ describe.each(['wasm', 'reference'] as const)('mapping lines as bytes (%s backen
 });
 
 describe('memwalk mappings: every format from the records, as the decoded listing prints it', () => {
-  const img = join(tempDir('memwalk-bytes-'), 'tables.raw');
+  const img = join(testDir('memwalk-bytes-'), 'tables.raw');
   beforeAll(() => e.phys.save(img));
   const all = () => [...e.mappingsIter(0x1000n)];
   const monitor = () => [...e.mappingsIter(0x1000n, { format: x86_64, ignoreReserved: true, maxPhyAddr: 50 })];

@@ -4,7 +4,7 @@ import { createEngine, BumpAllocator } from '../src/index.js';
 import { escapeText, parseAddress, parseInteger, parseNumber, parseSize, type NumberKind } from '../src/util/numbers.js';
 import { InvalidInputError } from '../src/errors.js';
 import { memwalk, expectUserError } from './helpers/cli.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 // The one number grammar: 0x... hex, bare digits decimal, `_` between digits,
 // K/M/G/T/P (KiB, KB) suffixes for sizes only; spellings a writer likely meant
@@ -87,7 +87,7 @@ describe('parseNumber', () => {
 });
 
 describe('the CLI reads every number by the same rule', () => {
-  const dir = tempDir('memwalk-num-');
+  const dir = testDir('memwalk-num-');
   const img = join(dir, 'tables.raw');
 
   beforeAll(async () => {

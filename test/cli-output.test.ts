@@ -6,12 +6,12 @@ import { writeQemuCore } from './helpers/qemu-core-writer.js';
 import { buildBzImage } from './fixtures/dom0/build-kernel.js';
 import { memwalk, expectUserError } from './helpers/cli.js';
 import { readFileSync } from 'node:fs';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 // What the commands print on ordinary input: no stray notes, one way to show
 // rights, summaries whose numbers add up, defaults that work.
 
-const dir = tempDir('memwalk-out-');
+const dir = testDir('memwalk-out-');
 
 describe('translate and mappings', () => {
   const img = join(dir, 'tables.raw');

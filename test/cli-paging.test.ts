@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine, BumpAllocator, x86_64_la57, x86_pae, aarch64_4k } from '../src/index.js';
 import { memwalk, expectUserError } from './helpers/cli.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
-const dir = tempDir('memwalk-cli-');
+const dir = testDir('memwalk-cli-');
 const img = join(dir, 'tables.raw');
 const img5 = join(dir, 'tables5.raw');
 const imgPae = join(dir, 'pae.raw');

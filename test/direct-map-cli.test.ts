@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { buildBootParams } from '../src/xen/boot-params.js';
 import { writeQemuCore } from './helpers/qemu-core-writer.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 const MAIN = new URL('../dist/src/cli/main.js', import.meta.url).pathname;
 
@@ -102,7 +102,7 @@ describe('memwalk boot-params', () => {
     { addr: 0x100000n, size: 0x3ff00000n, type: 1 },
   ];
   beforeAll(() => {
-    dir = tempDir('memwalk-bp-');
+    dir = testDir('memwalk-bp-');
     const raw = new Uint8Array(0x20000);
     raw.set(buildBootParams({ hardwareSubarch: 2, hardwareSubarchData: 0x42n, e820: E820 }), 0x9000);
     writeFileSync(join(dir, 'raw.bin'), raw);

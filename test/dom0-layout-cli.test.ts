@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildBzImage, xtfElf } from './fixtures/dom0/build-kernel.js';
 import { seed001Block, seedsAvailable } from './helpers/seed001.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 const seeds = seedsAvailable();
 
@@ -32,7 +32,7 @@ const SEED = ['--kernel-start', '0x100000', '--kernel-end', '0x112000', '--entry
 let dir: string;
 
 beforeAll(() => {
-  dir = tempDir('memwalk-dom0-');
+  dir = testDir('memwalk-dom0-');
   writeFileSync(join(dir, 'xtf'), xtfElf());
   writeFileSync(join(dir, 'vmlinuz'), buildBzImage(new Uint8Array(readFileSync(new URL('./fixtures/dom0/linux64.elf.xz', import.meta.url)))));
   writeFileSync(join(dir, 'initrd.img'), new Uint8Array(30 * 1024 * 1024 + 123));

@@ -4,7 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { writeQemuCore, qemuCoreLayout } from './helpers/qemu-core-writer.js';
 import type { CoreOptions } from './helpers/qemu-core-writer.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const cli = path.join(repo, 'dist/src/cli/main.js');
@@ -28,7 +28,7 @@ const opts: CoreOptions = {
 let dir: string;
 beforeAll(() => {
   if (!existsSync(cli)) spawnSync('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: repo, stdio: 'ignore' });
-  dir = tempDir('memwalk-info-');
+  dir = testDir('memwalk-info-');
 });
 
 describe('memwalk info', () => {

@@ -8,7 +8,7 @@ import { pagingState } from '../src/images/qemu-core.js';
 import { CapacityError, MalformedFileError, MemwalkError } from '../src/errors.js';
 import { patternByte, qemuCoreLayout, writeQemuCore } from './helpers/qemu-core-writer.js';
 import type { CoreOptions } from './helpers/qemu-core-writer.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 const MiB = 1 << 20;
 
@@ -382,7 +382,7 @@ describe('image loader', () => {
   });
 
   it('opens raw images: file offset = physical address', async () => {
-    const dir = tempDir('memwalk-raw-');
+    const dir = testDir('memwalk-raw-');
     const file = path.join(dir, 'ram.bin');
     const data = new Uint8Array(3 * MiB + 123).map((_, i) => (i * 13) & 0xff);
     data[0] = 0; // not the ELF magic
@@ -399,7 +399,7 @@ describe('image loader', () => {
   });
 
   it('opens a QEMU core from a file and loads it', async () => {
-    const dir = tempDir('memwalk-core-');
+    const dir = testDir('memwalk-core-');
     const file = path.join(dir, 'dump.elf');
     writeFileSync(file, writeQemuCore(holes));
     const img: MemoryImage = openImage(file);
@@ -410,7 +410,7 @@ describe('image loader', () => {
   });
 
   it('reports a file truncated after it was opened', async () => {
-    const dir = tempDir('memwalk-trunc-');
+    const dir = testDir('memwalk-trunc-');
     const file = path.join(dir, 'dump.elf');
     const bytes = writeQemuCore(holes);
     writeFileSync(file, bytes);
@@ -432,7 +432,7 @@ describe('real QEMU 7.2 dumps (fixture headers)', () => {
     const head = readFileSync(path.join(dir, 'dump-head.bin'));
 
     it(`${variant}: parses QEMU's own headers and notes (sparse file of the real size)`, () => {
-      const tmp = tempDir('memwalk-real-');
+      const tmp = testDir('memwalk-real-');
       const file = path.join(tmp, 'dump.elf');
       const fd = openSync(file, 'w');
       writeSync(fd, head, 0, head.length, 0);

@@ -2,7 +2,7 @@ import { test, expect } from 'vitest';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEngine, computeLayout, CapacityError, InvalidInputError, OutsideImageError, FRAME_BYTES } from '../src/index.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 test('a request that cannot fit in 4 GiB is refused before allocating, saying what fits', () => {
   expect(() => createEngine({ ramBytes: '4G' })).toThrow(CapacityError);
@@ -38,7 +38,7 @@ test('physical access is range-checked', () => {
 });
 
 test('raw images load streamed and save back byte for byte; too large a file is refused first', async () => {
-  const dir = tempDir('memwalk-');
+  const dir = testDir('memwalk-');
   const bytes = new Uint8Array(40000).map((_, i) => (i * 7) & 0xff);
   writeFileSync(join(dir, 'img.raw'), bytes);
   const e = createEngine({ ramBytes: '64K', ioBytes: 1 << 16 });

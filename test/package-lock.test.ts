@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 // The lockfile must suit npm 10 and npm 11 alike: `npm ci` accepts it, and
 // `npm install` leaves it as it is.
@@ -28,7 +28,7 @@ test('no entry carries a libc field (npm 10 drops them, so its `npm install` wou
 });
 
 test('package.json and the lock agree: `npm ci --dry-run` accepts them', async () => {
-  const dir = tempDir('memwalk-lock-');
+  const dir = testDir('memwalk-lock-');
   copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
   copyFileSync(join(ROOT, 'package-lock.json'), join(dir, 'package-lock.json'));
   // Rejects (failing the test) when npm exits non-zero; async so the test worker is never blocked.

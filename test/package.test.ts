@@ -13,9 +13,9 @@ import { promisify } from 'node:util';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ROOT, docFiles, examplesOf, matchesShown, transcriptsOf, type Example } from './helpers/doc-blocks.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
-const work = tempDir('memwalk-package-');
+const work = testDir('memwalk-package-');
 const project = join(work, 'project');
 const modules = join(project, 'node_modules');
 const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');

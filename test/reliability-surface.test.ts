@@ -8,10 +8,10 @@ import {
   MemwalkError, InvalidInputError, CapacityError, NotFoundError, OutsideImageError, type Engine,
 } from '../src/index.js';
 import { MAX_RANGE_PAGES } from '../src/paging/operations.js';
-import { tempDir } from './helpers/temp-dir.js';
+import { testDir } from './helpers/temp-dir.js';
 
 const K4 = 4096n;
-const dir = tempDir('memwalk-rel-');
+const dir = testDir('memwalk-rel-');
 
 function engine(backend: 'wasm' | 'reference' = 'wasm'): Engine {
   return createEngine({ ramBytes: '8M', backend, ioBytes: 1 << 20 });

@@ -40,9 +40,9 @@ export class SparseFile {
   }
 }
 
-/** A temporary directory for one test file; `cleanup` removes it. */
-export function tempDir(): { dir: string; path: (name: string) => string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'memwalk-dumps-'));
+/** A new temporary directory (`prefix` + random letters) for one test file or run; `cleanup` removes it. */
+export function tempDir(prefix = 'memwalk-dumps-'): { dir: string; path: (name: string) => string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, path: (name) => join(dir, name), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 

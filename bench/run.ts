@@ -13,6 +13,7 @@ import { consume } from '../src/perf/measure.js';
 import { ensureNative, packageRoot } from '../src/perf/native.js';
 import { commitInfo, machineInfo, ratios, writeReport, type Report } from '../src/perf/report.js';
 import { speedTargets } from '../src/perf/targets.js';
+import { pagedPairs, type PagedPair } from '../src/perf/paged-pairs.js';
 import { startProgress } from '../src/util/progress.js';
 import { extraRuns } from './suites.js';
 import { parallelSection } from './parallel.js';
@@ -117,6 +118,22 @@ async function main(): Promise<void> {
     extraMd.push(...p.markdown);
     result.mismatches.push(...p.mismatches);
   }
+  let pairs: PagedPair[] = [];
+  if (!args.only || args.only.includes('paged')) {
+    log('paged: resident and over-a-source batches in turns');
+    pairs = await pagedPairs(scn, n);
+    sections.pagedPairs = pairs;
+    extraMd.push(
+      '## Over a source against resident, in turns',
+      '',
+      'The WASM batches of the paged family and their resident twins, run alternately (resident, source, resident, ...), two untimed rounds then the median of nine: wall ms, and the median of the rounds\' resident/source ratios (the speed of the source-backed engine relative to the resident one). The "over a source" target is judged on these.',
+      '',
+      '| batch | resident ms | over a source ms | source/resident |',
+      '| --- | ---: | ---: | ---: |',
+      ...pairs.map((p) => `| ${p.row} | ${p.residentMs.toFixed(1)} | ${p.sourceMs.toFixed(1)} | ${p.ratio.toFixed(2)}x |`),
+      '',
+    );
+  }
   if (args.tierup && (!args.only || args.only.includes('tierup'))) {
     const t = await tierUpSection(log);
     sections.tierUp = t.json;
@@ -144,7 +161,7 @@ async function main(): Promise<void> {
     native: { available: native.available, ...(native.reason ? { reason: native.reason } : {}), ...(result.nativeWalker ? { walker: result.nativeWalker } : {}), ...('compiler' in native && native.compiler ? { compiler: native.compiler, flags: native.flags } : {}) },
     tasks: result.tasks,
     ratios: ratios(result.tasks),
-    targets: speedTargets(result.tasks, n),
+    targets: speedTargets(result.tasks, n, pairs),
     sections,
     notes,
   };

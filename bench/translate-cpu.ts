@@ -5,6 +5,9 @@
 // Prints min and median per row, WASM/C and source/resident.
 //
 //   node dist/bench/translate-cpu.js [ROUNDS] [row filter...]
+//
+// The quick bench's scenario by default (16 GiB of tables, 256K addresses);
+// MEMWALK_CPU_GIB=64 MEMWALK_CPU_ADDRESSES=1048576 gives the full bench's.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,9 +22,9 @@ import { checksumOf } from '../src/perf/checksum.js';
 
 const rounds = Number(process.argv[2] ?? 7);
 const filters = process.argv.slice(3);
-const n = 2 ** 18;
+const n = Number(process.env.MEMWALK_CPU_ADDRESSES ?? 2 ** 18);
 const dir = mkdtempSync(join(tmpdir(), 'memwalk-translate-cpu-'));
-const scn = buildWalkScenario({ bytes: 16 * GiB });
+const scn = buildWalkScenario({ bytes: Number(process.env.MEMWALK_CPU_GIB ?? 16) * GiB });
 const inputs = pagingInputs(scn, n);
 const e = scn.engine;
 e.prepare({ format: x86_64 });

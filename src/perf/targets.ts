@@ -1,6 +1,7 @@
 // The speed targets of the batch and range kernels, checked against measured task records.
 import { count } from './paging-workloads.js';
 import { fmtX, type TargetRow, type TaskRecord } from './report.js';
+import type { PagedPair } from './paged-pairs.js';
 
 function median(tasks: readonly TaskRecord[], name: string, backend: string): number | undefined {
   return tasks.find((t) => t.name === name && t.backend === backend)?.medianMs;
@@ -15,7 +16,7 @@ function median(tasks: readonly TaskRecord[], name: string, backend: string): nu
  * once, is judged against the batch that walks once per address (naive); its
  * ratios to the cached and interleaved batches are shown too.
  */
-export function speedTargets(tasks: readonly TaskRecord[], n: number): TargetRow[] {
+export function speedTargets(tasks: readonly TaskRecord[], n: number, pairs: readonly PagedPair[] = []): TargetRow[] {
   const N = count(n);
   const rows: TargetRow[] = [];
   const ratio = (name: string, other: string) => {
@@ -81,7 +82,15 @@ export function speedTargets(tasks: readonly TaskRecord[], n: number): TargetRow
     const r = median(tasks, `translate ${N} ${m}`, 'wasm');
     return { m, x: p && r ? r / p : undefined };
   });
-  if (paged.some((p) => p.x !== undefined)) {
+  // Judged on the batches run in turns (paged-pairs.ts) when the run has them: two tasks
+  // measured a minute apart also compare two moments of a shared machine.
+  if (pairs.length > 0) {
+    rows.push({
+      target: `${N} addresses over a source (warm frame cache) >= 0.7x resident (WASM)`,
+      measured: `in turns: ${pairs.map((p) => `${p.row} ${fmtX(p.ratio)}`).join(', ')}; as separate tasks: ${paged.map((p) => `${p.m} ${fmtX(p.x)}`).join(', ')}`,
+      met: pairs.every((p) => p.ratio >= 0.7),
+    });
+  } else if (paged.some((p) => p.x !== undefined)) {
     rows.push({
       target: `${N} addresses over a source (warm frame cache) >= 0.7x resident (WASM)`,
       measured: paged.map((p) => `${p.m} ${fmtX(p.x)}`).join(', '),

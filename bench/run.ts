@@ -14,6 +14,7 @@ import { ensureNative, packageRoot } from '../src/perf/native.js';
 import { commitInfo, machineInfo, ratios, writeReport, type Report } from '../src/perf/report.js';
 import { speedTargets } from '../src/perf/targets.js';
 import { pagedPairs, type PagedPair } from '../src/perf/paged-pairs.js';
+import { translateTurns, type TurnRow } from '../src/perf/translate-turns.js';
 import { startProgress } from '../src/util/progress.js';
 import { extraRuns } from './suites.js';
 import { parallelSection } from './parallel.js';
@@ -118,6 +119,22 @@ async function main(): Promise<void> {
     extraMd.push(...p.markdown);
     result.mismatches.push(...p.mismatches);
   }
+  let turns: TurnRow[] = [];
+  if ((!args.only || args.only.includes('translate')) && native.available) {
+    log('translate: WASM and C in turns');
+    turns = await translateTurns(scn, n, native, join(args.out, 'walk-image.bin'), args.out);
+    sections.translateTurns = turns;
+    extraMd.push(
+      '## Translate batches against C, in turns',
+      '',
+      'Each round times every WASM batch once, then starts the C program once for the same batches (its median of three runs); one untimed round, then the median of seven: wall ms, and the median of the rounds\' C/WASM ratios. The "WASM >= 0.8x native in every mode" targets are judged on these.',
+      '',
+      '| batch | WASM ms | C ms | WASM/C |',
+      '| --- | ---: | ---: | ---: |',
+      ...turns.map((t) => `| ${t.row} | ${t.wasmMs.toFixed(1)} | ${t.nativeMs.toFixed(1)} | ${t.ratio.toFixed(2)}x |`),
+      '',
+    );
+  }
   let pairs: PagedPair[] = [];
   if (!args.only || args.only.includes('paged')) {
     log('paged: resident and over-a-source batches in turns');
@@ -161,7 +178,7 @@ async function main(): Promise<void> {
     native: { available: native.available, ...(native.reason ? { reason: native.reason } : {}), ...(result.nativeWalker ? { walker: result.nativeWalker } : {}), ...('compiler' in native && native.compiler ? { compiler: native.compiler, flags: native.flags } : {}) },
     tasks: result.tasks,
     ratios: ratios(result.tasks),
-    targets: speedTargets(result.tasks, n, pairs),
+    targets: speedTargets(result.tasks, n, pairs, turns),
     sections,
     notes,
   };

@@ -2,8 +2,7 @@
 // backend (wasm, reference, native C when a compiler is present), and the report
 // has the shape the lead and the docs rely on. Small images only.
 import { describe, test, expect } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildWalkScenario, GiB } from '../src/perf/scenario.js';
 import { pagingWorkloads } from '../src/perf/paging-workloads.js';
@@ -14,10 +13,11 @@ import { commitInfo, machineInfo, ratios, writeReport, type Report } from '../sr
 import { speedTargets } from '../src/perf/targets.js';
 import { checksumOf, Checksum } from '../src/perf/checksum.js';
 import { stats } from '../src/perf/measure.js';
+import { testDir } from './helpers/temp-dir.js';
 
 const native = ensureNative();
 const quickWarm = { minCalls: 3, maxMs: 50 };
-const dir = mkdtempSync(join(tmpdir(), 'memwalk-bench-'));
+const dir = testDir('memwalk-bench-');
 
 describe('benchmark harness', () => {
   const scn = buildWalkScenario({ bytes: 1 * GiB, spareBytes: 8 * 2 ** 20 });
@@ -119,4 +119,3 @@ describe('checksum and statistics', () => {
   });
 });
 
-process.on('exit', () => rmSync(dir, { recursive: true, force: true }));

@@ -3,8 +3,8 @@
 // from the slots the TS layer fills.
 import * as A from '../../abi.js';
 import type { BackendContext } from '../backend.js';
+import { HEX_DIGITS } from './hex-bytes.js';
 
-const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const ascii = (s: string) => Array.from(s, (c) => c.charCodeAt(0));
 const VA = ascii('{"va":"0x');
 const PA = ascii('","pa":"0x');
@@ -24,7 +24,7 @@ export class ReferenceMemwalkJson {
     const hexTrim = (o: number, hi: number, lo: number): number => {
       let k = hi !== 0 ? 60 : 28;
       while (k > 0 && ((k >= 32 ? hi >>> (k - 32) : lo >>> k) & 0xf) === 0) k -= 4;
-      for (; k >= 0; k -= 4) u8[o++] = HEX[(k >= 32 ? hi >>> (k - 32) : lo >>> k) & 0xf]!;
+      for (; k >= 0; k -= 4) u8[o++] = HEX_DIGITS[(k >= 32 ? hi >>> (k - 32) : lo >>> k) & 0xf]!;
       return o;
     };
     const put = (o: number, bytes: number[]): number => {

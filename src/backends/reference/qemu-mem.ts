@@ -3,9 +3,9 @@
 // caller's MS_* block. Addresses are below 2^58, so doubles hold them exactly.
 import * as A from '../../abi.js';
 import type { BackendContext } from '../backend.js';
+import { writeHex8 } from './hex-bytes.js';
 
 const LINE = 55;
-const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const W32 = 2 ** 32;
 const NONE = -1;
 
@@ -28,8 +28,8 @@ export class ReferenceQemuMem {
       let hi = Math.floor(x / W32);
       const lo = x - hi * W32;
       if ((hi >>> signHi) & 1) hi = (hi | -(2 ** (signHi + 1))) >>> 0;
-      for (let k = 0; k < 8; k++) u8[o + k] = HEX[(hi >>> (28 - 4 * k)) & 0xf]!;
-      for (let k = 0; k < 8; k++) u8[o + 8 + k] = HEX[(lo >>> (28 - 4 * k)) & 0xf]!;
+      writeHex8(u8, o, hi);
+      writeHex8(u8, o + 8, lo);
     };
     let o = outPtr;
     let start = get64(st + A.MS_START);

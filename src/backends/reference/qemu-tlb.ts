@@ -2,9 +2,9 @@
 // made from mapping records, straight into bytes, 45 a line.
 import * as A from '../../abi.js';
 import type { BackendContext } from '../backend.js';
+import { writeHex8 } from './hex-bytes.js';
 
 const LINE = 45;
-const HEX = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 /** Flag letters after X, with the entry bit each shows. */
 const FLAGS = Array.from('GPDACTUW', (c, k) => [1 << (8 - k), c.charCodeAt(0)] as const);
 const DASH = 0x2d;
@@ -21,9 +21,6 @@ export class ReferenceQemuTlb {
     const i32 = new Int32Array(this.memory.buffer);
     // Bits of the high word above the sign bit (bit vaBits-1 of the VA).
     const signHi = vaBits - 1 - 32;
-    const hex8 = (o: number, v: number) => {
-      for (let k = 0; k < 8; k++) u8[o + k] = HEX[(v >>> (28 - 4 * k)) & 0xf]!;
-    };
     for (let i = 0; i < n; i++) {
       const w = (recPtr + i * A.MR_BYTES) >>> 2;
       const o = outPtr + i * LINE;
@@ -37,12 +34,12 @@ export class ReferenceQemuTlb {
       const palo = lo & (shift >= 32 ? 0 : -(2 ** shift));
       const pahi = hi & 0x3ffff & (shift > 32 ? -(2 ** (shift - 32)) : -1);
       const bits = lo & (shift === 12 ? 0x17e : 0x1fe);
-      hex8(o, vhi);
-      hex8(o + 8, vlo);
+      writeHex8(u8, o, vhi);
+      writeHex8(u8, o + 8, vlo);
       u8[o + 16] = 0x3a;
       u8[o + 17] = 0x20;
-      hex8(o + 18, pahi);
-      hex8(o + 26, palo & ~0xfff);
+      writeHex8(u8, o + 18, pahi);
+      writeHex8(u8, o + 26, palo & ~0xfff);
       u8[o + 34] = 0x20;
       u8[o + 35] = hi < 0 ? 0x58 : DASH;
       for (let k = 0; k < 8; k++) u8[o + 36 + k] = bits & FLAGS[k]![0] ? FLAGS[k]![1] : DASH;

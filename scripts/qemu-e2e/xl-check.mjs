@@ -193,6 +193,23 @@ function checkWalks(dump, vcpu, va, pfn, want, view) {
   });
 }
 
+/**
+ * The dump-core's layout parsed from its ELF bytes alone, printed and written to
+ * `outDir`/layout.json (without the p2m), and its header note (xch_magic,
+ * xch_nr_pages).
+ */
+function layoutOf(file, outDir) {
+  console.log('layout (parsed from the ELF bytes alone)');
+  const layout = elfLayout(file);
+  const { p2m: _p2m, ...facts } = layout;
+  writeFileSync(path.join(outDir, 'layout.json'), JSON.stringify(facts, null, 2) + '\n');
+  printLayout(layout);
+  const hdr = layout.notes.find((n) => n.type === '0x2000001');
+  const hdrDesc = Buffer.from(hdr?.desc ?? '', 'hex');
+  const nrPages = hdrDesc.length >= 32 ? Number(hdrDesc.readBigUInt64LE(16)) : -1;
+  return { layout, hdr, hdrDesc, nrPages };
+}
+
 function plantedOf(consoleText) {
   const m = /XLDUMP-PLANTED va=0x([0-9a-f]+) pfn=0x([0-9a-f]+)/.exec(consoleText ?? '');
   if (!m) throw new Error(`no XLDUMP-PLANTED line (${consoleText})`);
@@ -207,14 +224,8 @@ async function checkPv(lib, host) {
   const regs = oracleRegisters(readFileSync(path.join(dir, 'xenctx.txt'), 'utf8'));
   console.log(`PV domU ${meta.domid}: planted va ${hex(va)} pfn ${hex(pfn)}; xen-mfndump p2m ${p2m.m.size} entries (size ${p2m.size}); xenctx ${regs.length} vCPUs`);
 
-  console.log('layout (parsed from the ELF bytes alone)');
-  const layout = elfLayout(core);
-  const { p2m: fileP2m, ...facts } = layout;
-  writeFileSync(path.join(dir, 'layout.json'), JSON.stringify(facts, null, 2) + '\n');
-  printLayout(layout);
-  const hdr = layout.notes.find((n) => n.type === '0x2000001');
-  const hdrDesc = Buffer.from(hdr?.desc ?? '', 'hex');
-  const nrPages = hdrDesc.length >= 32 ? Number(hdrDesc.readBigUInt64LE(16)) : -1;
+  const { layout, hdr, hdrDesc, nrPages } = layoutOf(core, dir);
+  const fileP2m = layout.p2m;
   check(hdr && hdrDesc.readBigUInt64LE(0) === 0xf00febedn, 'header note: xch_magic 0xf00febed (PV)');
   check(nrPages === p2m.size, `header note: xch_nr_pages ${nrPages} = xen-mfndump's P2M size ${p2m.size}`);
   const p2mDiff = fileP2m.findIndex(([pf, mf], i) => pf !== BigInt(i) || p2m.m.get(i) === undefined || mf !== BigInt(p2m.m.get(i)));
@@ -307,14 +318,7 @@ async function checkPvh(lib, host, index) {
   const { va, pfn } = plantedOf(readFileSync(path.join(pdir, 'domu-console.log'), 'latin1'));
   const regs = oracleRegisters(readFileSync(path.join(pdir, 'xenctx.txt'), 'utf8'));
   console.log(`PVH domU ${readFileSync(path.join(pdir, 'domid'), 'utf8').trim()}: planted va ${hex(va)} pfn ${hex(pfn)}; xenctx ${regs.length} vCPUs`);
-  console.log('layout (parsed from the ELF bytes alone)');
-  const layout = elfLayout(file);
-  const { p2m: _none, ...facts } = layout;
-  writeFileSync(path.join(pdir, 'layout.json'), JSON.stringify(facts, null, 2) + '\n');
-  printLayout(layout);
-  const hdr = layout.notes.find((n) => n.type === '0x2000001');
-  const hdrDesc = Buffer.from(hdr?.desc ?? '', 'hex');
-  const nrPages = hdrDesc.length >= 32 ? Number(hdrDesc.readBigUInt64LE(16)) : -1;
+  const { layout, hdr, hdrDesc, nrPages } = layoutOf(file, pdir);
   check(hdr && hdrDesc.readBigUInt64LE(0) === 0xf00febeen, 'header note: xch_magic 0xf00febee (HVM: PVH is an HVM container)');
   check(layout.sections.some((x) => x.name === '.xen_pfn') && !layout.sections.some((x) => x.name === '.xen_p2m'), 'sections: .xen_pfn, no .xen_p2m');
 

@@ -26,6 +26,7 @@ let GROUP_SHIFT: u32 = 32;
 let SLOTS_BASE: usize = 0;
 let TAG_BASE: usize = 0;
 let HOME_MASK: u32 = 0;
+let HOME_BITS: u64 = 0;
 
 export function setFrameMap(base: usize, bits: u32, slotsBase: usize, tagBase: usize, homeBits: u32): void {
   MAP_BASE = base;
@@ -34,6 +35,7 @@ export function setFrameMap(base: usize, bits: u32, slotsBase: usize, tagBase: u
   SLOTS_BASE = slotsBase;
   TAG_BASE = tagBase;
   HOME_MASK = (<u32>1 << homeBits) - 1;
+  HOME_BITS = <u64>homeBits;
 }
 
 /** Home entry of `pfn`: its group of 16 frames hashed (both halves), then its place in the group. */
@@ -52,7 +54,8 @@ export function setFrameMap(base: usize, bits: u32, slotsBase: usize, tagBase: u
   const pfn = pa >> 12;
   const h = <usize>(<u32>pfn & HOME_MASK);
   // At home (a write may need the frame made private first: the map path decides).
-  if (load<u64>(TAG_BASE + (h << 3)) == pfn + 1 && (pa & 0xfff) + bytes <= 0x1000 && !write) {
+  // The tag, widened, is compared with all of pfn's high bits: no frame matches another's tag.
+  if (<u64>load<u32>(TAG_BASE + (h << 2)) == (pfn >> HOME_BITS) + 1 && (pa & 0xfff) + bytes <= 0x1000 && !write) {
     return SLOTS_BASE + (h << 12) + <usize>(pa & 0xfff);
   }
   const e = MAP_BASE + (<usize>home(pfn) << 4);

@@ -40,7 +40,7 @@ export interface FrameCacheRegion {
   readonly mapBase: number;
   /** log2 of the frame map's entries (at least log2(2 * slots): load stays <= 1/2). */
   readonly mapBits: number;
-  /** Byte offset of the home tags (2^homeBits u64s). */
+  /** Byte offset of the home tags (2^homeBits u32s). */
   readonly tagBase: number;
   /** log2 of the home slots: the largest power of two <= slots. */
   readonly homeBits: number;
@@ -196,7 +196,7 @@ export class FrameCache {
       return 0;
     }
     if (state === FrameState.Absent) this.scratch.fill(0);
-    const slot = this.place(home);
+    const slot = this.place(home, pfn);
     const addr = this.region.slotsBase + slot * FRAME_SIZE;
     this.u8.set(this.scratch, addr);
     e = this.insert(pfn, addr, 0);
@@ -214,24 +214,31 @@ export class FrameCache {
     return (pfn >>> 0) & this.homeMask;
   }
 
-  /** Whether `pfn` sits in `slot` at home (the slot's tag). */
-  private tagged(slot: number, pfn: number): boolean {
-    const t = (this.region.tagBase + slot * FT_BYTES) >>> 2;
-    const key = pfn + 1;
-    return this.u32[t] === key >>> 0 && this.u32[t + 1] === Math.floor(key / 2 ** 32);
+  /** The tag of `pfn` at home: its bits above the home slot's, plus one; 0 when that does not fit in 32 bits (it never goes home). */
+  private tagOf(pfn: number): number {
+    const tag = Math.floor(pfn / 2 ** this.region.homeBits) + 1;
+    return tag <= 0xffff_ffff ? tag : 0;
   }
 
-  private setTag(slot: number, key: number): void {
-    if (slot > this.homeMask) return;
-    const t = (this.region.tagBase + slot * FT_BYTES) >>> 2;
-    this.u32[t] = key >>> 0;
-    this.u32[t + 1] = Math.floor(key / 2 ** 32);
+  /** Whether `pfn` sits in `slot` at home (the slot's tag). */
+  private tagged(slot: number, pfn: number): boolean {
+    const tag = this.tagOf(pfn);
+    return tag !== 0 && this.u32[(this.region.tagBase + slot * FT_BYTES) >>> 2] === tag;
+  }
+
+  /** Whether `slot` is the home of `pfn` and can hold it there. */
+  private homeFor(slot: number, pfn: number): boolean {
+    return this.homeOf(pfn) === slot && this.tagOf(pfn) !== 0;
+  }
+
+  private setTag(slot: number, tag: number): void {
+    if (slot <= this.homeMask) this.u32[(this.region.tagBase + slot * FT_BYTES) >>> 2] = tag;
   }
 
   /** `slot` now holds `pfn` (its tag set when that is the frame's home). */
   private hold(slot: number, pfn: number): void {
     this.slotFrame[slot] = pfn;
-    this.setTag(slot, this.homeOf(pfn) === slot ? pfn + 1 : 0);
+    this.setTag(slot, this.homeFor(slot, pfn) ? this.tagOf(pfn) : 0);
   }
 
   /** `slot` holds nothing: back on the free stack. */
@@ -243,16 +250,18 @@ export class FrameCache {
   }
 
   /**
-   * The slot for a frame whose home is `home`: the home itself when it is free or
-   * holds a clean frame away from its own home (moved out first), else any other.
+   * The slot for `pfn`, whose home is `home`: the home itself when it is free or
+   * holds a clean frame away from its own home (moved out first), else any other
+   * (always another for a frame whose tag does not fit in 32 bits).
    */
-  private place(home: number): number {
+  private place(home: number, pfn: number): number {
+    if (!this.homeFor(home, pfn)) return this.takeSlot();
     const there = this.slotFrame[home]!;
     if (there === NO_FRAME) {
       this.unfree(home);
       return home;
     }
-    if (this.slotPrivate[home] || this.homeOf(there) === home) return this.takeSlot();
+    if (this.slotPrivate[home] || this.homeFor(home, there)) return this.takeSlot();
     const to = this.takeSlot();
     // The oldest clean frame may be the one at `home`: then it is gone, not moved.
     if (to !== home) this.move(home, to);

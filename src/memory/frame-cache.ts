@@ -89,10 +89,18 @@ export class FrameCache {
   /** Slots holding a frame the dump left out (zeros in the slot; a reader of guest memory names it). */
   private readonly slotExcluded: Uint8Array;
   private readonly scratch = new Uint8Array(FRAME_SIZE);
-  /** Free slots (a stack; `freeAt[slot]` is its place, -1 when taken), so the home of a frame can be taken out of it. */
+  /**
+   * Slots freed since they were first used (a stack; `freeAt[slot]` is its place, -1
+   * when not on it), so the home of a frame can be taken out of it. Slots never used
+   * are not listed: `fresh` counts those handed out, in a fixed order (the slots that
+   * are no frame's home first, slot P up: nothing will ask them to move; then the
+   * homes from 0 up), skipping any taken meanwhile as a frame's home. So opening a dump costs no
+   * loop over the slots.
+   */
   private readonly free: Int32Array;
   private readonly freeAt: Int32Array;
-  private freeCount: number;
+  private freeCount = 0;
+  private fresh = 0;
   /** Clean frames in the order they came in (a ring): the oldest is evicted first. Frames made private since are skipped. */
   private readonly fifo: Float64Array;
   private fifoHead = 0;
@@ -127,15 +135,8 @@ export class FrameCache {
     this.mask = 2 ** region.mapBits - 1;
     this.homeMask = 2 ** region.homeBits - 1;
     this.slotFrame = new Float64Array(region.slots).fill(NO_FRAME);
-    // Slots that are no frame's home are taken first by frames that cannot go home:
-    // nothing will ask them to move. The stack's top is its end.
     this.free = new Int32Array(region.slots);
-    this.freeAt = new Int32Array(region.slots);
-    let k = 0;
-    for (let slot = this.homeMask; slot >= 0; slot--) this.free[k++] = slot;
-    for (let slot = region.slots - 1; slot > this.homeMask; slot--) this.free[k++] = slot;
-    for (let i = 0; i < k; i++) this.freeAt[this.free[i]!] = i;
-    this.freeCount = k;
+    this.freeAt = new Int32Array(region.slots).fill(-1);
     this.fifo = new Float64Array(region.slots);
     this.slotPrivate = new Uint8Array(region.slots);
     this.slotExcluded = new Uint8Array(region.slots);
@@ -282,9 +283,10 @@ export class FrameCache {
     this.stats.moves++;
   }
 
-  /** Take free slot `slot` out of the free stack. */
+  /** Take free slot `slot` out of the free stack (a never-used one needs nothing: the fresh slots skip it once it holds a frame). */
   private unfree(slot: number): void {
     const i = this.freeAt[slot]!;
+    if (i < 0) return;
     const last = this.free[--this.freeCount]!;
     this.free[i] = last;
     this.freeAt[last] = i;
@@ -363,6 +365,11 @@ export class FrameCache {
       return slot;
     }
     const n = this.region.slots;
+    while (this.fresh < n) {
+      const slot = (this.homeMask + 1 + this.fresh++) % n;
+      // Taken as a frame's home since: holding one, or freed again and on the stack.
+      if (this.slotFrame[slot] === NO_FRAME && this.freeAt[slot] < 0) return slot;
+    }
     while (this.fifoCount > 0) {
       const pfn = this.fifo[this.fifoHead]!;
       this.fifoHead = (this.fifoHead + 1) % n;

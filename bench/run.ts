@@ -57,9 +57,13 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-/** tinybench as the timer: exactly `runs` timed iterations after one untimed full-size run. */
+/**
+ * tinybench as the timer: exactly `runs` timed iterations. No warm-up run of its own: the
+ * runner makes one untimed full-size run per backend, then asks for one run at a time as
+ * the backends take turns (a warm-up run per call would double the work).
+ */
 const tinybenchTimer: Timer = async (label, call, runs, after) => {
-  const bench = new Bench({ iterations: runs, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, retainSamples: true, throws: true });
+  const bench = new Bench({ iterations: runs, time: 0, warmup: false, retainSamples: true, throws: true });
   // async: false, or tinybench calls the function once more (unpaired with afterEach) to find out.
   bench.add(label, () => consume(call()), { afterEach: after, async: false });
   await bench.run();
@@ -160,7 +164,7 @@ async function main(): Promise<void> {
 
   const notes: string[] = [
     `Kernel-level tasks call the backend's kernels on inputs already in the I/O buffer (what the native program does); "api" tasks go through the engine's public calls (BigInt arrays in and out).`,
-    `Warm-up: each kernel is called on a small input until its timing is stable (at least 60 calls, yielding so V8's background TurboFan jobs are installed), then one untimed full-size run, then ${args.runs} measured runs (fewer, at least 3, for tasks over a 4 s budget). See the README, "Benchmarks".`,
+    `Warm-up: each kernel is called on a small input until its timing is stable (at least 60 calls, yielding so V8's background TurboFan jobs are installed), then one untimed full-size run, then ${args.runs} measured runs (fewer, at least 3, for tasks over a 4 s budget), the WASM and TS backends taking turns run by run. See the README, "Benchmarks".`,
     'The native program times itself (clock_gettime around each run, after one untimed run) and prints a checksum of its output, which must equal the engine\'s.',
   ];
   if (machine.loadStart > machine.cores * 0.5 || (machine.loadEnd ?? 0) > machine.cores * 0.5) {

@@ -15,6 +15,7 @@ import { commitInfo, machineInfo, ratios, writeReport, type Report } from '../sr
 import { speedTargets } from '../src/perf/targets.js';
 import { pagedPairs, type PagedPair } from '../src/perf/paged-pairs.js';
 import { translateTurns, type TurnRow } from '../src/perf/translate-turns.js';
+import { measureTurns, nativeTurns, type TurnsOut } from '../src/perf/turns.js';
 import { startProgress } from '../src/util/progress.js';
 import { extraRuns } from './suites.js';
 import { parallelSection } from './parallel.js';
@@ -72,6 +73,9 @@ const tinybenchTimer: Timer = async (label, call, runs, after) => {
   return [...r.latency.samples];
 };
 
+/** ms with three significant digits (the relocation is ~0.02 ms, the map ~100 ms). */
+const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toPrecision(3));
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const root = packageRoot();
@@ -101,6 +105,13 @@ async function main(): Promise<void> {
     log,
   });
   bar.stop();
+  // map+unmap against C in turns (its target is judged on these), over the image the runner saved.
+  const turned: TurnsOut = { turns: [], mismatches: result.mismatches };
+  const map = workloads.find((w) => w.family === 'map');
+  if (map && native.available) {
+    log(`${map.name}: WASM and C in turns`);
+    await measureTurns(turned, () => nativeTurns(map, scn.engine, { status: native, imagePath: join(args.out, 'walk-image.bin'), root: scn.root }));
+  }
   // Workloads over other engines (frames, xen) carry their own engine: see suites.ts.
   const scenario: Record<string, unknown> = {
     tables: `x86-64 4-level, ${bytesName(bytes)} mapped with 4 KiB pages at 0x${scn.va.toString(16)}`,
@@ -112,6 +123,7 @@ async function main(): Promise<void> {
     const r = await extra(args, native, tinybenchTimer, log);
     result.tasks.push(...r.tasks);
     result.mismatches.push(...r.mismatches);
+    turned.turns.push(...(r.turns ?? []));
     Object.assign(scenario, r.scenario);
   }
 
@@ -122,6 +134,19 @@ async function main(): Promise<void> {
     sections.parallel = p.json;
     extraMd.push(...p.markdown);
     result.mismatches.push(...p.mismatches);
+  }
+  if (turned.turns.length) {
+    sections.turns = turned.turns;
+    extraMd.push(
+      '## Whole operations and listings, in turns',
+      '',
+      'Each round times the first column\'s work, then the second\'s: WASM in this process, then a new C process for the same task (its median of the same number of runs), or the bare walk, then a listing made from it. A round\'s time is the median of its runs (several for tasks of a few µs); one untimed round, then the median of seven: ms a run, and the median of the rounds\' ratios. The whole-operation targets and the listings\' "<= 3x the bare walk" are judged on these.',
+      '',
+      '| row | first | second | first ms | second ms | second/first | runs a round |',
+      '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+      ...turned.turns.map((t) => `| ${t.row} | ${t.a === t.row ? 'this task' : t.a} | ${t.b === t.row ? 'this task' : t.b} | ${fmtMs(t.aMs)} | ${fmtMs(t.bMs)} | ${t.ratio.toFixed(2)}x | ${t.aRuns === t.bRuns ? t.aRuns : `${t.aRuns}, ${t.bRuns}`} |`),
+      '',
+    );
   }
   let turns: TurnRow[] = [];
   if ((!args.only || args.only.includes('translate')) && native.available) {
@@ -182,7 +207,7 @@ async function main(): Promise<void> {
     native: { available: native.available, ...(native.reason ? { reason: native.reason } : {}), ...(result.nativeWalker ? { walker: result.nativeWalker } : {}), ...('compiler' in native && native.compiler ? { compiler: native.compiler, flags: native.flags } : {}) },
     tasks: result.tasks,
     ratios: ratios(result.tasks),
-    targets: speedTargets(result.tasks, n, pairs, turns),
+    targets: speedTargets(result.tasks, n, pairs, turns, turned.turns),
     sections,
     notes,
   };

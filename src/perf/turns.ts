@@ -147,3 +147,19 @@ export async function pairTurns(a: Workload, b: Workload, e: Engine, options: { 
   const sb = await workloadSide(b, e, b.name, options.warm);
   return inTurns(b.name, sa, sb, options.rounds);
 }
+
+/** Where a suite gathers its rows in turns, and the mismatches it reports instead of stopping. */
+export interface TurnsOut {
+  readonly turns: TurnRatio[];
+  readonly mismatches: string[];
+}
+
+/** Measure one row in turns into `out`: a disagreement between the sides becomes a mismatch line (the run exits 1), not the end of the run. */
+export async function measureTurns(out: TurnsOut, measure: () => Promise<TurnRatio>): Promise<void> {
+  try {
+    out.turns.push(await measure());
+  } catch (err) {
+    if (!(err instanceof BackendMismatchError)) throw err;
+    out.mismatches.push(`in turns: ${err.message}`);
+  }
+}

@@ -33,18 +33,25 @@ test('wasm and reference take turns run by run, one timer call a run, after one 
     for (let i = 0; i < runs; i++, after()) out.push((call(), 1));
     return out;
   };
-  const r = await runWorkloads(createEngine({ ramBytes: '1M' }), [logging(log)], { runs: 3, backends: ['wasm', 'reference'], warm: quickWarm, timer });
+  const r = await runWorkloads(createEngine({ ramBytes: '1M' }), [logging(log)], { runs: 3, backends: ['wasm', 'reference'], warm: quickWarm, timer, warmRunBelowMs: 0 });
   expect(r.mismatches).toEqual([]);
   // The two probe runs (untimed), then three turns.
   expect(log).toEqual(['wasm', 'reference', 'wasm', 'reference', 'wasm', 'reference', 'wasm', 'reference']);
   expect(calls).toEqual([['logged [wasm]', 1], ['logged [reference]', 1], ['logged [wasm]', 1], ['logged [reference]', 1], ['logged [wasm]', 1], ['logged [reference]', 1]]);
   expect(r.tasks.map((t) => [t.backend, t.runs, t.checksum])).toEqual([['wasm', 3, '42'], ['reference', 3, '42']]);
+  // Runs counted short (here every run) get an untimed run of their backend before each timed one.
+  log.length = 0;
+  calls.length = 0;
+  await runWorkloads(createEngine({ ramBytes: '1M' }), [logging(log)], { runs: 3, backends: ['wasm', 'reference'], warm: quickWarm, timer, warmRunBelowMs: Infinity });
+  const turn = ['wasm', 'wasm', 'reference', 'reference'];
+  expect(log).toEqual(['wasm', 'reference', ...turn, ...turn, ...turn]);
+  expect(calls).toHaveLength(6);
 });
 
 test('a backend with fewer runs (its budget) drops out of the turns when it has them', async () => {
   const log: string[] = [];
   // The reference's probe takes at least 5 ms: 40 ms of budget give it at most 8 runs, never fewer than 3.
-  const r = await runWorkloads(createEngine({ ramBytes: '1M' }), [logging(log, 5)], { runs: 10, budgetMs: 40, backends: ['wasm', 'reference'], warm: quickWarm });
+  const r = await runWorkloads(createEngine({ ramBytes: '1M' }), [logging(log, 5)], { runs: 10, budgetMs: 40, backends: ['wasm', 'reference'], warm: quickWarm, warmRunBelowMs: 0 });
   const [w, t] = [r.tasks.find((x) => x.backend === 'wasm')!.runs, r.tasks.find((x) => x.backend === 'reference')!.runs];
   expect(t).toBeGreaterThanOrEqual(3);
   expect(t).toBeLessThanOrEqual(8);

@@ -25,6 +25,8 @@ export interface RunOptions {
   /** Fewer runs for slow tasks: at most this many ms of measuring per task and backend (default 4000). */
   readonly budgetMs?: number;
   readonly timer?: Timer;
+  /** Runs shorter than this many ms get an untimed run of their backend right before each timed one (default SHORT_MS, 20). */
+  readonly warmRunBelowMs?: number;
   /** Warm-up settings (tests use a short one; timing is not their point). */
   readonly warm?: WarmUpOptions;
   /** Backends to run (default all the workload allows). */
@@ -43,6 +45,17 @@ export interface RunResult {
   /** Checksums that differed between backends (empty when all agree). */
   readonly mismatches: string[];
 }
+
+/**
+ * A backend whose run takes less than this gets an untimed run of its own right before
+ * each timed one. Timed straight after the other backend's run, a short run finds the
+ * caches, branch predictors and V8's state left by that run: the relocation (13 µs a
+ * run when its runs follow one another) measured 31 µs right after each TS run, the
+ * listing's bare walk 1.4 ms instead of 0.7. The untimed run puts back what runs of
+ * one backend, one after the other, find; over 20 ms that difference is noise, and a
+ * second run would cost more than it buys.
+ */
+const SHORT_MS = 20;
 
 /** Run every workload on every backend; outputs are compared before any time is recorded. */
 export async function runWorkloads(engine: Engine, workloads: readonly Workload[], options: RunOptions): Promise<RunResult> {
@@ -82,7 +95,7 @@ export async function runWorkloads(engine: Engine, workloads: readonly Workload[
     // The in-process backends are measured in turns (wasm run, reference run, wasm run, ...): measured one
     // after the other, WASM's runs and TS's compare two moments of a shared machine, whose state moves a
     // memory-bound task by up to 2x within minutes.
-    const sides = backends.filter((b) => b !== 'native').map((b) => ({ b, e: view(b), label: `${w.name} [${b}]`, runs: 0, samples: [] as number[], expected: undefined as string | undefined, bad: undefined as string | undefined }));
+    const sides = backends.filter((b) => b !== 'native').map((b) => ({ b, e: view(b), label: `${w.name} [${b}]`, runs: 0, short: false, samples: [] as number[], expected: undefined as string | undefined, bad: undefined as string | undefined }));
     for (const s of sides) {
       options.onProgress?.(done, total, s.label);
       w.prepare(s.e);
@@ -101,6 +114,7 @@ export async function runWorkloads(engine: Engine, workloads: readonly Workload[
       // One untimed full-size run; slow tasks (the reference on big inputs) get fewer runs, never fewer than 3.
       const probe = timeRuns(() => w.run(s.e), 1, undefined, () => w.reset?.(s.e))[0]!;
       s.runs = Math.max(3, Math.min(options.runs, Math.floor((options.budgetMs ?? 4000) / Math.max(probe, 0.001))));
+      s.short = probe < (options.warmRunBelowMs ?? SHORT_MS);
       check(s);
     }
     collectGarbage();
@@ -108,7 +122,11 @@ export async function runWorkloads(engine: Engine, workloads: readonly Workload[
     // a backend with fewer runs (its budget) drops out of the turns when it has them.
     const most = Math.max(0, ...sides.map((s) => s.runs));
     for (let i = 0; i < most; i++) {
-      for (const s of sides) if (i < s.runs) s.samples.push(...(await timer(s.label, () => w.run(s.e), 1, () => check(s))));
+      for (const s of sides) {
+        if (i >= s.runs) continue;
+        if (s.short) timeRuns(() => w.run(s.e), 1, undefined, () => check(s));
+        s.samples.push(...(await timer(s.label, () => w.run(s.e), 1, () => check(s))));
+      }
     }
     for (const b of backends) {
       if (b === 'native') {

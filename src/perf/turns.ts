@@ -71,7 +71,7 @@ export interface WorkloadSide extends Side {
  * A workload on one in-process engine as the runner measures it: prepared, warmed up
  * (`warmUp`), prepared again, one probe run; each round then times `runs` runs, each
  * followed by the checksum (which must equal the probe's) and the reset, untimed, and
- * gives their median.
+ * gives their median (after one untimed run).
  */
 export async function workloadSide(w: Workload, e: Engine, label: string, warm?: WarmUpOptions): Promise<WorkloadSide> {
   w.prepare(e);
@@ -91,11 +91,13 @@ export async function workloadSide(w: Workload, e: Engine, label: string, warm?:
     probeMs,
     runs: runsPerRound(probeMs),
     round() {
+      // One untimed run first, as the C program makes in its process: the round's timed
+      // runs then find this side's caches and code as runs one after another do.
       const t: number[] = [];
-      for (let i = 0; i < side.runs; i++) {
+      for (let i = -1; i < side.runs; i++) {
         const s = performance.now();
         consume(w.run(e));
-        t.push(performance.now() - s);
+        if (i >= 0) t.push(performance.now() - s);
         const sum = w.checksum(e);
         w.reset?.(e);
         if (sum !== expected) throw new BackendMismatchError(`${w.name}: ${label} run output changed between rounds (${expected} then ${sum})`, { row: w.name });

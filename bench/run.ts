@@ -110,7 +110,7 @@ async function main(): Promise<void> {
   const map = workloads.find((w) => w.family === 'map');
   if (map && native.available) {
     log(`${map.name}: WASM and C in turns`);
-    await measureTurns(turned, () => nativeTurns(map, scn.engine, { status: native, imagePath: join(args.out, 'walk-image.bin'), root: scn.root }));
+    await measureTurns(turned, () => nativeTurns(map, scn.engine, { status: native, imagePath: join(args.out, 'walk-image.bin'), root: scn.root }), log);
   }
   // Workloads over other engines (frames, xen) carry their own engine: see suites.ts.
   const scenario: Record<string, unknown> = {
@@ -142,9 +142,9 @@ async function main(): Promise<void> {
       '',
       'Each round times the first column\'s work, then the second\'s: WASM in this process, then a new C process for the same task (its median of the same number of runs), or the bare walk, then a listing made from it. A round\'s time is the median of its runs (several for tasks of a few µs); one untimed round, then the median of seven: ms a run, and the median of the rounds\' ratios. The whole-operation targets and the listings\' "<= 3x the bare walk" are judged on these.',
       '',
-      '| row | first | second | first ms | second ms | second/first | runs a round |',
-      '| --- | --- | --- | ---: | ---: | ---: | ---: |',
-      ...turned.turns.map((t) => `| ${t.row} | ${t.a === t.row ? 'this task' : t.a} | ${t.b === t.row ? 'this task' : t.b} | ${fmtMs(t.aMs)} | ${fmtMs(t.bMs)} | ${t.ratio.toFixed(2)}x | ${t.aRuns === t.bRuns ? t.aRuns : `${t.aRuns}, ${t.bRuns}`} |`),
+      '| row | first | second | first ms | second ms | second/first | rounds\' range | runs a round |',
+      '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
+      ...turned.turns.map((t) => `| ${t.row} | ${t.a === t.row ? 'this task' : t.a} | ${t.b === t.row ? 'this task' : t.b} | ${fmtMs(t.aMs)} | ${fmtMs(t.bMs)} | ${t.ratio.toFixed(2)}x | ${Math.min(...t.ratios).toFixed(2)}-${Math.max(...t.ratios).toFixed(2)}x | ${t.aRuns === t.bRuns ? t.aRuns : `${t.aRuns}, ${t.bRuns}`} |`),
       '',
     );
   }

@@ -42,7 +42,7 @@ async function guests(args: SuiteArgs, native: NativeStatus, timer: Timer, log: 
     if (native.available) {
       for (const w of ws.filter((x) => x.name.startsWith('m2p-strict fix-up, indexed ('))) {
         log(`${w.name}: WASM and C in turns`);
-        await measureTurns(result, () => nativeTurns(w, scn.engine, { status: native, root: 0n }));
+        await measureTurns(result, () => nativeTurns(w, scn.engine, { status: native, root: 0n }), log);
       }
     }
   }

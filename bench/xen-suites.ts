@@ -292,7 +292,7 @@ export const xenSuite: ExtraRun = async (args, native, timer, log) => {
     // The judged row against C, in turns (a relocation is a few µs: measured minutes apart, it moved 2x).
     if (native.available) {
       log(`${whole.name}: WASM and C in turns`);
-      await measureTurns(result, () => nativeTurns(whole, engine, { status: native, root: 0n }));
+      await measureTurns(result, () => nativeTurns(whole, engine, { status: native, root: 0n }), log);
     }
   }
   if (want('qemu')) {
@@ -302,7 +302,7 @@ export const xenSuite: ExtraRun = async (args, native, timer, log) => {
     await run(q.engine, [bare!, ...formats]);
     // Each format against the bare walk, in turns in this process (the "<= 3x the bare walk" rows are judged on these).
     log('qemu: each listing and the bare walk in turns');
-    for (const f of formats) await measureTurns(result, () => pairTurns(bare!, f, q.engine));
+    for (const f of formats) await measureTurns(result, () => pairTurns(bare!, f, q.engine), log);
   }
   return result;
 };

@@ -55,7 +55,7 @@ describe('whole operations in the benchmark', () => {
     expect(rows[1]!.measured).toContain('random order, 300 L4s): 0.40x');
   });
 
-  const turn = (row: string, a: string, b: string, ratio: number): TurnRatio => ({ row, a, b, aMs: 1, bMs: ratio, ratio, rounds: 7, aRuns: 1, bRuns: 1 });
+  const turn = (row: string, a: string, b: string, ratio: number): TurnRatio => ({ row, a, b, aMs: 1, bMs: ratio, ratio, ratios: [ratio], rounds: 7, aRuns: 1, bRuns: 1 });
   const FIX_LIST = 'm2p-strict fix-up, indexed (4 GiB guest, list order, 300 L4s)';
   const FIX_RANDOM = 'm2p-strict fix-up, indexed (1 GiB guest, random order, 300 L4s)';
   const MAP = 'map+unmap 4 GiB of 4 KiB pages (fresh tables)';

@@ -45,7 +45,7 @@ describe('two sides in turns', () => {
     // Untimed: a 100, b 1. Rounds: b/a = 2/1 = 2, 2/2 = 1, 2/4 = 0.5; median 1. Medians: a 2, b 2.
     const r = await inTurns('row', fake('a', [100, 1, 2, 4], log), fake('b', [1, 2, 2, 2], log), 3);
     expect(log).toEqual(['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b']);
-    expect(r).toEqual({ row: 'row', a: 'a', b: 'b', aMs: 2, bMs: 2, ratio: 1, rounds: 3, aRuns: 1, bRuns: 1 });
+    expect(r).toEqual({ row: 'row', a: 'a', b: 'b', aMs: 2, bMs: 2, ratio: 1, ratios: [2, 1, 0.5], rounds: 3, aRuns: 1, bRuns: 1 });
     // Two rounds: b/a = 3/1 = 3 and 1/1 = 1, median 2 (the medians' ratio would be 2/1 = 2 as well; a's are 1, 1).
     const two = await inTurns('row', fake('a', [5, 1, 1], []), fake('b', [5, 3, 1], []), 2);
     expect(two.ratio).toBe(2);

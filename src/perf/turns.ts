@@ -29,6 +29,8 @@ export interface TurnRatio {
   readonly bMs: number;
   /** The median of the rounds' b / a: C / WASM against C (above 1: WASM faster), formatter / bare walk. */
   readonly ratio: number;
+  /** Every round's b / a, in order (the spread behind the median). */
+  readonly ratios: number[];
   readonly rounds: number;
   /** Runs each side timed a round (its median is the round's time). */
   readonly aRuns: number;
@@ -44,7 +46,7 @@ export async function inTurns(row: string, a: Side, b: Side, rounds = 7): Promis
     if (k >= 0) as.push(ta), bs.push(tb), xs.push(tb / ta);
     await new Promise((done) => setImmediate(done)); // finished TurboFan jobs are installed between rounds
   }
-  return { row, a: a.label, b: b.label, aMs: median(as), bMs: median(bs), ratio: median(xs), rounds, aRuns: a.runs ?? 1, bRuns: b.runs ?? 1 };
+  return { row, a: a.label, b: b.label, aMs: median(as), bMs: median(bs), ratio: median(xs), ratios: xs.map((x) => Math.round(x * 1e3) / 1e3), rounds, aRuns: a.runs ?? 1, bRuns: b.runs ?? 1 };
 }
 
 /**
@@ -157,9 +159,12 @@ export interface TurnsOut {
 }
 
 /** Measure one row in turns into `out`: a disagreement between the sides becomes a mismatch line (the run exits 1), not the end of the run. */
-export async function measureTurns(out: TurnsOut, measure: () => Promise<TurnRatio>): Promise<void> {
+export async function measureTurns(out: TurnsOut, measure: () => Promise<TurnRatio>, log?: (line: string) => void): Promise<void> {
+  const t0 = performance.now();
   try {
-    out.turns.push(await measure());
+    const t = await measure();
+    out.turns.push(t);
+    log?.(`in turns: ${t.row}: ${t.ratio.toFixed(2)}x (rounds ${Math.min(...t.ratios).toFixed(2)}-${Math.max(...t.ratios).toFixed(2)}x), ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   } catch (err) {
     if (!(err instanceof BackendMismatchError)) throw err;
     out.mismatches.push(`in turns: ${err.message}`);

@@ -73,7 +73,7 @@ const tinybenchTimer: Timer = async (label, call, runs, after) => {
   return [...r.latency.samples];
 };
 
-/** ms with three significant digits (the relocation is ~0.02 ms, the map ~100 ms). */
+/** ms with three significant digits (a relocation takes ~0.01 ms, a listing ~2 ms). */
 const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toPrecision(3));
 
 async function main(): Promise<void> {

@@ -51,11 +51,11 @@ describe('two sides in turns', () => {
     expect(two.ratio).toBe(2);
   });
 
-  test('runs a round: enough to add up to about 2 ms, at least 1, at most 100', () => {
-    expect(runsPerRound(0.017)).toBe(100); // a relocation of ~17 µs: 2 / 0.017 = 117.6, capped
-    expect(runsPerRound(0.04)).toBe(50);
-    expect(runsPerRound(0.3)).toBe(7); // 6.67 rounded up
-    expect(runsPerRound(50)).toBe(1);
+  test('runs a round: enough to add up to about the round\'s ms, at least 1, at most 100', () => {
+    expect(runsPerRound(0.013, 0.5)).toBe(39); // a relocation of ~13 µs: 0.5 / 0.013 = 38.5, rounded up
+    expect(runsPerRound(0.004, 0.5)).toBe(100); // 125, capped
+    expect(runsPerRound(0.3, 2)).toBe(7); // 6.67 rounded up
+    expect(runsPerRound(50, 10)).toBe(1);
   });
 
   test('a workload against another on one engine: each side checks every run\'s output', async () => {
@@ -69,7 +69,7 @@ describe('two sides in turns', () => {
   test('an output that changes in a later round is an error naming the row', async () => {
     const e = createEngine({ ramBytes: '4M' });
     let broken = false;
-    const s = await workloadSide(summing('flaky sum', 64, () => (broken ? 'changed' : undefined)), e, 'wasm', quickWarm);
+    const s = await workloadSide(summing('flaky sum', 64, () => (broken ? 'changed' : undefined)), e, 'wasm', { warm: quickWarm });
     expect(s.expected).toBe(String(7 * ((63 * 64) / 2))); // the words are 7i: 7 * (0 + 1 + ... + 63)
     // The other side breaks the workload's output in its third round (the second timed one).
     let n = 0;

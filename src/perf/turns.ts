@@ -51,11 +51,12 @@ export async function inTurns(row: string, a: Side, b: Side, rounds = 7): Promis
 
 /**
  * Runs of a short task a round: enough that they add up to about `roundMs`, at most 100.
- * A relocation run takes ~17 µs on WASM and ~6 µs in C: one timing of it is moved by a
+ * A relocation run takes ~10 µs on WASM and ~6 µs in C: one timing of it is moved by a
  * single interrupt, and at a few µs the clock's own tick (~0.2 µs here) is a few percent
- * of it. The median of the round's runs, on both sides, keeps either from deciding.
+ * of it. The median of the round's runs (about 40 of them against C), on both sides,
+ * keeps either from deciding.
  */
-export function runsPerRound(probeMs: number, roundMs = 2): number {
+export function runsPerRound(probeMs: number, roundMs: number): number {
   return Math.max(1, Math.min(100, Math.ceil(roundMs / Math.max(probeMs, 1e-3))));
 }
 
@@ -75,9 +76,9 @@ export interface WorkloadSide extends Side {
  * followed by the checksum (which must equal the probe's) and the reset, untimed, and
  * gives their median (after one untimed run).
  */
-export async function workloadSide(w: Workload, e: Engine, label: string, warm?: WarmUpOptions): Promise<WorkloadSide> {
+export async function workloadSide(w: Workload, e: Engine, label: string, options: TurnOptions = {}, roundMs = PAIR_ROUND_MS): Promise<WorkloadSide> {
   w.prepare(e);
-  await warmUp(() => w.warm(e), warm);
+  await warmUp(() => w.warm(e), options.warm);
   w.prepare(e);
   const t0 = performance.now();
   consume(w.run(e));
@@ -91,7 +92,7 @@ export async function workloadSide(w: Workload, e: Engine, label: string, warm?:
     expected,
     full,
     probeMs,
-    runs: runsPerRound(probeMs),
+    runs: runsPerRound(probeMs, options.roundMs ?? roundMs),
     round() {
       // One untimed run first, as the C program makes in its process: the round's timed
       // runs then find this side's caches and code as runs one after another do.
@@ -139,16 +140,34 @@ export function nativeSide(w: Workload, native: NativeTarget, expected: string, 
   };
 }
 
+export interface TurnOptions {
+  /** Measured rounds (default 7, after one untimed). */
+  readonly rounds?: number;
+  /** Warm-up settings (tests use a short one). */
+  readonly warm?: WarmUpOptions;
+  /** The runs a round add up to about this many ms (see runsPerRound). */
+  readonly roundMs?: number;
+}
+
+/**
+ * Against C a round's runs add up to about 0.5 ms: the C side may pay far more than its
+ * runs between them (the fix-up puts back 192 MiB of columns before each run, so 46 runs
+ * a round made eight rounds take 26 s).
+ */
+const NATIVE_ROUND_MS = 0.5;
+/** In one process the runs are all a round costs: 10 ms (a listing of ~2 ms gets 5 runs, its bare walk 12). */
+const PAIR_ROUND_MS = 10;
+
 /** A workload on WASM (`e`) against the C program, in turns: the row's ratio is the median of the rounds' C/WASM. */
-export async function nativeTurns(w: Workload, e: Engine, native: NativeTarget, options: { rounds?: number; warm?: WarmUpOptions } = {}): Promise<TurnRatio> {
-  const wasm = await workloadSide(w, e, e.backend.name, options.warm);
+export async function nativeTurns(w: Workload, e: Engine, native: NativeTarget, options: TurnOptions = {}): Promise<TurnRatio> {
+  const wasm = await workloadSide(w, e, e.backend.name, options, NATIVE_ROUND_MS);
   return inTurns(w.name, wasm, nativeSide(w, native, wasm.full, wasm.runs), options.rounds);
 }
 
 /** Two workloads on the same engine in turns (`b`'s time over `a`'s): a listing against the bare walk it is made from. */
-export async function pairTurns(a: Workload, b: Workload, e: Engine, options: { rounds?: number; warm?: WarmUpOptions } = {}): Promise<TurnRatio> {
-  const sa = await workloadSide(a, e, a.name, options.warm);
-  const sb = await workloadSide(b, e, b.name, options.warm);
+export async function pairTurns(a: Workload, b: Workload, e: Engine, options: TurnOptions = {}): Promise<TurnRatio> {
+  const sa = await workloadSide(a, e, a.name, options);
+  const sb = await workloadSide(b, e, b.name, options);
   return inTurns(b.name, sa, sb, options.rounds);
 }
 

@@ -47,13 +47,13 @@ export interface RunResult {
 }
 
 /**
- * A backend whose run takes less than this gets an untimed run of its own right before
- * each timed one. Timed straight after the other backend's run, a short run finds the
- * caches, branch predictors and V8's state left by that run: the relocation (13 µs a
- * run when its runs follow one another) measured 31 µs right after each TS run, the
- * listing's bare walk 1.4 ms instead of 0.7. The untimed run puts back what runs of
- * one backend, one after the other, find; over 20 ms that difference is noise, and a
- * second run would cost more than it buys.
+ * When backends take turns, one whose run takes less than this gets an untimed run of
+ * its own right before each timed one. Timed straight after the other backend's run, a
+ * short run finds the caches, branch predictors and V8's state left by that run: the
+ * relocation (13 µs a run when its runs follow one another) measured 31 µs right after
+ * each TS run, the listing's bare walk 1.4 ms instead of 0.7. The untimed run puts back
+ * what runs of one backend, one after the other, find; over 20 ms that difference is
+ * noise, and a second run would cost more than it buys.
  */
 const SHORT_MS = 20;
 
@@ -114,7 +114,7 @@ export async function runWorkloads(engine: Engine, workloads: readonly Workload[
       // One untimed full-size run; slow tasks (the reference on big inputs) get fewer runs, never fewer than 3.
       const probe = timeRuns(() => w.run(s.e), 1, undefined, () => w.reset?.(s.e))[0]!;
       s.runs = Math.max(3, Math.min(options.runs, Math.floor((options.budgetMs ?? 4000) / Math.max(probe, 0.001))));
-      s.short = probe < (options.warmRunBelowMs ?? SHORT_MS);
+      s.short = sides.length > 1 && probe < (options.warmRunBelowMs ?? SHORT_MS);
       check(s);
     }
     collectGarbage();

@@ -2,7 +2,7 @@
 // for every backend (wasm, reference, native C), outputs checksummed and
 // compared before a time is recorded; writes bench/results/latest.{json,md}.
 //
-//   node dist/bench/run.js [--quick] [--only family,...] [--runs N] [--no-native] [--out DIR]
+//   node dist/bench/run.js [--quick] [--only family,...] [--runs N] [--no-native] [--no-pin] [--out DIR]
 import { Bench } from 'tinybench';
 import { join } from 'node:path';
 import os from 'node:os';
@@ -17,6 +17,7 @@ import { pagedPairs, type PagedPair } from '../src/perf/paged-pairs.js';
 import { translateTurns, type TurnRow } from '../src/perf/translate-turns.js';
 import { measureTurns, nativeTurns, type TurnsOut } from '../src/perf/turns.js';
 import { startProgress } from '../src/util/progress.js';
+import { ALL_CPUS, pinMainThread, pinToFastestCpu, type CpuChoice } from '../src/perf/cpu-pin.js';
 import { extraRuns } from './suites.js';
 import { parallelSection } from './parallel.js';
 import { tierUpSection } from './tierup.js';
@@ -29,11 +30,12 @@ interface Args {
   out: string;
   parallel: boolean;
   tierup: boolean;
+  pin: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
   const root = packageRoot();
-  const a: Args = { quick: false, runs: 10, native: true, out: join(root, 'bench', 'results'), parallel: true, tierup: true };
+  const a: Args = { quick: false, runs: 10, native: true, out: join(root, 'bench', 'results'), parallel: true, tierup: true, pin: true };
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
     if (x === '--quick') a.quick = true;
@@ -42,9 +44,10 @@ function parseArgs(argv: string[]): Args {
     else if (x === '--no-native') a.native = false;
     else if (x === '--no-parallel') a.parallel = false;
     else if (x === '--no-tierup') a.tierup = false;
+    else if (x === '--no-pin') a.pin = false;
     else if (x === '--out') a.out = argv[++i]!;
     else if (x === '--help' || x === '-h') {
-      console.log('usage: npm run bench -- [--quick] [--only translate,range,paged,list,map,api,sort,chase,scan,fixup,directmap,relocate,qemu,...] [--runs N] [--no-native] [--no-parallel] [--no-tierup] [--out DIR]');
+      console.log('usage: npm run bench -- [--quick] [--only translate,range,paged,list,map,api,sort,chase,scan,fixup,directmap,relocate,qemu,...] [--runs N] [--no-native] [--no-parallel] [--no-tierup] [--no-pin] [--out DIR]');
       process.exit(0);
     } else {
       console.error(`bench: unknown argument '${x}' (see --help)`);
@@ -83,6 +86,9 @@ async function main(): Promise<void> {
   const log = (s: string) => process.stderr.write(s + '\n');
   log(`memwalk bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load ${machine.loadStart.toFixed(2)}`);
   if (machine.loadStart > machine.cores * 0.5) log(`note: the machine is busy (load ${machine.loadStart.toFixed(2)}): timings will be noisy`);
+  // One CPU for this process and every C process it starts, so both sides of a ratio share it (see cpu-pin.ts).
+  const cpu: CpuChoice = args.pin ? pinToFastestCpu() : { probeMs: [], reason: 'not pinned (--no-pin)' };
+  log(cpu.cpu === undefined ? `cpu: ${cpu.reason}` : `cpu: pinned to CPU ${cpu.cpu} (probe ${cpu.probeMs.map((m, i) => `CPU ${i} ${m.toFixed(0)} ms`).join(', ')})`);
 
   const bytes = args.quick ? 16 * GiB : 64 * GiB;
   const n = args.quick ? 2 ** 18 : 2 ** 20;
@@ -118,6 +124,7 @@ async function main(): Promise<void> {
     addresses: count(n),
     ramImage: bytesName(scn.engine.layout.ramBytes),
     buildMs: Math.round(buildMs),
+    cpu: cpu.cpu === undefined ? cpu.reason : `CPU ${cpu.cpu} of ${cpu.probeMs.length}, the faster in a probe (${cpu.probeMs.map((m) => `${m.toFixed(0)} ms`).join(' vs ')}); every C process on it too`,
   };
   for (const extra of extraRuns) {
     const r = await extra(args, native, tinybenchTimer, log);
@@ -130,7 +137,9 @@ async function main(): Promise<void> {
   const sections: Record<string, unknown> = {};
   const extraMd: string[] = [];
   if (args.parallel && (!args.only || args.only.includes('parallel'))) {
+    if (cpu.cpu !== undefined) pinMainThread(ALL_CPUS); // the workers need every CPU
     const p = await parallelSection(scn, n, log);
+    if (cpu.cpu !== undefined) pinMainThread(String(cpu.cpu));
     sections.parallel = p.json;
     extraMd.push(...p.markdown);
     result.mismatches.push(...p.mismatches);

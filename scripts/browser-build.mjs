@@ -15,8 +15,11 @@ const KERNELS = ['paging.wasm', 'frames.wasm', 'search.wasm'];
 /** Node built-ins that only path-taking calls import; the bundle answers them with an error. */
 export const FILE_SYSTEM_MODULES = ['node:fs', 'node:fs/promises'];
 
+/** Modules with a browser twin beside them (`X.browser.ts` for `X.js`): where the kernels come from, how a zlib page is inflated. */
+const BROWSER_TWINS = /\/(kernel-files|zlib-page)\.js$/;
+
 /**
- * What makes the engine a browser bundle: the kernels come from kernel-files.browser.ts;
+ * What makes the engine a browser bundle: the modules of BROWSER_TWINS are their twins;
  * the file-system modules (imported only by calls that take a path) become
  * src/browser/no-file-system.ts; a dynamic import (loadRaw's and save's) stays out of
  * the bundle; and any other Node built-in fails the build, so no browser path can
@@ -25,7 +28,7 @@ export const FILE_SYSTEM_MODULES = ['node:fs', 'node:fs/promises'];
 const browserPaths = {
   name: 'memwalk-browser',
   setup(b) {
-    b.onResolve({ filter: /\/kernel-files\.js$/ }, (a) => ({ path: join(a.resolveDir, 'kernel-files.browser.ts') }));
+    b.onResolve({ filter: BROWSER_TWINS }, (a) => ({ path: join(a.resolveDir, a.path.replace(/^.*\//, '').replace(/\.js$/, '.browser.ts')) }));
     b.onResolve({ filter: /.*/ }, (a) => {
       if (a.kind === 'dynamic-import') return { path: a.path, external: true };
       if (FILE_SYSTEM_MODULES.includes(a.path)) return { path: join(root, 'src/browser/no-file-system.ts') };

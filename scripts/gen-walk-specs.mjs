@@ -112,7 +112,7 @@ function spec(A, format, fmt, name, options) {
       // table memo (tableAddr). physAddr's rules either way.
       `    let a: usize;`,
       `    if (CACHED) {`,
-      `      a = tableAddr(${i}, table, ea, ${eb}, load<u32>(LAYOUT + LY_WRITE_INTENT) != 0);`,
+      `      a = tableAddr(${i}, table, ea, ${eb}, write);`,
       `      if (a == 0) ${back}`,
       `    } else {`,
       `      if (ea + ${eb} > RAM_BYTES) ${back}`,
@@ -160,6 +160,8 @@ function spec(A, format, fmt, name, options) {
     `/** walkFrom for ${fmt.name} (canonical va, level index \`start\`), its constants compiled in. */`,
     '// @ts-ignore: decorator',
     `@inline export function walk${name}(va: u64, start: i32, table: u64, and_: u64, or_: u64, acc: u32, cache: bool): u32 {`,
+    // Read once a walk, not once a level: the table reads' stores could alias it.
+    '  const write = CACHED && load<u32>(LAYOUT + LY_WRITE_INTENT) != 0;',
     ...body,
     `  return walkFrom(va, ${n - 1}, table, and_, or_, acc, cache);`,
     '}',

@@ -439,11 +439,13 @@ export const FM_PRIVATE = 1; // written in the engine: pinned, never evicted
 // Fibonacci hashing: home = ((lo ^ hi * MIX) * MULT) >>> (32 - bits), 32-bit products.
 export const FM_HASH_MULT = -1640531535; // 0x9e3779b1 as i32
 export const FM_HASH_MIX = -2048144789; // 0x85ebca6b as i32
-// Home tags: frame pfn's home slot is pfn & (2^HOME_BITS - 1), and its tag (a u64,
-// written only by the TS frame cache) is pfn + 1 while the frame sits in that slot,
-// else 0. A reader that finds its tag knows the slot without the map; every cached
-// frame is in the map all the same.
-export const FT_BYTES = 8;
+// Home tags: frame pfn's home slot is pfn & (2^HOME_BITS - 1), and its tag (a u32,
+// written only by the TS frame cache) is (pfn >> HOME_BITS) + 1 while the frame sits
+// in that slot, else 0; a frame whose tag would not fit in 32 bits never goes home.
+// A reader that finds its tag knows the slot without the map; every cached frame is
+// in the map all the same. Four bytes, not eight: half the tag lines and pages that
+// a walk's random table reads touch beside the tables themselves.
+export const FT_BYTES = 4;
 
 // ---- Search kernels (assembly/search, src/backends/reference/search.ts) ------------
 // A scan runs over spans: stretches of physical memory in the order of a logical

@@ -3,6 +3,8 @@ import snappy from 'snappyjs';
 import { describe, expect, it } from 'vitest';
 import { lzo1xDecompress } from '../src/dumps/lzo1x.js';
 import { decompressPage, snappyOutputLength } from '../src/dumps/page-codecs.js';
+import { inflatePage } from '../src/dumps/zlib-page.js';
+import { inflatePage as inflatePageInBrowser } from '../src/dumps/zlib-page.browser.js';
 import { CODEC_PAGES, fixture } from './helpers/dump-writers/codec-pages.js';
 
 const names = Object.keys(CODEC_PAGES);
@@ -53,15 +55,33 @@ describe('page decompressors against real tools', () => {
     expect(decompressPage('lzo', short, out)).toMatch(/decodes to 5 bytes, not 4096/);
   });
 
-  it('zlib: a wrong Adler-32, a truncated stream, a stream of the wrong length are refused', () => {
-    const page = CODEC_PAGES['text']!;
-    const z = new Uint8Array(deflateSync(page));
-    const out = new Uint8Array(4096);
-    const bad = z.slice();
-    bad[bad.length - 1]! ^= 1;
-    expect(decompressPage('zlib', bad, out)).toMatch(/Adler-32/);
-    expect(decompressPage('zlib', z.subarray(0, z.length - 8), out)).toMatch(/corrupt/);
-    expect(decompressPage('zlib', new Uint8Array(deflateSync(page.subarray(0, 4000))), out)).toMatch(/4000 bytes, not 4096/);
+  // Node's zlib in Node, fflate in a browser bundle: the same pages, the same refusals.
+  for (const [where, inflate] of [['node:zlib', inflatePage], ['fflate (browser)', inflatePageInBrowser]] as const) {
+    it(`zlib (${where}): real zlib streams, then a wrong Adler-32, a cut stream, a short or long one, bytes after the end are refused`, () => {
+      const out = new Uint8Array(4096);
+      for (const name of names) {
+        out.fill(0xee);
+        expect(inflate(new Uint8Array(deflateSync(CODEC_PAGES[name]!, { level: 9 })), out), name).toBeUndefined();
+        expect(Buffer.compare(out, CODEC_PAGES[name]!), name).toBe(0);
+      }
+      const page = CODEC_PAGES['text']!;
+      const z = new Uint8Array(deflateSync(page));
+      const bad = z.slice();
+      bad[bad.length - 1]! ^= 1;
+      expect(inflate(bad, out)).toMatch(/Adler-32/);
+      expect(inflate(z.subarray(0, z.length - 8), out)).toMatch(/corrupt/);
+      expect(inflate(new Uint8Array(deflateSync(page.subarray(0, 4000))), out)).toMatch(/decodes to 4000 bytes, not 4096/);
+      const long = new Uint8Array(5000);
+      long.set(page);
+      expect(inflate(new Uint8Array(deflateSync(long)), out)).toMatch(/decodes to more than 4096 bytes/);
+      expect(inflate(Uint8Array.from([...z, 0, 0, 0, 0]), out)).toMatch(where === 'node:zlib' ? /ends after \d+ of its \d+ bytes/ : /Adler-32/);
+    });
+  }
+
+  it('zlib through decompressPage: a wrong Adler-32 is refused', () => {
+    const z = new Uint8Array(deflateSync(CODEC_PAGES['text']!));
+    z[z.length - 1]! ^= 1;
+    expect(decompressPage('zlib', z, new Uint8Array(4096))).toMatch(/Adler-32/);
   });
 
   it('snappy: a preamble that disagrees with the tags, a cut tag, a wrong length are refused', () => {

@@ -2,7 +2,8 @@
 // kernels find a frame at home from its number and the others through the frame
 // map, on both backends, and a warm cache answers without reading the source again
 // (two tables with one home never evict each other). Tables sit above 2^32 frames
-// too, where a frame's home is its low bits. Expected answers follow from how the
+// too, where a frame's home is its low bits, and high enough that a frame's tag does
+// not fit and it never goes home. Expected answers follow from how the
 // tables are built below.
 import { describe, test, expect } from 'vitest';
 import { createEngine, x86_64 } from '../src/index.js';
@@ -17,8 +18,10 @@ const ROOT = 2 ** 32 + 16; // home 16
 const PDPT = 48; // home 16
 const PD = 80; // home 16
 const TABLES = 16;
-// Leaf tables 0-9 are all homed at 16 too; 10-15 sit above 2^33, homed at 0..5.
-const pt = (j: number) => (j < 10 ? 112 + 32 * j : 2 ** 33 + (j - 10));
+// Leaf tables 0-9 are all homed at 16 too; 10-13 sit above 2^33, homed at 0..3; 14-15
+// at 2^39, where a frame's tag (its bits above the home's 5, plus one) needs more than
+// 32 bits: they never go home and are found through the map.
+const pt = (j: number) => (j < 10 ? 112 + 32 * j : j < 14 ? 2 ** 33 + (j - 10) : 2 ** 39 + (j - 14));
 const DATA = 0x1_0000_0000n;
 const va = (j: number, i: number) => (BigInt(j) << 21n) | (BigInt(i) << 12n) | 0x123n;
 const pa = (j: number, i: number) => DATA + BigInt(j * 512 + i) * 4096n + 0x123n;
@@ -40,7 +43,7 @@ function tableSource() {
   const source: PhysicalSource = {
     description: { format: 'test', name: 'tables', vcpus: [] },
     ranges: [...frames.keys()].sort((a, b) => a - b).map((f) => ({ start: BigInt(f * PAGE), end: BigInt((f + 1) * PAGE) })),
-    end: BigInt((2 ** 33 + 16) * PAGE),
+    end: BigInt((2 ** 39 + 16) * PAGE),
     readFrame(pfn, out) {
       reads++;
       const f = frames.get(pfn);

@@ -194,13 +194,15 @@ describe('frame cache', () => {
 
 /** The home tag of slot `h` (0: no frame at home there). */
 function tagOf(memory: WebAssembly.Memory, tagBase: number, h: number): number {
-  const u32 = new Uint32Array(memory.buffer);
-  return u32[(tagBase + h * FT_BYTES) / 4 + 1]! * 2 ** 32 + u32[(tagBase + h * FT_BYTES) / 4]!;
+  expect(FT_BYTES).toBe(4);
+  return new Uint32Array(memory.buffer)[(tagBase + h * FT_BYTES) / 4]!;
 }
 
 describe('frame cache home slots (16 slots: frame f is at home in slot f mod 16)', () => {
-  // Present frames of patternSource (f mod 3 != 2): A and B share home 5.
-  const A = 0x105, B = 0x205, HIGH = 2 ** 40 + 0x20a; // HIGH: home 10, 2^40 mod 3 = 1 so HIGH mod 3 = 0
+  // Present frames of patternSource (f mod 3 != 2): A and B share home 5. A frame's tag
+  // is its number over 16, plus one: HIGH's fits in 32 bits, WIDE's (2^36 + 0x21) does not.
+  const A = 0x105, B = 0x205, HIGH = 2 ** 34 + 0x20a; // HIGH: home 10, 2^34 mod 3 = 1 so HIGH mod 3 = 1
+  const WIDE = 2 ** 40 + 0x20a; // home 10, 2^40 mod 3 = 1 so WIDE mod 3 = 0
   /** A present frame whose home is `slot`. */
   const homedAt = (slot: number) => [0x300, 0x310, 0x320].map((f) => f + slot).find((f) => f % 3 !== 2)!;
   const word = (memory: WebAssembly.Memory, a: number, off = 8) => new DataView(memory.buffer).getUint32(a + off, true);
@@ -208,10 +210,26 @@ describe('frame cache home slots (16 slots: frame f is at home in slot f mod 16)
   it('puts a frame in its home slot and tags it, also above 2^32', () => {
     const { memory, cache, slotsBase, tagBase } = setup(16);
     expect(cache.fetch(A, false)).toBe(slotsBase + 5 * PAGE);
-    expect(tagOf(memory, tagBase, 5)).toBe(0x106);
+    expect(tagOf(memory, tagBase, 5)).toBe(0x11);
     expect(cache.fetch(HIGH, false)).toBe(slotsBase + 10 * PAGE);
-    expect(tagOf(memory, tagBase, 10)).toBe(2 ** 40 + 0x20b);
+    expect(tagOf(memory, tagBase, 10)).toBe(2 ** 30 + 0x21);
     expect(word(memory, slotsBase + 10 * PAGE)).toBe((HIGH * 7 + 8) % 2 ** 32);
+  });
+
+  it('keeps a frame whose tag does not fit in 32 bits out of its free home, found through the map', () => {
+    const src = patternSource();
+    const { memory, cache, slotsBase, tagBase } = setup(16, src);
+    const w = cache.fetch(WIDE, false);
+    expect(w).not.toBe(slotsBase + 10 * PAGE);
+    expect(tagOf(memory, tagBase, 10)).toBe(0);
+    expect(tagOf(memory, tagBase, (w - slotsBase) / PAGE)).toBe(0);
+    expect(cache.fetch(WIDE, false)).toBe(w);
+    expect(cache.peek(WIDE)).toBe(w);
+    expect(word(memory, w)).toBe((WIDE * 7 + 8) % 2 ** 32);
+    // The frame at home in slot 10 afterwards is one whose tag fits; WIDE stays where it is.
+    expect(cache.fetch(HIGH, false)).toBe(slotsBase + 10 * PAGE);
+    expect(cache.fetch(WIDE, false)).toBe(w);
+    expect(src.readsOf.get(WIDE)).toBe(1);
   });
 
   it('lets two frames with one home both stay, the second elsewhere, with no re-reads', () => {
@@ -228,7 +246,7 @@ describe('frame cache home slots (16 slots: frame f is at home in slot f mod 16)
     expect(src.readsOf.get(A)).toBe(1);
     expect(src.readsOf.get(B)).toBe(1);
     expect(cache.statistics.moves).toBe(0);
-    expect(tagOf(memory, tagBase, 5)).toBe(A + 1);
+    expect(tagOf(memory, tagBase, 5)).toBe(Math.floor(A / 16) + 1);
     expect(tagOf(memory, tagBase, (b - slotsBase) / PAGE)).toBe(0);
     expect(word(memory, b)).toBe(B * 7 + 8);
   });
@@ -250,7 +268,7 @@ describe('frame cache home slots (16 slots: frame f is at home in slot f mod 16)
     expect(cache.fetch(B, false)).toBe(b);
     for (const off of [0, 8, 4092]) expect(word(memory, b, off)).toBe(B * 7 + off);
     expect(word(memory, away)).toBe(C * 7 + 8);
-    expect(tagOf(memory, tagBase, sb)).toBe(C + 1);
+    expect(tagOf(memory, tagBase, sb)).toBe(Math.floor(C / 16) + 1);
     expect(src.readsOf.get(B)).toBe(1);
     expect(cache.statistics).toMatchObject({ reads: 3, moves: 1, evictions: 0 });
   });
@@ -411,7 +429,8 @@ describe('frame cache against a plain model', () => {
           // A tag is set exactly for the frames at home.
           for (let h = 0; h < P; h++) {
             const o = after.get(h);
-            if (tagOf(memory, tagBase, h) !== (o && o[0] % P === h ? o[0] + 1 : 0)) wrong.push(`tag of slot ${h}`);
+            const tag = o ? Math.floor(o[0] / P) + 1 : 0;
+            if (tagOf(memory, tagBase, h) !== (o && o[0] % P === h && tag < 2 ** 32 ? tag : 0)) wrong.push(`tag of slot ${h}`);
           }
           for (const [f, p] of held) {
             const at = cache.peek(f);
@@ -423,8 +442,10 @@ describe('frame cache against a plain model', () => {
           // frame away from its own home, or held the frame this fetch evicted.
           if (!wasHeld && model.held.has(pfn)) {
             const o = before.get(home);
-            const expectHome = !o || (!o[1] && o[0] % P !== home) || model.evicted.includes(o[0]);
-            expect(a === slotsBase + home * PAGE, `frame ${pfn} at home`).toBe(expectHome);
+            const fits = (f: number) => Math.floor(f / P) + 1 < 2 ** 32;
+            const expectHome = fits(pfn) && (!o || (!o[1] && !(o[0] % P === home && fits(o[0]))) || model.evicted.includes(o[0]));
+            // (A frame whose tag does not fit may land in its home slot as any slot, untagged.)
+            expect(a === slotsBase + home * PAGE && fits(pfn), `frame ${pfn} at home`).toBe(expectHome);
           }
         }
         expect(cache.statistics.moves).toBeLessThanOrEqual(cache.statistics.reads);

@@ -26,6 +26,7 @@ let GROUP_SHIFT: u32 = 32;
 let SLOTS_BASE: usize = 0;
 let TAG_BASE: usize = 0;
 let HOME_MASK: u32 = 0;
+let HOME_BITS: u64 = 0;
 
 export function setFrameMap(base: usize, bits: u32, slotsBase: usize, tagBase: usize, homeBits: u32): void {
   MAP_BASE = base;
@@ -34,6 +35,7 @@ export function setFrameMap(base: usize, bits: u32, slotsBase: usize, tagBase: u
   SLOTS_BASE = slotsBase;
   TAG_BASE = tagBase;
   HOME_MASK = (<u32>1 << homeBits) - 1;
+  HOME_BITS = <u64>homeBits;
 }
 
 /** Home entry of `pfn`: its group of 16 frames hashed (both halves), then its place in the group. */
@@ -45,14 +47,16 @@ export function setFrameMap(base: usize, bits: u32, slotsBase: usize, tagBase: u
 
 /**
  * Address of physical [pa, pa+bytes) in the frame cache, faulting its frame in;
- * 0 when the source has no such frame or the span leaves the frame.
+ * 0 when the source has no such frame or the span leaves the frame. `inFrame`
+ * (a constant where it is inlined): the caller knows the span lies in one frame.
  */
 // @ts-ignore: decorator
-@inline export function cachedAddr(pa: u64, bytes: u64, write: bool): usize {
+@inline export function cachedAddr(pa: u64, bytes: u64, write: bool, inFrame: bool = false): usize {
   const pfn = pa >> 12;
   const h = <usize>(<u32>pfn & HOME_MASK);
   // At home (a write may need the frame made private first: the map path decides).
-  if (load<u64>(TAG_BASE + (h << 3)) == pfn + 1 && (pa & 0xfff) + bytes <= 0x1000 && !write) {
+  // The tag, widened, is compared with all of pfn's high bits: no frame matches another's tag.
+  if (<u64>load<u32>(TAG_BASE + (h << 2)) == (pfn >> HOME_BITS) + 1 && (inFrame || (pa & 0xfff) + bytes <= 0x1000) && !write) {
     return SLOTS_BASE + (h << 12) + <usize>(pa & 0xfff);
   }
   const e = MAP_BASE + (<usize>home(pfn) << 4);
@@ -88,14 +92,15 @@ export function clearTableMemo(): void {
 }
 
 /**
- * cachedAddr for entry `ea` of the frame-aligned table `table` read at level `i`
- * (a constant where it is inlined; the entry lies inside the table's frame).
+ * cachedAddr for entry `ea` of the table `table` read at level `i` (a constant
+ * where it is inlined). The entry lies inside the table's frame: a table is
+ * aligned to its size, at most a frame (gen-walk-specs checks the size).
  */
 // @ts-ignore: decorator
 @inline export function tableAddr(i: i32, table: u64, ea: u64, bytes: u64, write: bool): usize {
   const m = i == 0 ? TM0 : i == 1 ? TM1 : i == 2 ? TM2 : i == 3 ? TM3 : TM4;
   if (m == table) return (i == 0 ? TB0 : i == 1 ? TB1 : i == 2 ? TB2 : i == 3 ? TB3 : TB4) + <usize>(ea - table);
-  const a = cachedAddr(ea, bytes, write);
+  const a = cachedAddr(ea, bytes, write, true);
   if (a != 0 && (table & 0xfff) == 0) {
     const b = a - <usize>(ea - table);
     if (i == 0) { TM0 = table; TB0 = b; }

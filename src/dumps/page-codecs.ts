@@ -1,10 +1,11 @@
 /**
  * The per-page compressions of a kdump file, each turned into "decompress exactly
- * one page or say why not". The libraries (all pure JS and synchronous, so they
- * run in a browser worker too) check a stream's structure; what they leave
+ * one page or say why not". The decoders (synchronous; all but Node's zlib are pure
+ * JS, so a browser worker runs them too) check a stream's structure; what they leave
  * unchecked is checked here, so corrupt data is refused rather than read as a page
  * with a wrong or zero tail:
- * - zlib (fflate): the output length, and the Adler-32 trailer, which fflate skips;
+ * - zlib (zlib-page.ts: Node's zlib; in a browser, fflate): the output length, and
+ *   that the stream fills the page data exactly;
  * - snappy (snappyjs): that the tags produce exactly the length the preamble
  *   declares (snappyjs drops bytes past its buffer and leaves a short output's
  *   tail zero);
@@ -12,10 +13,10 @@
  *   verified);
  * - LZO1X (lzo1x.ts): bounds, end marker and length are checked by the decoder.
  */
-import { unzlibSync } from 'fflate';
 import { decompress as zstdDecompress } from 'fzstd';
 import snappy from 'snappyjs';
 import { lzo1xDecompress } from './lzo1x.js';
+import { inflatePage } from './zlib-page.js';
 
 export type PageCompression = 'zlib' | 'lzo' | 'snappy' | 'zstd';
 
@@ -24,8 +25,7 @@ export function decompressPage(kind: PageCompression, data: Uint8Array, out: Uin
   try {
     switch (kind) {
       case 'zlib':
-        // One spare byte: fflate stops at the buffer's end, so a longer stream shows as length + 1.
-        return exact(unzlibSync(data, { out: inflateScratch(out.length) }), out, 'zlib') ?? adler32Mismatch(data, out);
+        return inflatePage(data, out);
       case 'zstd':
         return exact(zstdDecompress(data), out, 'zstd');
       case 'snappy': {
@@ -44,31 +44,10 @@ export function decompressPage(kind: PageCompression, data: Uint8Array, out: Uin
   }
 }
 
-let scratch = new Uint8Array(0);
-function inflateScratch(length: number): Uint8Array {
-  if (scratch.length !== length + 1) scratch = new Uint8Array(length + 1);
-  return scratch;
-}
-
 function exact(result: Uint8Array, out: Uint8Array, kind: string): string | undefined {
   if (result.length !== out.length) return `${kind} stream decodes to ${result.length} bytes, not ${out.length}`;
   out.set(result);
   return undefined;
-}
-
-function adler32Mismatch(stream: Uint8Array, page: Uint8Array): string | undefined {
-  if (stream.length < 6) return 'zlib stream too short for its header and Adler-32 trailer';
-  // Sums of a page stay far below 2^53, so reduce once at the end.
-  let a = 1;
-  let b = 0;
-  for (let i = 0; i < page.length; i++) {
-    a += page[i]!;
-    b += a;
-  }
-  const want = ((b % 65521) * 65536 + (a % 65521)) >>> 0;
-  const t = stream.length - 4;
-  const got = ((stream[t]! << 24) | (stream[t + 1]! << 16) | (stream[t + 2]! << 8) | stream[t + 3]!) >>> 0;
-  return got === want ? undefined : `zlib Adler-32 is 0x${got.toString(16)}, the data sums to 0x${want.toString(16)}`;
 }
 
 /**

@@ -40,7 +40,7 @@ export interface FrameCacheRegion {
   readonly mapBase: number;
   /** log2 of the frame map's entries (at least log2(2 * slots): load stays <= 1/2). */
   readonly mapBits: number;
-  /** Byte offset of the home tags (2^homeBits u64s). */
+  /** Byte offset of the home tags (2^homeBits u32s). */
   readonly tagBase: number;
   /** log2 of the home slots: the largest power of two <= slots. */
   readonly homeBits: number;
@@ -89,10 +89,18 @@ export class FrameCache {
   /** Slots holding a frame the dump left out (zeros in the slot; a reader of guest memory names it). */
   private readonly slotExcluded: Uint8Array;
   private readonly scratch = new Uint8Array(FRAME_SIZE);
-  /** Free slots (a stack; `freeAt[slot]` is its place, -1 when taken), so the home of a frame can be taken out of it. */
+  /**
+   * Slots freed since they were first used (a stack; `freeAt[slot]` is its place, -1
+   * when not on it), so the home of a frame can be taken out of it. Slots never used
+   * are not listed: `fresh` counts those handed out, in a fixed order (the slots that
+   * are no frame's home first, slot P up: nothing will ask them to move; then the
+   * homes from 0 up), skipping any taken meanwhile as a frame's home. So opening a dump costs no
+   * loop over the slots.
+   */
   private readonly free: Int32Array;
   private readonly freeAt: Int32Array;
-  private freeCount: number;
+  private freeCount = 0;
+  private fresh = 0;
   /** Clean frames in the order they came in (a ring): the oldest is evicted first. Frames made private since are skipped. */
   private readonly fifo: Float64Array;
   private fifoHead = 0;
@@ -127,15 +135,8 @@ export class FrameCache {
     this.mask = 2 ** region.mapBits - 1;
     this.homeMask = 2 ** region.homeBits - 1;
     this.slotFrame = new Float64Array(region.slots).fill(NO_FRAME);
-    // Slots that are no frame's home are taken first by frames that cannot go home:
-    // nothing will ask them to move. The stack's top is its end.
     this.free = new Int32Array(region.slots);
-    this.freeAt = new Int32Array(region.slots);
-    let k = 0;
-    for (let slot = this.homeMask; slot >= 0; slot--) this.free[k++] = slot;
-    for (let slot = region.slots - 1; slot > this.homeMask; slot--) this.free[k++] = slot;
-    for (let i = 0; i < k; i++) this.freeAt[this.free[i]!] = i;
-    this.freeCount = k;
+    this.freeAt = new Int32Array(region.slots).fill(-1);
     this.fifo = new Float64Array(region.slots);
     this.slotPrivate = new Uint8Array(region.slots);
     this.slotExcluded = new Uint8Array(region.slots);
@@ -196,7 +197,7 @@ export class FrameCache {
       return 0;
     }
     if (state === FrameState.Absent) this.scratch.fill(0);
-    const slot = this.place(home);
+    const slot = this.place(home, pfn);
     const addr = this.region.slotsBase + slot * FRAME_SIZE;
     this.u8.set(this.scratch, addr);
     e = this.insert(pfn, addr, 0);
@@ -214,24 +215,31 @@ export class FrameCache {
     return (pfn >>> 0) & this.homeMask;
   }
 
-  /** Whether `pfn` sits in `slot` at home (the slot's tag). */
-  private tagged(slot: number, pfn: number): boolean {
-    const t = (this.region.tagBase + slot * FT_BYTES) >>> 2;
-    const key = pfn + 1;
-    return this.u32[t] === key >>> 0 && this.u32[t + 1] === Math.floor(key / 2 ** 32);
+  /** The tag of `pfn` at home: its bits above the home slot's, plus one; 0 when that does not fit in 32 bits (it never goes home). */
+  private tagOf(pfn: number): number {
+    const tag = Math.floor(pfn / 2 ** this.region.homeBits) + 1;
+    return tag <= 0xffff_ffff ? tag : 0;
   }
 
-  private setTag(slot: number, key: number): void {
-    if (slot > this.homeMask) return;
-    const t = (this.region.tagBase + slot * FT_BYTES) >>> 2;
-    this.u32[t] = key >>> 0;
-    this.u32[t + 1] = Math.floor(key / 2 ** 32);
+  /** Whether `pfn` sits in `slot` at home (the slot's tag). */
+  private tagged(slot: number, pfn: number): boolean {
+    const tag = this.tagOf(pfn);
+    return tag !== 0 && this.u32[(this.region.tagBase + slot * FT_BYTES) >>> 2] === tag;
+  }
+
+  /** Whether `slot` is the home of `pfn` and can hold it there. */
+  private homeFor(slot: number, pfn: number): boolean {
+    return this.homeOf(pfn) === slot && this.tagOf(pfn) !== 0;
+  }
+
+  private setTag(slot: number, tag: number): void {
+    if (slot <= this.homeMask) this.u32[(this.region.tagBase + slot * FT_BYTES) >>> 2] = tag;
   }
 
   /** `slot` now holds `pfn` (its tag set when that is the frame's home). */
   private hold(slot: number, pfn: number): void {
     this.slotFrame[slot] = pfn;
-    this.setTag(slot, this.homeOf(pfn) === slot ? pfn + 1 : 0);
+    this.setTag(slot, this.homeFor(slot, pfn) ? this.tagOf(pfn) : 0);
   }
 
   /** `slot` holds nothing: back on the free stack. */
@@ -243,16 +251,18 @@ export class FrameCache {
   }
 
   /**
-   * The slot for a frame whose home is `home`: the home itself when it is free or
-   * holds a clean frame away from its own home (moved out first), else any other.
+   * The slot for `pfn`, whose home is `home`: the home itself when it is free or
+   * holds a clean frame away from its own home (moved out first), else any other
+   * (always another for a frame whose tag does not fit in 32 bits).
    */
-  private place(home: number): number {
+  private place(home: number, pfn: number): number {
+    if (!this.homeFor(home, pfn)) return this.takeSlot();
     const there = this.slotFrame[home]!;
     if (there === NO_FRAME) {
       this.unfree(home);
       return home;
     }
-    if (this.slotPrivate[home] || this.homeOf(there) === home) return this.takeSlot();
+    if (this.slotPrivate[home] || this.homeFor(home, there)) return this.takeSlot();
     const to = this.takeSlot();
     // The oldest clean frame may be the one at `home`: then it is gone, not moved.
     if (to !== home) this.move(home, to);
@@ -273,9 +283,10 @@ export class FrameCache {
     this.stats.moves++;
   }
 
-  /** Take free slot `slot` out of the free stack. */
+  /** Take free slot `slot` out of the free stack (a never-used one needs nothing: the fresh slots skip it once it holds a frame). */
   private unfree(slot: number): void {
     const i = this.freeAt[slot]!;
+    if (i < 0) return;
     const last = this.free[--this.freeCount]!;
     this.free[i] = last;
     this.freeAt[last] = i;
@@ -354,6 +365,11 @@ export class FrameCache {
       return slot;
     }
     const n = this.region.slots;
+    while (this.fresh < n) {
+      const slot = (this.homeMask + 1 + this.fresh++) % n;
+      // Taken as a frame's home since: holding one, or freed again and on the stack.
+      if (this.slotFrame[slot] === NO_FRAME && this.freeAt[slot] < 0) return slot;
+    }
     while (this.fifoCount > 0) {
       const pfn = this.fifo[this.fifoHead]!;
       this.fifoHead = (this.fifoHead + 1) % n;

@@ -15,6 +15,7 @@ import { commitInfo, machineInfo, ratios, writeReport, type Report } from '../sr
 import { speedTargets } from '../src/perf/targets.js';
 import { pagedPairs, type PagedPair } from '../src/perf/paged-pairs.js';
 import { translateTurns, type TurnRow } from '../src/perf/translate-turns.js';
+import { measureTurns, nativeTurns, type TurnsOut } from '../src/perf/turns.js';
 import { startProgress } from '../src/util/progress.js';
 import { ALL_CPUS, pinMainThread, pinToFastestCpu, type CpuChoice } from '../src/perf/cpu-pin.js';
 import { extraRuns } from './suites.js';
@@ -60,9 +61,13 @@ function parseArgs(argv: string[]): Args {
   return a;
 }
 
-/** tinybench as the timer: exactly `runs` timed iterations after one untimed full-size run. */
+/**
+ * tinybench as the timer: exactly `runs` timed iterations. No warm-up run of its own: the
+ * runner makes one untimed full-size run per backend, then asks for one run at a time as
+ * the backends take turns (a warm-up run per call would double the work).
+ */
 const tinybenchTimer: Timer = async (label, call, runs, after) => {
-  const bench = new Bench({ iterations: runs, time: 0, warmup: true, warmupIterations: 1, warmupTime: 0, retainSamples: true, throws: true });
+  const bench = new Bench({ iterations: runs, time: 0, warmup: false, retainSamples: true, throws: true });
   // async: false, or tinybench calls the function once more (unpaired with afterEach) to find out.
   bench.add(label, () => consume(call()), { afterEach: after, async: false });
   await bench.run();
@@ -70,6 +75,9 @@ const tinybenchTimer: Timer = async (label, call, runs, after) => {
   if (!('latency' in r) || !r.latency.samples) throw new Error(`tinybench: ${label}: no samples (${r.state})`);
   return [...r.latency.samples];
 };
+
+/** ms with three significant digits (a relocation takes ~0.01 ms, a listing ~2 ms). */
+const fmtMs = (ms: number) => (ms >= 100 ? ms.toFixed(0) : ms.toPrecision(3));
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -103,6 +111,13 @@ async function main(): Promise<void> {
     log,
   });
   bar.stop();
+  // map+unmap against C in turns (its target is judged on these), over the image the runner saved.
+  const turned: TurnsOut = { turns: [], mismatches: result.mismatches };
+  const map = workloads.find((w) => w.family === 'map');
+  if (map && native.available) {
+    log(`${map.name}: WASM and C in turns`);
+    await measureTurns(turned, () => nativeTurns(map, scn.engine, { status: native, imagePath: join(args.out, 'walk-image.bin'), root: scn.root }), log);
+  }
   // Workloads over other engines (frames, xen) carry their own engine: see suites.ts.
   const scenario: Record<string, unknown> = {
     tables: `x86-64 4-level, ${bytesName(bytes)} mapped with 4 KiB pages at 0x${scn.va.toString(16)}`,
@@ -115,6 +130,7 @@ async function main(): Promise<void> {
     const r = await extra(args, native, tinybenchTimer, log);
     result.tasks.push(...r.tasks);
     result.mismatches.push(...r.mismatches);
+    turned.turns.push(...(r.turns ?? []));
     Object.assign(scenario, r.scenario);
   }
 
@@ -127,6 +143,19 @@ async function main(): Promise<void> {
     sections.parallel = p.json;
     extraMd.push(...p.markdown);
     result.mismatches.push(...p.mismatches);
+  }
+  if (turned.turns.length) {
+    sections.turns = turned.turns;
+    extraMd.push(
+      '## Whole operations and listings, in turns',
+      '',
+      'Each round times the first column\'s work, then the second\'s: WASM in this process, then a new C process for the same task (its median of the same number of runs), or the bare walk, then a listing made from it. A round\'s time is the median of its runs (several for tasks of a few µs); one untimed round, then the median of seven: ms a run, and the median of the rounds\' ratios. The whole-operation targets and the listings\' "<= 3x the bare walk" are judged on these.',
+      '',
+      '| row | first | second | first ms | second ms | second/first | rounds\' range | runs a round |',
+      '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
+      ...turned.turns.map((t) => `| ${t.row} | ${t.a === t.row ? 'this task' : t.a} | ${t.b === t.row ? 'this task' : t.b} | ${fmtMs(t.aMs)} | ${fmtMs(t.bMs)} | ${t.ratio.toFixed(2)}x | ${Math.min(...t.ratios).toFixed(2)}-${Math.max(...t.ratios).toFixed(2)}x | ${t.aRuns === t.bRuns ? t.aRuns : `${t.aRuns}, ${t.bRuns}`} |`),
+      '',
+    );
   }
   let turns: TurnRow[] = [];
   if ((!args.only || args.only.includes('translate')) && native.available) {
@@ -169,7 +198,7 @@ async function main(): Promise<void> {
 
   const notes: string[] = [
     `Kernel-level tasks call the backend's kernels on inputs already in the I/O buffer (what the native program does); "api" tasks go through the engine's public calls (BigInt arrays in and out).`,
-    `Warm-up: each kernel is called on a small input until its timing is stable (at least 60 calls, yielding so V8's background TurboFan jobs are installed), then one untimed full-size run, then ${args.runs} measured runs (fewer, at least 3, for tasks over a 4 s budget). See the README, "Benchmarks".`,
+    `Warm-up: each kernel is called on a small input until its timing is stable (at least 60 calls, yielding so V8's background TurboFan jobs are installed), then one untimed full-size run, then ${args.runs} measured runs (fewer, at least 3, for tasks over a 4 s budget), the WASM and TS backends taking turns run by run. See the README, "Benchmarks".`,
     'The native program times itself (clock_gettime around each run, after one untimed run) and prints a checksum of its output, which must equal the engine\'s.',
   ];
   if (machine.loadStart > machine.cores * 0.5 || (machine.loadEnd ?? 0) > machine.cores * 0.5) {
@@ -187,7 +216,7 @@ async function main(): Promise<void> {
     native: { available: native.available, ...(native.reason ? { reason: native.reason } : {}), ...(result.nativeWalker ? { walker: result.nativeWalker } : {}), ...('compiler' in native && native.compiler ? { compiler: native.compiler, flags: native.flags } : {}) },
     tasks: result.tasks,
     ratios: ratios(result.tasks),
-    targets: speedTargets(result.tasks, n, pairs, turns),
+    targets: speedTargets(result.tasks, n, pairs, turns, turned.turns),
     sections,
     notes,
   };

@@ -8,6 +8,7 @@ import { buildGuestScenario, frameWorkloads } from '../src/perf/frame-workloads.
 import { bytesName } from '../src/perf/paging-workloads.js';
 import { startProgress } from '../src/util/progress.js';
 import { GiB } from '../src/perf/scenario.js';
+import { measureTurns, nativeTurns, type TurnsOut } from '../src/perf/turns.js';
 import type { ExtraRun, SuiteArgs, SuiteResult } from './suite.js';
 import { xenSuite } from './xen-suites.js';
 import { addressSuite } from './address-suites.js';
@@ -16,7 +17,7 @@ import { addressSuite } from './address-suites.js';
 async function guests(args: SuiteArgs, native: NativeStatus, timer: Timer, log: (s: string) => void): Promise<SuiteResult> {
   const families = args.only ?? ['chase', 'scan', 'fixup'];
   const want = ['chase', 'scan', 'fixup'].filter((f) => families.some((x) => f.startsWith(x)));
-  const result: SuiteResult = { tasks: [], mismatches: [], scenario: {} };
+  const result: SuiteResult & TurnsOut = { tasks: [], mismatches: [], scenario: {}, turns: [] };
   if (want.length === 0) return result;
   const shapes = args.quick
     ? [{ bytes: 4 * GiB, order: 'ascending' as const }, { bytes: 1 * GiB, order: 'random' as const }]
@@ -37,6 +38,13 @@ async function guests(args: SuiteArgs, native: NativeStatus, timer: Timer, log: 
     bar.stop();
     result.tasks.push(...r.tasks);
     result.mismatches.push(...r.mismatches);
+    // The indexed fix-up's whole operation against C, in turns (its target is judged on these).
+    if (native.available) {
+      for (const w of ws.filter((x) => x.name.startsWith('m2p-strict fix-up, indexed ('))) {
+        log(`${w.name}: WASM and C in turns`);
+        await measureTurns(result, () => nativeTurns(w, scn.engine, { status: native, root: 0n }), log);
+      }
+    }
   }
   return result;
 }

@@ -181,7 +181,7 @@ async function main(): Promise<void> {
     extraMd.push(
       '## Over a source against resident, in turns',
       '',
-      'The WASM batches of the paged family and their resident twins, run alternately (resident, source, resident, ...), two untimed rounds then the median of nine: wall ms, and the median of the rounds\' resident/source ratios (the speed of the source-backed engine relative to the resident one). The "over a source" target is judged on these.',
+      'The WASM batches of the paged family and their resident twins, run alternately (source, resident, source, ...), one untimed round then the median of nine: wall ms, and the median of the rounds\' resident/source ratios (the speed of the source-backed engine relative to the resident one). The "over a source" target is judged on these.',
       '',
       '| batch | resident ms | over a source ms | source/resident |',
       '| --- | ---: | ---: | ---: |',

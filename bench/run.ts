@@ -87,7 +87,8 @@ async function main(): Promise<void> {
   log(`memwalk bench: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load ${machine.loadStart.toFixed(2)}`);
   if (machine.loadStart > machine.cores * 0.5) log(`note: the machine is busy (load ${machine.loadStart.toFixed(2)}): timings will be noisy`);
   // One CPU for this process and every C process it starts, so both sides of a ratio share it (see cpu-pin.ts).
-  const cpu: CpuChoice = args.pin ? pinToFastestCpu() : { probeMs: [], reason: 'not pinned (--no-pin)' };
+  const probe = [process.execPath, join(root, 'dist', 'bench', 'cpu-probe.js')];
+  const cpu: CpuChoice = args.pin ? pinToFastestCpu(probe) : { probeMs: [], reason: 'not pinned (--no-pin)' };
   log(cpu.cpu === undefined ? `cpu: ${cpu.reason}` : `cpu: pinned to CPU ${cpu.cpu} (probe ${cpu.probeMs.map((m, i) => `CPU ${i} ${m.toFixed(0)} ms`).join(', ')})`);
 
   const bytes = args.quick ? 16 * GiB : 64 * GiB;

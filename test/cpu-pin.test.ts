@@ -16,6 +16,20 @@ describe.skipIf(!linux)('cpu pinning', () => {
     expect(allowed()).toBe(ALL_CPUS);
   });
 
+  it('runs the probe given on each CPU and pins to the one whose probe printed the least', () => {
+    // The probe prints 9 on CPU 0 and 5 elsewhere (from the CPUs the kernel lets it run on).
+    const probe = [process.execPath, '-e', "const l = /Cpus_allowed_list:\\s*(\\S+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]; console.log(l === '0' ? 9 : 5)"];
+    try {
+      const c = pinToFastestCpu(probe);
+      expect(c.probeMs).toEqual([9, ...Array(os.cpus().length - 1).fill(5)]);
+      expect(c.cpu).toBe(1);
+      expect(allowed()).toBe('1');
+      expect(pinToFastestCpu([process.execPath, '-e', 'console.log("fast")']).reason).toMatch(/the probe printed no time \(fast\)/);
+    } finally {
+      pinMainThread(ALL_CPUS);
+    }
+  });
+
   it('probes every CPU and pins to the one with the lowest probe time', () => {
     const c = pinToFastestCpu();
     try {

@@ -5,7 +5,9 @@
 // happened to put on the other vCPU measured that, not the code. So the bench pins
 // its main thread to one CPU, the one a short probe finds faster, and every process
 // it starts (the C program, the start-up rows) inherits the pin; V8's helper threads
-// (compilation, collection) keep every CPU, off the measured one when they can.
+// (compilation, collection) keep every CPU, off the measured one when they can. The
+// probe is a command that prints its ms first: the bench's times a walk
+// (bench/cpu-probe.ts); the default, a plain loop, is for when there is no engine.
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 
@@ -20,7 +22,7 @@ export interface CpuChoice {
 
 // A walk-like load: a random permutation of 16 MiB made by swaps, then dependent
 // reads through it with the arithmetic of an entry check between them (about 0.2 s).
-// Prints its ms.
+// Prints its ms. It does too little between its loads to see every slow state.
 const PROBE = `
 const t0 = performance.now();
 const n = 1 << 22, next = new Int32Array(n);
@@ -41,17 +43,19 @@ export function pinMainThread(cpus: string): boolean {
 /** Every CPU of the machine, as taskset names them. */
 export const ALL_CPUS = `0-${Math.max(0, os.cpus().length - 1)}`;
 
-/** Probe every CPU (twice, in turns) and pin the main thread to the fastest. */
-export function pinToFastestCpu(): CpuChoice {
+/** Probe every CPU (twice, in turns) with `probe` (a command and its arguments) and pin the main thread to the fastest. */
+export function pinToFastestCpu(probe: readonly string[] = [process.execPath, '-e', PROBE]): CpuChoice {
   const cpus = os.cpus().length;
   if (process.platform !== 'linux') return { probeMs: [], reason: 'pinning needs Linux (taskset)' };
   if (cpus < 2) return { probeMs: [], reason: 'one CPU' };
   const best = Array.from({ length: cpus }, () => Infinity);
   for (let round = 0; round < 2; round++) {
     for (let c = 0; c < cpus; c++) {
-      const r = spawnSync('taskset', ['-c', String(c), process.execPath, '-e', PROBE], { encoding: 'utf8' });
+      const r = spawnSync('taskset', ['-c', String(c), ...probe], { encoding: 'utf8' });
       if (r.status !== 0) return { probeMs: [], reason: `taskset failed (${(r.stderr || String(r.error)).split('\n')[0]})` };
-      best[c] = Math.min(best[c]!, Number(r.stdout.split(' ')[0]));
+      const ms = Number(r.stdout.trim().split(/\s+/)[0]);
+      if (!(ms > 0)) return { probeMs: [], reason: `the probe printed no time (${r.stdout.trim().slice(0, 40)})` };
+      best[c] = Math.min(best[c]!, ms);
     }
   }
   const cpu = best.indexOf(Math.min(...best));

@@ -14,7 +14,7 @@ import os from 'node:os';
 export interface CpuChoice {
   /** The CPU the main thread is pinned to, or undefined when pinning was not possible. */
   readonly cpu?: number;
-  /** The probe's time on each CPU, ms (the best of two runs). */
+  /** The probe's time on each CPU, ms (the worse of two runs: a CPU slow at times scores slow). */
   readonly probeMs: readonly number[];
   /** Why the process is not pinned. */
   readonly reason?: string;
@@ -43,22 +43,22 @@ export function pinMainThread(cpus: string): boolean {
 /** Every CPU of the machine, as taskset names them. */
 export const ALL_CPUS = `0-${Math.max(0, os.cpus().length - 1)}`;
 
-/** Probe every CPU (twice, in turns) with `probe` (a command and its arguments) and pin the main thread to the fastest. */
+/** Probe every CPU (twice, in turns) with `probe` (a command and its arguments) and pin the main thread to the one whose worse run was fastest. */
 export function pinToFastestCpu(probe: readonly string[] = [process.execPath, '-e', PROBE]): CpuChoice {
   const cpus = os.cpus().length;
   if (process.platform !== 'linux') return { probeMs: [], reason: 'pinning needs Linux (taskset)' };
   if (cpus < 2) return { probeMs: [], reason: 'one CPU' };
-  const best = Array.from({ length: cpus }, () => Infinity);
+  const worst = Array.from({ length: cpus }, () => 0);
   for (let round = 0; round < 2; round++) {
     for (let c = 0; c < cpus; c++) {
       const r = spawnSync('taskset', ['-c', String(c), ...probe], { encoding: 'utf8' });
       if (r.status !== 0) return { probeMs: [], reason: `taskset failed (${(r.stderr || String(r.error)).split('\n')[0]})` };
       const ms = Number(r.stdout.trim().split(/\s+/)[0]);
       if (!(ms > 0)) return { probeMs: [], reason: `the probe printed no time (${r.stdout.trim().slice(0, 40)})` };
-      best[c] = Math.min(best[c]!, ms);
+      worst[c] = Math.max(worst[c]!, ms);
     }
   }
-  const cpu = best.indexOf(Math.min(...best));
-  if (!pinMainThread(String(cpu))) return { probeMs: best, reason: 'taskset could not set this process\'s CPU' };
-  return { cpu, probeMs: best };
+  const cpu = worst.indexOf(Math.min(...worst));
+  if (!pinMainThread(String(cpu))) return { probeMs: worst, reason: 'taskset could not set this process\'s CPU' };
+  return { cpu, probeMs: worst };
 }

@@ -15,7 +15,7 @@ import { commitInfo, machineInfo, ratios, writeReport, type Report } from '../sr
 import { speedTargets } from '../src/perf/targets.js';
 import { pagedPairs, type PagedPair } from '../src/perf/paged-pairs.js';
 import { translateTurns, type TurnRow } from '../src/perf/translate-turns.js';
-import { measureTurns, nativeTurns, type TurnsOut } from '../src/perf/turns.js';
+import { measureTurns, nativeTurns, pairTurns, type TurnsOut } from '../src/perf/turns.js';
 import { startProgress } from '../src/util/progress.js';
 import { ALL_CPUS, pinMainThread, pinToFastestCpu, type CpuChoice } from '../src/perf/cpu-pin.js';
 import { extraRuns } from './suites.js';
@@ -118,6 +118,13 @@ async function main(): Promise<void> {
   if (map && native.available) {
     log(`${map.name}: WASM and C in turns`);
     await measureTurns(turned, () => nativeTurns(map, scn.engine, { status: native, imagePath: join(args.out, 'walk-image.bin'), root: scn.root }), log);
+  }
+  // translateRange against the per-address batch it replaces, in turns too.
+  const range = workloads.find((w) => w.name === `translateRange ${count(n)} pages`);
+  const perPage = workloads.find((w) => w.name === `translate ${count(n)} consecutive pages (naive)`);
+  if (range && perPage) {
+    log(`${range.name} and the naive batch in turns`);
+    await measureTurns(turned, () => pairTurns(range, perPage, scn.engine), log);
   }
   // Workloads over other engines (frames, xen) carry their own engine: see suites.ts.
   const scenario: Record<string, unknown> = {

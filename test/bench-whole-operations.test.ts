@@ -96,3 +96,28 @@ describe('whole operations in the benchmark', () => {
     expect(judged([turn(MEM, 'wasm', 'native', 2.5)])).toEqual({ target, met: false, measured: 'WASM 5.00x the bare walk (TS backend 3.00x); WASM/TS 1.20x' });
   });
 });
+
+describe('translateRange, judged in turns', () => {
+  const rec = (name: string, backend: 'wasm' | 'native', medianMs: number): TaskRecord => ({
+    name, family: 'x', backend, medianMs, minMs: medianMs, maxMs: medianMs, madMs: 0, spreadPct: 0,
+    samples: [medianMs], runs: 1, items: 1, unit: 'x', itemsPerSec: 1000 / medianMs, checksum: '0',
+  });
+  const turn = (row: string, a: string, b: string, ratio: number): TurnRatio => ({ row, a, b, aMs: 1, bMs: ratio, ratio, ratios: [ratio], rounds: 7, aRuns: 1, bRuns: 1 });
+  const RANGE = 'translateRange 4K pages', NAIVE = 'translate 4K consecutive pages (naive)';
+  // Separate tasks: the naive batch 8 ms, the range 1 ms: 8x the batch, short of the target.
+  const tasks = [rec(RANGE, 'wasm', 1), rec(NAIVE, 'wasm', 8)];
+  const judged = (turned: TurnRatio[]) => speedTargets(tasks, 4096, [], [], turned).find((r) => r.target === 'translateRange over 4K pages >= 10x the per-address batch (WASM)')!;
+
+  test('without turns the separate tasks decide', () => {
+    const range = judged([]);
+    expect(range.met).toBe(false);
+    expect(range.measured).toContain('per-page records: vs naive 8.00x,');
+  });
+
+  test('with turns the rounds decide, the separate tasks shown beside', () => {
+    // naive / range 12 in turns (the range first in each round, the naive batch second); a row against C is not it.
+    const range = judged([turn(NAIVE, RANGE, NAIVE, 12), turn(NAIVE, 'wasm', 'native', 0.1)]);
+    expect(range.met).toBe(true);
+    expect(range.measured).toContain('per-page records: vs naive 12x in turns (as separate tasks 8.00x),');
+  });
+});

@@ -68,7 +68,10 @@ export function speedTargets(tasks: readonly TaskRecord[], n: number, pairs: rea
     const b = median(tasks, `translate ${N} consecutive pages (${m})`, 'wasm');
     return range && b ? b / range : undefined;
   };
-  const [rn, rc, ri] = [per('naive'), per('cached'), per('interleaved')];
+  const [rnTasks, rc, ri] = [per('naive'), per('cached'), per('interleaved')];
+  // Judged on the range and the naive batch run in turns when the run has them (bench/run.ts).
+  const rnTurn = turned.find((t) => t.a === `translateRange ${N} pages` && t.row === `translate ${N} consecutive pages (naive)`)?.ratio;
+  const rn = rnTurn ?? rnTasks;
   // The same range as run records (translateRuns: lossless, one record per run).
   const runs = median(tasks, `translateRuns ${N} pages`, 'wasm');
   const perRuns = (m: string) => {
@@ -80,7 +83,7 @@ export function speedTargets(tasks: readonly TaskRecord[], n: number, pairs: rea
     target: `translateRange over ${N} pages >= 10x the per-address batch (WASM)`,
     measured:
       `as runs: vs naive ${fmtX(un)}, vs cached ${fmtX(uc)}, vs interleaved ${fmtX(ui)}; ` +
-      `per-page records: vs naive ${fmtX(rn)}, vs interleaved ${fmtX(ri)}, vs cached ${fmtX(rc)}`,
+      `per-page records: vs naive ${rnTurn === undefined ? fmtX(rn) : `${fmtX(rnTurn)} in turns (as separate tasks ${fmtX(rnTasks)})`}, vs interleaved ${fmtX(ri)}, vs cached ${fmtX(rc)}`,
     met: rn === undefined ? null : rn >= 10,
   });
   // Engines over a source (frame cache, warm) against the same batches on resident tables.

@@ -76,7 +76,7 @@ export interface WorkloadSide extends Side {
  * followed by the checksum (which must equal the probe's) and the reset, untimed, and
  * gives their median (after one untimed run).
  */
-export async function workloadSide(w: Workload, e: Engine, label: string, options: TurnOptions = {}, roundMs = PAIR_ROUND_MS): Promise<WorkloadSide> {
+export async function workloadSide(w: Workload, e: Engine, label: string, options: TurnOptions = {}, roundMs = PAIR_ROUND_MS, prepareEachRound = false): Promise<WorkloadSide> {
   w.prepare(e);
   await warmUp(() => w.warm(e), options.warm);
   w.prepare(e);
@@ -94,6 +94,8 @@ export async function workloadSide(w: Workload, e: Engine, label: string, option
     probeMs,
     runs: runsPerRound(probeMs, options.roundMs ?? roundMs),
     round() {
+      // Two workloads on one engine may share its I/O buffer: each round puts its inputs back.
+      if (prepareEachRound) w.prepare(e);
       // One untimed run first, as the C program makes in its process: the round's timed
       // runs then find this side's caches and code as runs one after another do.
       const t: number[] = [];
@@ -166,8 +168,8 @@ export async function nativeTurns(w: Workload, e: Engine, native: NativeTarget, 
 
 /** Two workloads on the same engine in turns (`b`'s time over `a`'s): a listing against the bare walk it is made from. */
 export async function pairTurns(a: Workload, b: Workload, e: Engine, options: TurnOptions = {}): Promise<TurnRatio> {
-  const sa = await workloadSide(a, e, a.name, options);
-  const sb = await workloadSide(b, e, b.name, options);
+  const sa = await workloadSide(a, e, a.name, options, PAIR_ROUND_MS, true);
+  const sb = await workloadSide(b, e, b.name, options, PAIR_ROUND_MS, true);
   return inTurns(b.name, sa, sb, options.rounds);
 }
 

@@ -1,6 +1,6 @@
 // Which CPU the bench runs on. On a virtual machine the CPUs need not be alike: on
 // the 2-vCPU machines this project is measured on, one vCPU at times ran
-// latency-bound walks 1.3x to 2x slower than the other, for minutes at a time (the
+// latency-bound walks 1.3x to 2.5x slower than the other, for seconds to minutes (the
 // host's doing), and a ratio between this process and a C process the scheduler
 // happened to put on the other vCPU measured that, not the code. So the bench pins
 // its main thread to one CPU, the one a short probe finds faster, and every process
@@ -52,7 +52,7 @@ export function pinToFastestCpu(probe: readonly string[] = [process.execPath, '-
   for (let round = 0; round < 2; round++) {
     for (let c = 0; c < cpus; c++) {
       const r = spawnSync('taskset', ['-c', String(c), ...probe], { encoding: 'utf8' });
-      if (r.status !== 0) return { probeMs: [], reason: `taskset failed (${(r.stderr || String(r.error)).split('\n')[0]})` };
+      if (r.status !== 0) return { probeMs: [], reason: `the probe failed on CPU ${c} (${(r.stderr || String(r.error)).split('\n')[0]})` };
       const ms = Number(r.stdout.trim().split(/\s+/)[0]);
       if (!(ms > 0)) return { probeMs: [], reason: `the probe printed no time (${r.stdout.trim().slice(0, 40)})` };
       worst[c] = Math.max(worst[c]!, ms);

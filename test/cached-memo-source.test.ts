@@ -5,23 +5,15 @@
 // that kept the old address would read another region's leaf (same flags, so the
 // same key) and answer with that region's address.
 import { describe, test, expect } from 'vitest';
-import { createEngine, x86_64, BumpAllocator } from '../src/index.js';
+import { createEngine, x86_64 } from '../src/index.js';
 import { memorySource } from '../src/memory/memory-source.js';
+import { regionPa as pa, regionTables, regionVa as va } from './helpers/region-tables.js';
 
-const VA = 0xffff_8880_0000_0000n;
-const PA = 0x4000_0000n;
 const REGIONS = 12;
-// Region j: the 2 MiB at VA + j GiB, mapped to PA + j * 2 MiB, each with its own
-// level-2 and leaf table; the expected answers follow from that rule.
-const va = (j: number, page: number) => VA + (BigInt(j) << 30n) + BigInt(page) * 4096n + 0x123n;
-const pa = (j: number, page: number) => PA + (BigInt(j) << 21n) + BigInt(page) * 4096n + 0x123n;
 
 describe('cached batch over a source: the leaf memo after evictions', () => {
-  const res = createEngine({ ramBytes: '1M', ioBytes: 1 << 20 });
-  const frames = new BumpAllocator(1, 256);
-  const root = BigInt(frames.allocate() * 4096);
-  for (let j = 0; j < REGIONS; j++) res.map(root, va(j, 0) - 0x123n, pa(j, 0) - 0x123n, 1n << 21n, { write: true }, frames, { format: x86_64, largestLeaf: 4096 });
-  const bytes = res.phys.read(0, 1 << 20);
+  // Region j's 2 MiB at VA + j GiB, mapped to PA + j * 2 MiB (test/helpers/region-tables.ts).
+  const { root, bytes } = regionTables(REGIONS);
 
   test.each(['wasm', 'reference'] as const)('every address gets its own region\'s answer (%s)', (backend) => {
     const cached = createEngine({ source: memorySource(bytes.slice()), cacheBytes: 65536, backend, ioBytes: 1 << 20 });

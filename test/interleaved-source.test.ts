@@ -3,24 +3,16 @@
 // evict the frame an earlier member's address points into (the cache evicts in
 // fetch order); the kernel must then redo the level without those addresses.
 import { describe, test, expect } from 'vitest';
-import { createEngine, x86_64, BumpAllocator } from '../src/index.js';
+import { createEngine, x86_64 } from '../src/index.js';
 import { memorySource } from '../src/memory/memory-source.js';
+import { regionPa as pa, regionTables, regionVa as va } from './helpers/region-tables.js';
 
 const BACKENDS = ['wasm', 'reference'] as const;
-const VA = 0xffff_8880_0000_0000n;
-const PA = 0x4000_0000n;
 const REGIONS = 12;
-// Region j: the 2 MiB at VA + j GiB, mapped to PA + j * 2 MiB; each has its own
-// level-2 and leaf table. The expected answer is worked out from that rule.
-const va = (j: number, page: number) => VA + (BigInt(j) << 30n) + BigInt(page) * 4096n + 0x123n;
-const pa = (j: number, page: number) => PA + (BigInt(j) << 21n) + BigInt(page) * 4096n + 0x123n;
 
 describe('interleaved batch over a source whose lookups evict each other', () => {
-  const res = createEngine({ ramBytes: '1M', ioBytes: 1 << 20 });
-  const frames = new BumpAllocator(1, 256);
-  const root = BigInt(frames.allocate() * 4096);
-  for (let j = 0; j < REGIONS; j++) res.map(root, va(j, 0) - 0x123n, pa(j, 0) - 0x123n, 1n << 21n, { write: true }, frames, { format: x86_64, largestLeaf: 4096 });
-  const bytes = res.phys.read(0, 1 << 20);
+  // Region j's 2 MiB at VA + j GiB, mapped to PA + j * 2 MiB (test/helpers/region-tables.ts).
+  const { resident, root, bytes } = regionTables(REGIONS);
 
   test.each(BACKENDS)('a member whose table frame a later member evicted gets its own answer (%s)', (backend) => {
     // 16 frames: region 0's walk fetches the root, the level-3 table and region 0's
@@ -44,7 +36,7 @@ describe('interleaved batch over a source whose lookups evict each other', () =>
     // other strategies too (their walkers keep a per-level table memo over a source).
     const vas = Array.from({ length: 600 }, (_, k) => va((k * 5 + (k >> 4)) % (REGIONS + 2), (k * 131) % 512));
     for (const strategy of ['interleaved', 'naive', 'cached'] as const) {
-      const b = res.withBackend(backend).translateBatch(root, vas, { format: x86_64, strategy });
+      const b = resident.withBackend(backend).translateBatch(root, vas, { format: x86_64, strategy });
       for (let round = 0; round < 2; round++) {
         const a = cached.translateBatch(root, vas, { format: x86_64, strategy });
         expect([...a.status]).toEqual([...b.status]);

@@ -94,8 +94,8 @@ export class FrameCache {
    * when not on it), so the home of a frame can be taken out of it. Slots never used
    * are not listed: `fresh` counts those handed out, in a fixed order (the slots that
    * are no frame's home first, slot P up: nothing will ask them to move; then the
-   * homes from 0 up), skipping any taken meanwhile as a frame's home. So opening a dump costs no
-   * loop over the slots.
+   * homes from 0 up), skipping any taken meanwhile as a frame's home. So opening a
+   * dump costs no loop over the slots.
    */
   private readonly free: Int32Array;
   private readonly freeAt: Int32Array;

@@ -262,27 +262,46 @@ function interleaved<W>(root: u64, inPtr: usize, outPtr: usize, k: u32, m: u32, 
   let leaving: u32 = 0;
   if (CACHED) {
     igActive = active;
-    // Over a source: first every member's frame lookup (hash, map entry: independent
-    // of the other members'), then the entry reads, so the reads are not held up
-    // behind the lookups and overlap as many. A lookup that faulted a frame in may
-    // have evicted another member's: then each address is looked up again at its read.
-    const refetch = lookups(i, shift, imask, eb);
-    let rest = active;
-    while (rest != 0) {
-      const g = <u32>ctz(rest);
-      rest &= rest - 1;
-      const s = base + <usize>g * IG_STRIDE;
-      const a = refetch
-        ? physAddr(load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb), eb)
-        : <usize>load<u32>(s, IG_INSIDE);
-      if (a != 0) {
-        const e = loadEntry(a, eb);
-        if ((e & fm) == fv) {
-          descendMember(s, e, ta, ak, ok);
-          continue;
+    // Over a source, when the lookups fault nothing in: first every member's frame
+    // lookup (hash, map entry: independent of the other members'), then the entry
+    // reads, so the reads are not held up behind the lookups and overlap as many.
+    // Two loops, not one with a test of which address to use: one loop with that
+    // test ran random walks over a source 10% to 15% slower (0.72x-0.80x resident
+    // against 0.86x-0.89x).
+    if (!lookups(i, shift, imask, eb)) {
+      let rest = active;
+      while (rest != 0) {
+        const g = <u32>ctz(rest);
+        rest &= rest - 1;
+        const s = base + <usize>g * IG_STRIDE;
+        const a = <usize>load<u32>(s, IG_INSIDE);
+        if (a != 0) {
+          const e = loadEntry(a, eb);
+          if ((e & fm) == fv) {
+            descendMember(s, e, ta, ak, ok);
+            continue;
+          }
         }
+        leaving |= (<u32>1) << g;
       }
-      leaving |= (<u32>1) << g;
+    } else {
+      // A lookup faulted a frame in, which may have evicted another member's.
+      let rest = active;
+      while (rest != 0) {
+        const g = <u32>ctz(rest);
+        rest &= rest - 1;
+        const s = base + <usize>g * IG_STRIDE;
+        const ea = load<u64>(s, IG_TABLE) + <u64>((<u32>(load<u64>(s, IG_VA) >> shift) & imask) * eb);
+        const a = physAddr(ea, eb);
+        if (a != 0) {
+          const e = loadEntry(a, eb);
+          if ((e & fm) == fv) {
+            descendMember(s, e, ta, ak, ok);
+            continue;
+          }
+        }
+        leaving |= (<u32>1) << g;
+      }
     }
   } else {
     // Resident: one pass; each member's entry read does not depend on another's,
